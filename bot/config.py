@@ -1,0 +1,113 @@
+"""Settings: every knob, typed, from the environment and an optional `.env` file.
+
+The five Slack/database variable names are a contract with installers and acceptance checks.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+from bot.content.loader import default_content_dir
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message says which and what to do."""
+
+
+class Settings(BaseSettings):
+    """Upward's configuration."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+    )
+
+    database_url: str = Field(default="sqlite:///upward.db", validation_alias="DATABASE_URL")
+    slack_bot_token: SecretStr | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(default=None, validation_alias="SLACK_SIGNING_SECRET")
+    slack_app_token: SecretStr | None = Field(default=None, validation_alias="SLACK_APP_TOKEN")
+    slack_api_url: str = Field(default="https://slack.com/api/", validation_alias="SLACK_API_URL")
+    content_dir: Path = Field(
+        default_factory=default_content_dir,
+        validation_alias=AliasChoices("UPWARD_CONTENT_DIR", "content_dir"),
+    )
+    log_format: str = Field(default="text", validation_alias=AliasChoices("UPWARD_LOG_FORMAT", "log_format"))
+
+    @field_validator("slack_bot_token", "slack_signing_secret", "slack_app_token", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, v: object) -> object:
+        return None if isinstance(v, str) and not v.strip() else v
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _ends_with_slash(cls, v: str) -> str:
+        if not v.startswith(("http://", "https://")):
+            raise ValueError(f"SLACK_API_URL must be an http(s) URL ending in '/', got {v!r}")
+        return v if v.endswith("/") else v + "/"
+
+    @cached_property
+    def database(self) -> URL:
+        """The parsed DATABASE_URL; ConfigError when it is not a URL SQLAlchemy understands."""
+        return parse_database_url(self.database_url)
+
+    def require_bot_token(self) -> str:
+        """The bot token, or a ConfigError that tells the installer how to set it."""
+        if self.slack_bot_token is None:
+            raise ConfigError(
+                "SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-…) from your Slack "
+                "app's 'OAuth & Permissions' page into the environment or .env"
+            )
+        return self.slack_bot_token.get_secret_value()
+
+    def require_signing_secret(self) -> str:
+        """The signing secret, or a ConfigError saying where to find it."""
+        if self.slack_signing_secret is None:
+            raise ConfigError(
+                "SLACK_SIGNING_SECRET is not set: copy the Signing Secret from your Slack app's "
+                "'Basic Information' page into the environment or .env (or set SLACK_APP_TOKEN for Socket Mode)"
+            )
+        return self.slack_signing_secret.get_secret_value()
+
+
+def parse_database_url(raw: str) -> URL:
+    """Parse a SQLAlchemy URL, mapping `postgresql://` to the psycopg 3 driver we ship."""
+    try:
+        url = make_url(raw)
+    except (ArgumentError, ValueError):
+        raise ConfigError(
+            f"DATABASE_URL is not a database URL: {_mask(raw)!r}. Use e.g. sqlite:///upward.db or "
+            "postgresql://user@host:5432/dbname"
+        ) from None
+    if url.drivername in ("postgresql", "postgres"):
+        url = url.set(drivername="postgresql+psycopg")
+    if url.get_backend_name() not in ("sqlite", "postgresql"):
+        raise ConfigError(
+            f"DATABASE_URL uses '{url.get_backend_name()}', which Upward does not support: use sqlite or postgresql"
+        )
+    return url
+
+
+def _mask(raw: str) -> str:
+    """Hide anything that looks like a password in a URL we could not parse."""
+    if "@" in raw and "://" in raw:
+        scheme, rest = raw.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        return f"{scheme}://{creds.split(':', 1)[0]}:***@{host}" if ":" in creds else raw
+    return raw
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings, turning pydantic's errors into one ConfigError line per bad variable."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = str(first["loc"][0]) if first["loc"] else "settings"
+        raise ConfigError(f"{name.upper()}: {str(first['msg']).removeprefix('Value error, ')}") from None

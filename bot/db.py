@@ -1,0 +1,87 @@
+"""Engine, session factory and the one `session_scope()` that commits or rolls back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be reached or opened; the message says which and what to try."""
+
+
+def make_engine(url: URL, **kwargs: object) -> Engine:
+    """Create an engine tuned for Upward: pre-ping on servers, sane transactions on SQLite."""
+    if url.get_backend_name() == "sqlite":
+        engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+        _configure_sqlite(engine, in_memory=url.database in (None, "", ":memory:"))
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    kwargs.setdefault("pool_size", 5)
+    kwargs.setdefault("max_overflow", 10)
+    return create_engine(url, **kwargs)
+
+
+def _configure_sqlite(engine: Engine, *, in_memory: bool) -> None:
+    # pysqlite opens transactions lazily and never around SAVEPOINT; take over BEGIN ourselves so
+    # transactions and savepoints behave as on PostgreSQL (SQLAlchemy's documented recipe).
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        if not in_memory:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):  # type: ignore[no-untyped-def]
+        conn.exec_driver_sql("BEGIN")
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions that keep loaded attributes after commit (rows are read after the boundary)."""
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+@contextmanager
+def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """One unit of work: commit on success, roll back on any error, always close."""
+    session = factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def check_database(engine: Engine) -> None:
+    """Raise DatabaseUnavailable with an actionable message unless a trivial query works."""
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except (OperationalError, DBAPIError) as exc:
+        raise DatabaseUnavailable(describe_db_error(engine.url, exc)) from None
+
+
+def describe_db_error(url: URL, exc: BaseException) -> str:
+    """One line: which database, what went wrong, what to check. Never the password."""
+    shown = url.render_as_string(hide_password=True)
+    orig = getattr(exc, "orig", None) or exc
+    reason = " ".join(str(orig).split())
+    if len(reason) > 240:
+        reason = reason[:237] + "..."
+    if url.get_backend_name() == "sqlite":
+        hint = "check that the folder exists and is writable"
+    else:
+        hint = "check that the server is running and DATABASE_URL's host, port, user and database are right"
+    return f"cannot use the database {shown}: {reason} ({hint})"

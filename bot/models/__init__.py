@@ -1,0 +1,27 @@
+"""SQLAlchemy models; importing this package registers every table on `Base.metadata`."""
+
+from bot.models.base import Base, UTCDateTime, utcnow
+from bot.models.circles import Circle, CircleMember, MentorNote
+from bot.models.enums import (
+    CircleStatus,
+    DeliveryKind,
+    DeliveryStatus,
+    KpiStatus,
+    ObservationSource,
+    OutboxStatus,
+    PersonStatus,
+    ProgramStatus,
+    Role,
+    RunStatus,
+)
+from bot.models.learning import Answer, Delivery
+from bot.models.measurement import DigestRun, Kpi, KpiObservation
+from bot.models.outbox import OutboxMessage
+from bot.models.people import Membership, Person, Program
+
+__all__ = [
+    "Answer", "Base", "Circle", "CircleMember", "CircleStatus", "Delivery", "DeliveryKind",
+    "DeliveryStatus", "DigestRun", "Kpi", "KpiObservation", "KpiStatus", "Membership", "MentorNote",
+    "ObservationSource", "OutboxMessage", "OutboxStatus", "Person", "PersonStatus", "Program",
+    "ProgramStatus", "Role", "RunStatus", "UTCDateTime", "utcnow",
+]
