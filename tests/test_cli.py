@@ -1,0 +1,97 @@
+"""The `upward` command as a person runs it: a real process, real databases, one-line errors."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect
+from sqlalchemy.engine import URL
+
+from bot.migrate import head_revision
+from tests.dbs import engine_for
+
+UPWARD = [sys.executable, "-m", "bot"]
+
+
+def run(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL"))}
+    full_env.update(env or {})
+    return subprocess.run(
+        [*UPWARD, *args], capture_output=True, text=True, env=full_env, cwd=cwd, timeout=120
+    )
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess[str], *fragments: str) -> None:
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr + result.stdout
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("upward: error: "), result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+def test_help_lists_the_commands() -> None:
+    result = run("--help")
+    assert result.returncode == 0
+    assert "db" in result.stdout and "content" in result.stdout
+
+
+@pytest.mark.parametrize("command", [["db", "--help"], ["db", "upgrade", "--help"], ["content", "validate", "--help"]])
+def test_every_command_has_help(command: list[str]) -> None:
+    result = run(*command)
+    assert result.returncode == 0 and "Usage:" in result.stdout
+
+
+def test_console_script_is_installed() -> None:
+    exe = Path(sys.executable).with_name("upward")
+    result = subprocess.run([str(exe), "--help"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and "Usage: upward" in result.stdout
+
+
+def test_db_upgrade_builds_the_schema_and_is_repeatable(empty_database: URL, tmp_path: Path) -> None:
+    env = {"DATABASE_URL": empty_database.render_as_string(hide_password=False)}
+    first = run("db", "upgrade", env=env, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert f"to revision {head_revision()}" in first.stdout
+    second = run("db", "upgrade", env=env, cwd=tmp_path)
+    assert second.returncode == 0 and "nothing to do" in second.stdout
+    eng = engine_for(empty_database)
+    assert {"programs", "people", "outbox", "circles", "alembic_version"} <= set(inspect(eng).get_table_names())
+    eng.dispose()
+    current = run("db", "current", env=env, cwd=tmp_path)
+    assert "up to date" in current.stdout
+
+
+def test_default_database_is_a_sqlite_file_in_the_working_directory(tmp_path: Path) -> None:
+    result = run("db", "upgrade", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "upward.db").exists()
+
+
+def test_unreachable_database_is_one_line(tmp_path: Path) -> None:
+    result = run("db", "upgrade", env={"DATABASE_URL": "postgresql://someone:pw@127.0.0.1:1/nowhere"}, cwd=tmp_path)
+    assert_one_line_error(result, "cannot use the database", "127.0.0.1:1")
+    assert "pw@" not in result.stderr
+
+
+def test_malformed_database_url_is_one_line(tmp_path: Path) -> None:
+    result = run("db", "upgrade", env={"DATABASE_URL": "postgres://u:topsecret@host:port/db"}, cwd=tmp_path)
+    assert_one_line_error(result, "DATABASE_URL")
+    assert "topsecret" not in result.stderr
+
+
+def test_unwritable_sqlite_path_is_one_line_and_creates_nothing(tmp_path: Path) -> None:
+    target = tmp_path / "missing-dir" / "x.db"
+    result = run("db", "upgrade", env={"DATABASE_URL": f"sqlite:///{target}"}, cwd=tmp_path)
+    assert_one_line_error(result, "cannot use the database", "writable")
+    assert not target.exists()
+
+
+def test_unknown_command_is_a_usage_error() -> None:
+    result = run("frobnicate")
+    assert result.returncode == 2 and "No such command" in result.stderr
+    assert "Traceback" not in result.stderr
