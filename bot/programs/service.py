@@ -1,0 +1,184 @@
+"""Programs: created from a playbook template, listed, paused and resumed."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.content.loader import Catalog
+from bot.content.schema import DeliveryWindow, ProgramTemplate
+from bot.learning.calendar import zone
+from bot.models import Kpi, KpiStatus, Membership, Program, ProgramStatus, Role
+
+
+class ProgramError(Exception):
+    """A program request that cannot be done as asked; the message says why and what to do."""
+
+
+class ProgramSettings(BaseModel):
+    """Per-program knobs, stored as JSON on the program; defaults come from the template."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    delivery_window: DeliveryWindow = DeliveryWindow()
+    circle_size_min: int = Field(default=4, ge=2, le=12)
+    circle_size_max: int = Field(default=6, ge=2, le=12)
+    # Averages, trends and excerpts covering fewer people than this are suppressed in digests.
+    min_group_size: int = Field(default=3, ge=3, le=50)
+    digest_weekday: int = Field(default=0, ge=0, le=6)  # Monday
+    digest_time: dt.time = dt.time(9, 0)
+    digest_channel: str | None = None
+
+
+@dataclass(frozen=True)
+class ProgramSummary:
+    name: str
+    template: str
+    status: ProgramStatus
+    start_date: dt.date
+    end_date: dt.date | None
+    timezone: str
+    executives: int
+    mentors: int
+    leads: int
+
+
+def program_settings(program: Program) -> ProgramSettings:
+    """The program's settings, validated (bad stored JSON falls back to defaults field by field)."""
+    try:
+        return ProgramSettings.model_validate(program.settings or {})
+    except ValidationError:
+        return ProgramSettings()
+
+
+def create_program(
+    session: Session,
+    *,
+    catalog: Catalog,
+    name: str,
+    template_id: str,
+    start: dt.date,
+    timezone: str,
+    now: dt.datetime,
+) -> Program:
+    """A new program from a template, with the template's KPIs; ProgramError when it can't be."""
+    name = " ".join(name.split())
+    if not name or len(name) > 80:
+        raise ProgramError("a program name is 1–80 characters")
+    template = catalog.programs.get(template_id)
+    if template is None:
+        raise ProgramError(
+            f"no program template '{template_id}': choose one of {', '.join(sorted(catalog.programs))}"
+        )
+    try:
+        zone(timezone)
+    except ValueError as exc:
+        raise ProgramError(str(exc)) from None
+    if session.scalar(select(Program.id).where(func.lower(Program.name) == name.lower())) is not None:
+        raise ProgramError(f"a program named '{name}' already exists: pick another name or use it")
+    program = Program(
+        name=name,
+        template=template.id,
+        start_date=start,
+        end_date=start + dt.timedelta(weeks=template.weeks) - dt.timedelta(days=1) if template.weeks else None,
+        timezone=timezone,
+        status=ProgramStatus.active,
+        settings=_settings_from(template).model_dump(mode="json"),
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(program)
+    session.flush()
+    for kpi in template.kpis:
+        session.add(
+            Kpi(
+                program_id=program.id,
+                key=kpi.key,
+                name=kpi.name,
+                question=kpi.question,
+                kind=kpi.kind,
+                scale_min=kpi.scale.min,
+                scale_max=kpi.scale.max,
+                low_label=kpi.scale.low_label,
+                high_label=kpi.scale.high_label,
+                status=KpiStatus.active,
+                created_at=now,
+            )
+        )
+    session.flush()
+    return program
+
+
+def _settings_from(template: ProgramTemplate) -> ProgramSettings:
+    return ProgramSettings(
+        delivery_window=template.delivery_window,
+        circle_size_min=template.circles.size_min,
+        circle_size_max=template.circles.size_max,
+    )
+
+
+def find_program(session: Session, name: str) -> Program:
+    """The program called `name` (case-insensitive), or ProgramError listing the ones there are."""
+    program = session.scalars(select(Program).where(func.lower(Program.name) == " ".join(name.split()).lower())).one_or_none()
+    if program is None:
+        names = session.scalars(select(Program.name).order_by(Program.name)).all()
+        hint = f"programs: {', '.join(names)}" if names else "there are no programs yet: create one with `upward program create`"
+        raise ProgramError(f"no program named '{name}' ({hint})")
+    return program
+
+
+def list_programs(session: Session) -> list[ProgramSummary]:
+    """Every program with its roster counts, oldest first."""
+    counts: dict[tuple[int, Role], int] = {
+        (pid, role): n
+        for pid, role, n in session.execute(
+            select(Membership.program_id, Membership.role, func.count())
+            .where(Membership.left_at.is_(None))
+            .group_by(Membership.program_id, Membership.role)
+        )
+    }
+    return [
+        ProgramSummary(
+            name=p.name,
+            template=p.template,
+            status=p.status,
+            start_date=p.start_date,
+            end_date=p.end_date,
+            timezone=p.timezone,
+            executives=counts.get((p.id, Role.executive), 0),
+            mentors=counts.get((p.id, Role.mentor), 0),
+            leads=counts.get((p.id, Role.lead), 0),
+        )
+        for p in session.scalars(select(Program).order_by(Program.start_date, Program.name))
+    ]
+
+
+def set_status(session: Session, *, name: str, status: ProgramStatus, now: dt.datetime) -> tuple[Program, bool]:
+    """Pause or resume a program; returns it and whether anything changed."""
+    program = find_program(session, name)
+    if program.status == ProgramStatus.finished:
+        raise ProgramError(f"'{program.name}' has finished; it cannot be paused or resumed")
+    changed = program.status != status
+    program.status = status
+    program.updated_at = now
+    return program, changed
+
+
+def describe(program: Program) -> dict[str, Any]:
+    """Plain fields for `upward program show`."""
+    s = program_settings(program)
+    return {
+        "name": program.name,
+        "template": program.template,
+        "status": program.status.value,
+        "start": program.start_date.isoformat(),
+        "end": program.end_date.isoformat() if program.end_date else "ongoing",
+        "timezone": program.timezone,
+        "delivery window": f"{s.delivery_window.start:%H:%M}–{s.delivery_window.end:%H:%M} local, weekdays",
+        "circle size": f"{s.circle_size_min}–{s.circle_size_max}",
+    }
