@@ -1,0 +1,172 @@
+"""Block Kit for module messages: the first post and every update after a click."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ConfirmObject,
+    ContextBlock,
+    DatePickerElement,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    PlainTextInputElement,
+    InputBlock,
+    SectionBlock,
+)
+from slack_sdk.models.views import View
+
+from bot.content.schema import Module, Question
+from bot.slack.ids import Action, Callback
+from bot.slack.ids import Block as BlockId
+
+AREA_WORDS = {"digital": "Digital skills", "cultural": "Cultural skills", "inclusive": "Inclusive skills"}
+
+
+@dataclass(frozen=True)
+class QuestionState:
+    """How a person has answered one question so far."""
+
+    first_option: str | None = None  # the scored first attempt
+    last_option: str | None = None
+    attempts: int = 0
+
+
+def action_value(delivery_id: int, question_id: str = "", option_id: str = "") -> str:
+    """The value carried by a module button: which delivery, question and option."""
+    return f"{delivery_id}|{question_id}|{option_id}"
+
+
+def module_message(
+    module: Module,
+    *,
+    delivery_id: int,
+    position: int,
+    total: int,
+    answers: dict[str, QuestionState],
+    completed: bool,
+    reflected: bool = False,
+) -> list[Block]:
+    """The whole module DM for its current state (unanswered, partly answered, done)."""
+    blocks: list[Block] = [
+        HeaderBlock(text=module.title),
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text=f":stopwatch: {module.minutes} min · {AREA_WORDS[module.skill_area]} · module {position} of {total}"
+                )
+            ]
+        ),
+        SectionBlock(text=MarkdownTextObject(text=module.body)),
+        SectionBlock(text=MarkdownTextObject(text=f":dart: *Try this week:* {module.try_this_week}")),
+        DividerBlock(),
+    ]
+    for number, question in enumerate(module.questions, start=1):
+        blocks.extend(_question_blocks(question, number, delivery_id, answers.get(question.id, QuestionState())))
+    if module.reflection:
+        blocks.append(DividerBlock())
+        blocks.append(
+            SectionBlock(
+                block_id=f"{BlockId.reflection_input}-{delivery_id}",
+                text=MarkdownTextObject(text=f":thought_balloon: *Reflect:* {module.reflection}"),
+                accessory=ButtonElement(
+                    text="Edit reflection" if reflected else "Write a reflection",
+                    action_id=Action.reflect,
+                    value=action_value(delivery_id),
+                ),
+            )
+        )
+    blocks.append(DividerBlock())
+    blocks.extend(_footer(delivery_id, completed))
+    return blocks
+
+
+def _question_blocks(question: Question, number: int, delivery_id: int, state: QuestionState) -> list[Block]:
+    block_id = f"{BlockId.question}-{question.id}"
+    prompt = SectionBlock(block_id=f"{block_id}-prompt", text=MarkdownTextObject(text=f"*{number}. {question.prompt}*"))
+    if state.last_option is None:
+        buttons = [
+            ButtonElement(
+                text=option.label,
+                action_id=Action.answer.with_suffix(option.id),
+                value=action_value(delivery_id, question.id, option.id),
+            )
+            for option in question.options
+        ]
+        return [prompt, ActionsBlock(block_id=block_id, elements=buttons)]
+    chosen = next((o.label for o in question.options if o.id == state.last_option), state.last_option)
+    right = next(o.label for o in question.options if o.id == question.correct)
+    if state.last_option == question.correct:
+        verdict = f":white_check_mark: *{chosen}* is right."
+    else:
+        verdict = f":x: You chose *{chosen}*. The answer is *{right}*."
+    if state.attempts > 1:
+        first_right = state.first_option == question.correct
+        verdict += f" _(First try {'right' if first_right else 'missed'}; that one counts.)_"
+    result = SectionBlock(
+        block_id=block_id,
+        text=MarkdownTextObject(text=f"{verdict}\n{question.explanation}"),
+        accessory=None
+        if state.last_option == question.correct
+        else ButtonElement(text="Try again", action_id=Action.retry, value=action_value(delivery_id, question.id)),
+    )
+    return [prompt, result]
+
+
+def _footer(delivery_id: int, completed: bool) -> list[Block]:
+    value = action_value(delivery_id)
+    controls: list[ButtonElement | DatePickerElement] = []
+    if not completed:
+        controls.append(ButtonElement(text="Mark done", action_id=Action.mark_done, value=value, style="primary"))
+    controls.extend(
+        [
+            ButtonElement(text="Snooze a week", action_id=Action.snooze, value=value),
+            DatePickerElement(
+                action_id=Action.pause_until,
+                placeholder="Pause until…",
+                confirm=None,
+            ),
+            ButtonElement(
+                text="Stop these messages",
+                action_id=Action.opt_out,
+                value=value,
+                style="danger",
+                confirm=ConfirmObject(
+                    title="Stop Upward's messages?",
+                    text="You will get no more modules or check-ins. You can come back any time from Upward's Home tab.",
+                    confirm="Stop messages",
+                    deny="Keep them",
+                ),
+            ),
+        ]
+    )
+    blocks: list[Block] = [ActionsBlock(block_id=f"controls-{delivery_id}", elements=controls)]
+    if completed:
+        blocks.insert(0, ContextBlock(elements=[MarkdownTextObject(text=":tada: Done. Thank you for making the time.")]))
+    return blocks
+
+
+def reflection_modal(module: Module, *, delivery_id: int, current: str | None) -> View:
+    """The modal where an executive writes (or edits) a free-text reflection."""
+    return View(
+        type="modal",
+        callback_id=Callback.reflection,
+        private_metadata=str(delivery_id),
+        title="Reflection",
+        submit="Save",
+        close="Cancel",
+        blocks=[
+            SectionBlock(text=MarkdownTextObject(text=f"*{module.title}*\n{module.reflection}")),
+            InputBlock(
+                block_id=BlockId.reflection_input,
+                label="Your reflection (only you and your program's aggregate reports see it)",
+                element=PlainTextInputElement(
+                    action_id="text", multiline=True, max_length=2000, initial_value=current or None
+                ),
+            ),
+        ],
+    )
