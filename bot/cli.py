@@ -13,7 +13,14 @@ import click
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.content.loader import ContentError, check_catalog
-from bot.db import DatabaseUnavailable, check_database, describe_db_error, make_engine
+from bot.db import (
+    DatabaseUnavailable,
+    check_database,
+    describe_db_error,
+    make_engine,
+    make_session_factory,
+    session_scope,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -39,6 +46,8 @@ def friendly_errors(func: F) -> F:
             raise
         except (ConfigError, DatabaseUnavailable) as exc:
             raise UserError(str(exc)) from None
+        except _domain_errors() as exc:
+            raise UserError(str(exc)) from None
         except ContentError as exc:
             raise UserError(
                 f"the content catalog has {len(exc.problems)} problem(s), first: {exc.problems[0]} "
@@ -59,6 +68,13 @@ def friendly_errors(func: F) -> F:
             ) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _domain_errors() -> tuple[type[Exception], ...]:
+    from bot.programs.service import ProgramError
+    from bot.slack.directory import SlackDirectoryError
+
+    return (ProgramError, SlackDirectoryError)
 
 
 def _settings_or_none() -> Settings | None:
@@ -138,8 +154,14 @@ def content_validate(path: Path | None) -> None:
 
     Each problem is printed as `file:field: reason`; the exit status is 1 when there is any.
     """
+    from bot.content.loader import Problem
+    from bot.learning.blocks import render_problems
+
     root = path if path is not None else load_settings().content_dir
     catalog, problems = check_catalog(root)
+    for module in catalog.modules.values():
+        where = str(Path(root) / "modules" / f"{module.id}.md")
+        problems.extend(Problem(where, "(message)", reason) for reason in render_problems(module))
     for problem in problems:
         click.echo(str(problem))
     if problems:
@@ -150,6 +172,195 @@ def content_validate(path: Path | None) -> None:
         f"{root}: {len(catalog.modules)} modules, {len(catalog.prompts)} circle prompts, "
         f"{len(catalog.programs)} program templates; all valid."
     )
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on (0.0.0.0 for all).")
+@click.option("--port", default=3000, show_default=True, type=click.IntRange(0, 65535), help="TCP port.")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="Web processes.")
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256), help="Threads per process.")
+@click.option("--sandbox", is_flag=True, help="Run against a local Slack stand-in with a seeded demo workspace.")
+@friendly_errors
+def serve(host: str, port: int, workers: int, threads: int, sandbox: bool) -> None:
+    """Serve Slack's requests: POST /slack/events (signature verified) and GET /healthz.
+
+    With SLACK_APP_TOKEN set, connects over Socket Mode instead (no public URL needed).
+    """
+    from bot.logs import configure_logging
+    from bot.serve import serve_http, serve_socket_mode
+
+    settings = load_settings()
+    configure_logging(settings.log_format)
+    if sandbox:
+        from bot.sandbox_mode import serve_sandbox
+
+        serve_sandbox(settings, host=host, port=port, threads=threads)
+    elif settings.slack_app_token is not None:
+        click.echo("SLACK_APP_TOKEN is set: connecting to Slack over Socket Mode.", err=True)
+        serve_socket_mode(settings)
+    else:
+        click.echo(f"Upward listening on http://{host}:{port}/slack/events (health: /healthz)", err=True)
+        serve_http(settings, host=host, port=port, workers=workers, threads=threads)
+
+
+def _open_database(settings: Settings):  # type: ignore[no-untyped-def]
+    """Engine and session factory for a command, after checking the schema is current."""
+    from bot.migrate import current_revision, head_revision
+
+    engine = make_engine(settings.database)
+    check_database(engine)
+    if current_revision(engine) != head_revision():
+        engine.dispose()
+        raise UserError(
+            f"the database {settings.database.render_as_string(hide_password=True)} is not at the newest schema: "
+            "run `upward db upgrade` first"
+        )
+    return engine, make_session_factory(engine)
+
+
+@cli.group()
+def program() -> None:
+    """Create and manage programs (pilot, quarter, enterprise)."""
+
+
+@program.command("create")
+@click.argument("name")
+@click.option("--template", required=True, help="pilot, quarter or enterprise (a file in content/programs/).")
+@click.option("--start", "start", required=True, type=click.DateTime(["%Y-%m-%d"]), help="First day, YYYY-MM-DD.")
+@click.option("--timezone", default="UTC", show_default=True, help="The program's home time zone (IANA name).")
+@friendly_errors
+def program_create(name: str, template: str, start: Any, timezone: str) -> None:
+    """Create a program NAME from a playbook template."""
+    from bot.content.loader import load_catalog
+    from bot.models import utcnow
+    from bot.programs.service import create_program, describe
+
+    settings = load_settings()
+    catalog = load_catalog(settings.content_dir)
+    engine, sessions = _open_database(settings)
+    with session_scope(sessions) as session:
+        created = create_program(
+            session, catalog=catalog, name=name, template_id=template, start=start.date(), timezone=timezone, now=utcnow()
+        )
+        info = describe(created)
+    engine.dispose()
+    click.echo(f"Created program '{info['name']}' from template {info['template']}: {info['start']} to {info['end']} ({info['timezone']}).")
+    click.echo(f"Next: upward roster import FILE.csv --program '{info['name']}'")
+
+
+@program.command("list")
+@friendly_errors
+def program_list() -> None:
+    """List programs with their status and roster counts."""
+    from bot.programs.service import list_programs
+
+    engine, sessions = _open_database(load_settings())
+    with session_scope(sessions) as session:
+        programs = list_programs(session)
+    engine.dispose()
+    if not programs:
+        click.echo("No programs yet. Create one: upward program create NAME --template pilot --start YYYY-MM-DD")
+        return
+    width = max(len(p.name) for p in programs)
+    click.echo(f"{'NAME':<{width}}  TEMPLATE    STATUS    START       END         EXECS  MENTORS  LEADS")
+    for p in programs:
+        end = p.end_date.isoformat() if p.end_date else "ongoing"
+        click.echo(
+            f"{p.name:<{width}}  {p.template:<10}  {p.status.value:<8}  {p.start_date.isoformat()}  {end:<10}  "
+            f"{p.executives:>5}  {p.mentors:>7}  {p.leads:>5}"
+        )
+
+
+@program.command("show")
+@click.argument("name")
+@friendly_errors
+def program_show(name: str) -> None:
+    """Show a program's settings and roster counts."""
+    from bot.programs.service import describe, find_program, list_programs
+
+    engine, sessions = _open_database(load_settings())
+    with session_scope(sessions) as session:
+        info = describe(find_program(session, name))
+        summary = next(p for p in list_programs(session) if p.name == info["name"])
+    engine.dispose()
+    info["roster"] = f"{summary.executives} executives, {summary.mentors} mentors, {summary.leads} leads"
+    for key, value in info.items():
+        click.echo(f"{key + ':':<17}{value}")
+
+
+def _set_program_status(name: str, paused: bool) -> None:
+    from bot.models import ProgramStatus, utcnow
+    from bot.programs.service import set_status
+
+    engine, sessions = _open_database(load_settings())
+    with session_scope(sessions) as session:
+        prog, changed = set_status(
+            session, name=name, status=ProgramStatus.paused if paused else ProgramStatus.active, now=utcnow()
+        )
+        shown = prog.name
+    engine.dispose()
+    word = "paused" if paused else "active"
+    click.echo(f"'{shown}' is {word}." if changed else f"'{shown}' was already {word}; nothing changed.")
+
+
+@program.command("pause")
+@click.argument("name")
+@friendly_errors
+def program_pause(name: str) -> None:
+    """Stop all deliveries, reminders and circles of a program until it is resumed."""
+    _set_program_status(name, paused=True)
+
+
+@program.command("resume")
+@click.argument("name")
+@friendly_errors
+def program_resume(name: str) -> None:
+    """Resume a paused program (no backlog flood: at most one module a day catches up)."""
+    _set_program_status(name, paused=False)
+
+
+@cli.group()
+def roster() -> None:
+    """Import people and their roles into a program."""
+
+
+@roster.command("import")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--program", "program_name", required=True, help="The program to add people to.")
+@friendly_errors
+def roster_import(file: Path, program_name: str) -> None:
+    """Add or update people from a CSV FILE (re-importing the same file changes nothing).
+
+    Columns: slack_user_id or email, role (executive, mentor, lead); optional timezone, country,
+    department, display_name. Missing time zones are read from Slack (users.info).
+    """
+    from bot.models import utcnow
+    from bot.programs.service import find_program
+    from bot.roster.service import import_roster, parse_roster, read_roster_file
+    from bot.slack.client import make_web_client
+    from bot.slack.directory import SlackDirectory
+
+    settings = load_settings()
+    try:
+        text = read_roster_file(file)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    rows, problems = parse_roster(text, filename=str(file))
+    engine, sessions = _open_database(settings)
+    directory = SlackDirectory(make_web_client(settings))
+    with session_scope(sessions) as session:
+        prog = find_program(session, program_name)
+        report = import_roster(session, program=prog, rows=rows, directory=directory, filename=str(file), now=utcnow())
+    engine.dispose()
+    for problem in problems + report.problems:
+        click.echo(problem, err=True)
+    click.echo(
+        f"{file}: {report.people_added} people added, {report.people_updated} updated, "
+        f"{report.roles_added} roles added, {report.unchanged} unchanged"
+        + (f"; {len(problems) + len(report.problems)} row(s) skipped (see above)." if problems or report.problems else ".")
+    )
+    if problems or report.problems:
+        sys.exit(1)
 
 
 def main() -> None:

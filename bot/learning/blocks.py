@@ -170,3 +170,26 @@ def reflection_modal(module: Module, *, delivery_id: int, current: str | None) -
             ),
         ],
     )
+
+
+def render_problems(module: Module) -> list[str]:
+    """Why Slack would refuse this module's message, per slack_sdk's own checks (empty when fine)."""
+    from slack_sdk.errors import SlackObjectFormationError
+
+    problems: list[str] = []
+    states = [{}, {q.id: QuestionState(first_option=q.options[0].id, last_option=q.options[0].id, attempts=2) for q in module.questions}]
+    for answers in states:
+        blocks = module_message(module, delivery_id=2**31, position=99, total=99, answers=answers, completed=bool(answers), reflected=True)
+        if len(blocks) > 50:
+            problems.append(f"the message has {len(blocks)} blocks; Slack allows 50")
+        for block in blocks:
+            try:
+                block.to_dict()
+            except SlackObjectFormationError as exc:
+                problems.append(str(exc))
+    if module.reflection:
+        try:
+            reflection_modal(module, delivery_id=2**31, current=None).to_dict()
+        except SlackObjectFormationError as exc:
+            problems.append(f"reflection modal: {exc}")
+    return sorted(set(problems))
