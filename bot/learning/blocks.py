@@ -20,7 +20,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.content.schema import Module, Question
+from bot.content.schema import AssessmentQuestion, Module, Question
 from bot.slack.ids import Action, Callback
 from bot.slack.ids import Block as BlockId
 
@@ -36,9 +36,13 @@ class QuestionState:
     attempts: int = 0
 
 
-def action_value(delivery_id: int, question_id: str = "", option_id: str = "") -> str:
-    """The value carried by a module button: which delivery, question and option."""
-    return f"{delivery_id}|{question_id}|{option_id}"
+def action_value(delivery_id: int, question_id: str = "", option_id: str = "", attempt: int = 0) -> str:
+    """The value carried by a module button: delivery, question, option, and the attempt it answers.
+
+    The attempt number makes a double click (or a retried request) land on an attempt that is
+    already recorded, so it is recognised and ignored.
+    """
+    return f"{delivery_id}|{question_id}|{option_id}|{attempt}"
 
 
 def module_message(
@@ -50,8 +54,12 @@ def module_message(
     answers: dict[str, QuestionState],
     completed: bool,
     reflected: bool = False,
+    retrying: frozenset[str] = frozenset(),
 ) -> list[Block]:
-    """The whole module DM for its current state (unanswered, partly answered, done)."""
+    """The whole module DM for its current state (unanswered, partly answered, done).
+
+    `retrying` names questions whose "Try again" was just clicked: their options show again.
+    """
     blocks: list[Block] = [
         HeaderBlock(text=module.title),
         ContextBlock(
@@ -66,7 +74,8 @@ def module_message(
         DividerBlock(),
     ]
     for number, question in enumerate(module.questions, start=1):
-        blocks.extend(_question_blocks(question, number, delivery_id, answers.get(question.id, QuestionState())))
+        state = answers.get(question.id, QuestionState())
+        blocks.extend(_question_blocks(question, number, delivery_id, state, question.id in retrying))
     if module.reflection:
         blocks.append(DividerBlock())
         blocks.append(
@@ -85,15 +94,17 @@ def module_message(
     return blocks
 
 
-def _question_blocks(question: Question, number: int, delivery_id: int, state: QuestionState) -> list[Block]:
+def _question_blocks(
+    question: Question, number: int, delivery_id: int, state: QuestionState, retrying: bool
+) -> list[Block]:
     block_id = f"{BlockId.question}-{question.id}"
     prompt = SectionBlock(block_id=f"{block_id}-prompt", text=MarkdownTextObject(text=f"*{number}. {question.prompt}*"))
-    if state.last_option is None:
+    if state.last_option is None or retrying:
         buttons = [
             ButtonElement(
                 text=option.label,
                 action_id=Action.answer.with_suffix(option.id),
-                value=action_value(delivery_id, question.id, option.id),
+                value=action_value(delivery_id, question.id, option.id, state.attempts + 1),
             )
             for option in question.options
         ]
@@ -112,7 +123,9 @@ def _question_blocks(question: Question, number: int, delivery_id: int, state: Q
         text=MarkdownTextObject(text=f"{verdict}\n{question.explanation}"),
         accessory=None
         if state.last_option == question.correct
-        else ButtonElement(text="Try again", action_id=Action.retry, value=action_value(delivery_id, question.id)),
+        else ButtonElement(
+            text="Try again", action_id=Action.retry, value=action_value(delivery_id, question.id, "", state.attempts + 1)
+        ),
     )
     return [prompt, result]
 
@@ -193,3 +206,68 @@ def render_problems(module: Module) -> list[str]:
         except SlackObjectFormationError as exc:
             problems.append(f"reflection modal: {exc}")
     return sorted(set(problems))
+
+
+def assessment_message(
+    template_name: str,
+    questions: list[AssessmentQuestion],
+    *,
+    delivery_id: int,
+    closing: bool,
+    answers: dict[str, QuestionState],
+) -> list[Block]:
+    """The baseline (or closing) self-assessment: one row of rating buttons per question."""
+    intro = (
+        "Before we start, rate where you are today. It takes a minute, and at the end of the program "
+        "you will answer the same questions so you (and your program lead, only in aggregate) can see the change."
+        if not closing
+        else "The program is ending. Rate where you are now on the same questions as at the start; "
+        "your program lead sees only group averages."
+    )
+    blocks: list[Block] = [
+        HeaderBlock(text=f"{template_name}: {'closing' if closing else 'starting'} check-in"),
+        SectionBlock(text=MarkdownTextObject(text=intro)),
+        DividerBlock(),
+    ]
+    for question in questions:
+        block_id = f"{BlockId.question}-{question.id}"
+        state = answers.get(question.id, QuestionState())
+        blocks.append(SectionBlock(block_id=f"{block_id}-prompt", text=MarkdownTextObject(text=f"*{question.prompt}*")))
+        if state.last_option is None:
+            blocks.append(
+                ActionsBlock(
+                    block_id=block_id,
+                    elements=[
+                        ButtonElement(
+                            text=str(n),
+                            action_id=Action.rate.with_suffix(str(n)),
+                            value=action_value(delivery_id, question.id, str(n), state.attempts + 1),
+                        )
+                        for n in range(question.scale.min, question.scale.max + 1)
+                    ],
+                )
+            )
+            blocks.append(
+                ContextBlock(
+                    elements=[
+                        MarkdownTextObject(
+                            text=f"{question.scale.min} = {question.scale.low_label} · {question.scale.max} = {question.scale.high_label}"
+                        )
+                    ]
+                )
+            )
+        else:
+            blocks.append(
+                ContextBlock(block_id=block_id, elements=[MarkdownTextObject(text=f":white_check_mark: You answered *{state.last_option}*.")])
+            )
+    if questions and all(q.id in answers for q in questions):
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=":tada: Thank you. That's all.")]))
+    return blocks
+
+
+def reminder_text(module: Module) -> str:
+    """The one gentle nudge, as a threaded reply under the module."""
+    return (
+        f"A gentle nudge: *{module.title}* takes about {module.minutes} minutes, whenever suits you this week. "
+        "If now is a busy stretch, *Snooze a week* above is fine too."
+    )

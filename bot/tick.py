@@ -1,0 +1,69 @@
+"""One tick: every due duty as of an instant, then the outbox. `tick` and `worker` both run this."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import socket
+from dataclasses import dataclass, field
+
+from slack_sdk import WebClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.content.loader import Catalog
+from bot.db import session_scope
+from bot.learning import jobs as learning_jobs
+from bot.slack import outbox
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TickReport:
+    at: dt.datetime
+    planned: int = 0
+    modules: int = 0
+    reminders: int = 0
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def busy(self) -> bool:
+        return bool(self.planned or self.modules or self.reminders or self.sent or self.retried or self.failed)
+
+    def line(self) -> str:
+        parts = [
+            f"{n} {word}"
+            for n, word in (
+                (self.planned, "planned"),
+                (self.modules, "modules queued"),
+                (self.reminders, "reminders queued"),
+                (self.sent, "sent"),
+                (self.retried, "to retry"),
+                (self.failed, "failed"),
+            )
+            if n
+        ]
+        return f"{self.at.isoformat(timespec='minutes')}: " + (", ".join(parts) if parts else "nothing due")
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"[:64]
+
+
+def run_tick(
+    sessions: sessionmaker[Session], client: WebClient, *, catalog: Catalog, now: dt.datetime, worker: str | None = None
+) -> TickReport:
+    """Run every duty due at `now`, send what they queued, and record where it landed."""
+    worker = worker or worker_id()
+    report = TickReport(at=now)
+    learning = learning_jobs.run(sessions, catalog=catalog, now=now)
+    report.planned, report.modules, report.reminders = learning.planned, learning.modules, learning.reminders
+    stats = outbox.flush(sessions, client, now=now, worker_id=worker)
+    report.sent, report.retried, report.failed = stats.sent, stats.retried, stats.failed
+    with session_scope(sessions) as session:
+        learning_jobs.sync_sent(session)
+    return report

@@ -1,0 +1,79 @@
+"""`upward worker`: APScheduler triggers a tick every minute; no job store, nothing shared."""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import signal
+from pathlib import Path
+from typing import IO
+
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.config import ConfigError, Settings
+from bot.content.loader import load_catalog
+from bot.db import make_engine, make_session_factory
+from bot.models import utcnow
+from bot.slack.client import make_web_client
+from bot.tick import run_tick, worker_id
+
+log = logging.getLogger(__name__)
+
+
+def sqlite_worker_lock(settings: Settings) -> IO[str] | None:
+    """On SQLite, hold an exclusive lock so a second worker refuses to start (it would send twice)."""
+    url = settings.database
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    path = Path(url.database).resolve().with_suffix(".worker.lock")
+    handle = path.open("w")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise ConfigError(
+            f"another `upward worker` is already running on {url.database}: SQLite supports one worker. "
+            "Stop the other one, or move to PostgreSQL to run several"
+        ) from None
+    handle.write(worker_id())
+    handle.flush()
+    return handle
+
+
+def run_worker(settings: Settings, *, interval_seconds: int = 60) -> None:
+    """Tick now and then every `interval_seconds` until SIGTERM/SIGINT; finish the running tick first."""
+    lock = sqlite_worker_lock(settings)
+    catalog = load_catalog(settings.content_dir)
+    engine = make_engine(settings.database)
+    sessions = make_session_factory(engine)
+    client = make_web_client(settings)
+    me = worker_id()
+    scheduler = BlockingScheduler(timezone="UTC")
+
+    def tick() -> None:
+        try:
+            report = run_tick(sessions, client, catalog=catalog, now=utcnow(), worker=me)
+            if report.busy:
+                log.info("tick %s", report.line())
+        except Exception:  # one bad tick must not stop the worker; the next one retries
+            log.exception("tick failed; retrying at the next one")
+
+    scheduler.add_job(
+        tick, IntervalTrigger(seconds=interval_seconds), id="tick", next_run_time=utcnow(),
+        max_instances=1, coalesce=True, misfire_grace_time=interval_seconds,
+    )
+
+    def stop(signum: int, _frame: object) -> None:
+        log.info("received %s; finishing the current tick and stopping", signal.Signals(signum).name)
+        scheduler.shutdown(wait=True)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    log.info("worker %s ticking every %ss", me, interval_seconds)
+    try:
+        scheduler.start()
+    finally:
+        engine.dispose()
+        if lock is not None:
+            lock.close()
