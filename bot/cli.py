@@ -363,6 +363,91 @@ def roster_import(file: Path, program_name: str) -> None:
         sys.exit(1)
 
 
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def _parse_instant(value: str, option: str) -> Any:
+    import datetime as dt
+
+    try:
+        instant = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise UserError(f"{option} {value!r} is not an ISO-8601 instant, e.g. 2026-12-01T09:00:00+01:00") from None
+    return instant if instant.tzinfo else instant.replace(tzinfo=dt.timezone.utc)
+
+
+def _parse_duration(value: str) -> Any:
+    import datetime as dt
+    import re
+
+    match = re.fullmatch(r"\s*(\d+)\s*([smhdw])\s*", value.lower())
+    if not match or int(match.group(1)) == 0:
+        raise UserError(f"--every {value!r} is not a duration: use a number and a unit, e.g. 30m, 1h, 1d")
+    return dt.timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
+
+
+@cli.command()
+@click.option("--at", "at", help="Run as of this ISO-8601 instant (default: now; no offset means UTC).")
+@click.option("--until", "until", help="Fast-forward: step from --at to this instant, running the duties at each step.")
+@click.option("--every", "every", default="1h", show_default=True, help="Step size with --until: 15m, 1h, 1d, ...")
+@friendly_errors
+def tick(at: str | None, until: str | None, every: str) -> None:
+    """Run every due duty once as of an instant (now by default) and exit.
+
+    Idempotent: running it twice for the same instant sends nothing twice.
+    """
+    from bot.content.loader import load_catalog
+    from bot.models import utcnow
+    from bot.slack.client import make_web_client
+    from bot.tick import run_tick
+
+    start = _parse_instant(at, "--at") if at else utcnow()
+    end = _parse_instant(until, "--until") if until else start
+    step = _parse_duration(every)
+    if end < start:
+        raise UserError("--until is before --at: give an end after the start")
+    if (end - start) / step > 100_000:
+        raise UserError("that is more than 100,000 steps: use a larger --every")
+    settings = load_settings()
+    catalog = load_catalog(settings.content_dir)
+    engine, sessions = _open_database(settings)
+    client = make_web_client(settings)
+    totals = {"modules": 0, "reminders": 0, "sent": 0, "failed": 0}
+    now = start
+    try:
+        while now <= end:
+            report = run_tick(sessions, client, catalog=catalog, now=now)
+            if report.busy or start == end:
+                click.echo(report.line())
+            for name in totals:
+                totals[name] += getattr(report, name)
+            now += step
+    finally:
+        engine.dispose()
+    if start != end:
+        click.echo(
+            f"{start.isoformat(timespec='minutes')} → {end.isoformat(timespec='minutes')}: "
+            f"{totals['modules']} modules and {totals['reminders']} reminders queued, {totals['sent']} messages sent"
+            + (f", {totals['failed']} failed (see `upward program show`)" if totals["failed"] else "")
+        )
+
+
+@cli.command()
+@click.option("--interval", default=60, show_default=True, type=click.IntRange(5, 3600), help="Seconds between ticks.")
+@friendly_errors
+def worker(interval: int) -> None:
+    """Run the duties every minute until stopped (SIGTERM finishes the current tick, then exits)."""
+    from bot.logs import configure_logging
+    from bot.worker import run_worker
+
+    settings = load_settings()
+    configure_logging(settings.log_format)
+    settings.require_bot_token()
+    engine, _ = _open_database(settings)
+    engine.dispose()
+    run_worker(settings, interval_seconds=interval)
+
+
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="upward")

@@ -1,0 +1,61 @@
+"""Compose the Bolt app: middleware plus each feature's `register(app)`."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+
+from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
+from slack_sdk import WebClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.content.loader import Catalog, load_catalog
+from bot.home import listeners as home_listeners
+from bot.learning import listeners as learning_listeners
+from bot.config import Settings
+from bot.logs import request_id
+from bot.slack.client import make_web_client
+
+log = logging.getLogger(__name__)
+
+FEATURES = (home_listeners, learning_listeners)
+
+
+def build_app(
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    *,
+    client: WebClient | None = None,
+    catalog: Catalog | None = None,
+    socket_mode: bool = False,
+) -> App:
+    """The Upward Bolt app; in HTTP mode every request's Slack signature is verified."""
+    catalog = catalog or load_catalog(settings.content_dir)
+    app = App(
+        client=client or make_web_client(settings),
+        signing_secret=None if socket_mode else settings.require_signing_secret(),
+        request_verification_enabled=not socket_mode,
+        # auth.test at start-up happens once in `upward serve`, not in every worker process.
+        token_verification_enabled=False,
+        process_before_response=False,
+        logger=logging.getLogger("upward.bolt"),
+    )
+
+    @app.middleware
+    def _context(req: BoltRequest, context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse:
+        # Listeners open their own session: with process_before_response=False they run after
+        # this middleware has returned, so a session opened here would already be closed.
+        request_id.set(req.headers.get("x-slack-request-id", [None])[0] or uuid.uuid4().hex[:12])
+        context["sessions"] = sessions
+        context["settings"] = settings
+        context["catalog"] = catalog
+        return next()
+
+    @app.error
+    def _on_error(error: Exception, body: dict) -> None:
+        log.error("listener failed for %s: %s", body.get("type"), error, exc_info=error)
+
+    for feature in FEATURES:
+        feature.register(app)
+    return app

@@ -1,0 +1,61 @@
+"""Logging: one JSON object a line in production, readable lines in development, never a secret."""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import re
+import sys
+
+request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+
+# Slack tokens and signatures that could slip into a message (e.g. from a library's debug line).
+_SECRET = re.compile(r"(xox[abposr]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+|v0=[0-9a-f]{16,})")
+
+
+def redact(text: str) -> str:
+    """Mask anything shaped like a Slack token or request signature."""
+    return _SECRET.sub(lambda m: m.group(0)[:5] + "…redacted", text)
+
+
+class _Context(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = request_id.get()
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object a line, for log shippers."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": redact(record.getMessage()),
+            "request_id": getattr(record, "request_id", "-"),
+        }
+        if record.exc_info:
+            entry["exception"] = redact(self.formatException(record.exc_info))
+        return json.dumps(entry, ensure_ascii=False)
+
+
+class TextFormatter(logging.Formatter):
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)-7s %(name)s [%(request_id)s] %(message)s", "%H:%M:%S")
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
+
+def configure_logging(fmt: str = "text", level: int = logging.INFO) -> None:
+    """Route every logger through one handler on stderr, in `fmt` ('json' or 'text')."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    handler.addFilter(_Context())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for noisy in ("slack_sdk", "slack_bolt", "urllib3", "alembic"):
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))

@@ -1,0 +1,92 @@
+"""`upward serve`: the Bolt app behind gunicorn (HTTP) or over Socket Mode."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+from slack_sdk.errors import SlackApiError
+
+from bot.app import build_app
+from bot.config import ConfigError, Settings
+from bot.db import check_database, make_engine, make_session_factory
+from bot.logs import configure_logging
+from bot.slack.client import make_web_client
+from bot.web import UpwardWSGI
+
+log = logging.getLogger(__name__)
+
+
+def verify_token(settings: Settings) -> dict[str, Any]:
+    """auth.test once at start-up, so a wrong token is one clear line, not a failing worker."""
+    client = make_web_client(settings, timeout=10)
+    try:
+        return client.auth_test().data  # type: ignore[return-value]
+    except SlackApiError as exc:
+        raise ConfigError(
+            f"Slack refused SLACK_BOT_TOKEN ({exc.response.get('error')}) at {settings.slack_api_url}: "
+            "copy the Bot User OAuth Token again from your app's 'OAuth & Permissions' page"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot reach the Slack API at {settings.slack_api_url}: {exc}") from None
+
+
+def wsgi_app(settings: Settings) -> UpwardWSGI:
+    """Build the WSGI app (one engine and Bolt app per worker process, created after fork)."""
+    engine = make_engine(settings.database)
+    return UpwardWSGI(build_app(settings, make_session_factory(engine)), engine)
+
+
+class _Gunicorn(BaseApplication):  # type: ignore[misc]
+    def __init__(self, settings: Settings, options: dict[str, Any]):
+        self.settings = settings
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> UpwardWSGI:
+        configure_logging(self.settings.log_format)
+        return wsgi_app(self.settings)
+
+
+def serve_http(settings: Settings, *, host: str, port: int, workers: int, threads: int) -> None:
+    """Serve `/slack/events` and `/healthz` with gunicorn's threaded workers until stopped."""
+    settings.require_signing_secret()
+    settings.require_bot_token()
+    check_database(make_engine(settings.database))
+    identity = verify_token(settings)
+    log.info("serving Slack workspace %s as %s", identity.get("team"), identity.get("user"))
+    _Gunicorn(
+        settings,
+        {
+            "bind": f"{host}:{port}",
+            "workers": workers,
+            "worker_class": "gthread",
+            "threads": threads,
+            "timeout": 30,
+            "graceful_timeout": 10,
+            "accesslog": None,
+            "errorlog": "-",
+            "loglevel": "warning",
+            "proc_name": "upward-web",
+        },
+    ).run()
+
+
+def serve_socket_mode(settings: Settings) -> None:
+    """Connect to Slack over Socket Mode (no public URL needed) until stopped."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    assert settings.slack_app_token is not None
+    settings.require_bot_token()
+    engine = make_engine(settings.database)
+    check_database(engine)
+    verify_token(settings)
+    app = build_app(settings, make_session_factory(engine), socket_mode=True)
+    # The app's client carries SLACK_API_URL, so apps.connections.open goes where the rest goes.
+    handler = SocketModeHandler(app, settings.slack_app_token.get_secret_value(), web_client=app.client)
+    handler.start()

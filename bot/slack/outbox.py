@@ -1,0 +1,265 @@
+"""The outbox: every outbound Slack call is written as a row, then sent, then marked with Slack's ts.
+
+Exactly once, even across crashes: chat.postMessage has no idempotency key, so each message carries
+Slack message metadata naming its outbox key. Any attempt after the first (a retry after a timeout,
+a 5xx, or a worker that died mid-send) first looks for that key in the conversation and, if Slack
+already has the message, records it instead of posting it again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import random
+import socket
+import urllib.error
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.db import session_scope
+from bot.models import OutboxMessage, OutboxStatus
+
+log = logging.getLogger(__name__)
+
+METADATA_EVENT = "upward_outbox"
+LEASE = dt.timedelta(minutes=2)
+MAX_ATTEMPTS = 10
+# Slack errors that say "try again later"; everything else Slack refuses is final for that row.
+TRANSIENT_ERRORS = frozenset(
+    {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout", "timeout"}
+)
+# Methods whose repetition is harmless (the result is the same state); the rest need the history check.
+IDEMPOTENT_METHODS = frozenset({"chat.update", "views.publish", "conversations.setTopic", "conversations.setPurpose"})
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one send attempt achieved."""
+
+    kind: Literal["sent", "retry", "failed"]
+    error: str | None = None
+    channel_id: str | None = None
+    ts: str | None = None
+    response: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class FlushStats:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    recovered: int = 0
+
+    @property
+    def attempted(self) -> int:
+        return self.sent + self.retried + self.failed
+
+
+def enqueue(
+    session: Session,
+    *,
+    key: str,
+    method: str,
+    payload: dict[str, Any],
+    now: dt.datetime,
+    program_id: int | None = None,
+    person_id: int | None = None,
+    not_before: dt.datetime | None = None,
+) -> bool:
+    """Write an outbound call once per key; False when a row with that key already exists."""
+    values = dict(
+        idempotency_key=key,
+        method=method,
+        payload=payload,
+        status=OutboxStatus.pending,
+        attempts=0,
+        next_attempt_at=not_before or now,
+        program_id=program_id,
+        person_id=person_id,
+        created_at=now,
+    )
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["idempotency_key"])
+    return bool(session.execute(stmt).rowcount)
+
+
+def claim_due(
+    session: Session, *, now: dt.datetime, worker_id: str, limit: int = 100, lease: dt.timedelta = LEASE
+) -> list[OutboxMessage]:
+    """Take up to `limit` due rows (and rows whose claim expired) for this worker; commit after."""
+    due = (
+        select(OutboxMessage)
+        .where(
+            or_(
+                (OutboxMessage.status == OutboxStatus.pending) & (OutboxMessage.next_attempt_at <= now),
+                (OutboxMessage.status == OutboxStatus.sending) & (OutboxMessage.claimed_until < now),
+            )
+        )
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    rows = list(session.scalars(due))
+    for row in rows:
+        row.status = OutboxStatus.sending
+        row.claimed_by = worker_id
+        row.claimed_until = now + lease
+        row.attempts += 1
+    session.flush()
+    return rows
+
+
+def send(client: WebClient, row: OutboxMessage) -> Outcome:
+    """Make the row's Slack call once (after checking whether an earlier attempt already landed)."""
+    payload = dict(row.payload)
+    if row.method == "chat.postMessage":
+        payload["metadata"] = {"event_type": METADATA_EVENT, "event_payload": {"key": row.idempotency_key}}
+        if row.attempts > 1:
+            found = _find_posted(client, payload["channel"], row.idempotency_key)
+            if found is not None:
+                return found
+    try:
+        response = client.api_call(row.method, json=payload)
+    except SlackApiError as exc:
+        return _classify(exc)
+    except (urllib.error.URLError, socket.timeout, ConnectionError, TimeoutError) as exc:
+        return Outcome("retry", error=f"connection: {exc}")
+    data = response.data if isinstance(response.data, dict) else {}
+    return Outcome(
+        "sent",
+        channel_id=data.get("channel") or payload.get("channel"),
+        ts=data.get("ts") or (data.get("message") or {}).get("ts"),
+        response=data,
+    )
+
+
+def record(session: Session, row_id: int, outcome: Outcome, *, now: dt.datetime, worker_id: str) -> None:
+    """Store an attempt's outcome on the row, unless another worker has taken the row over."""
+    row = session.get(OutboxMessage, row_id, with_for_update=True)
+    if row is None or row.claimed_by != worker_id or row.status != OutboxStatus.sending:
+        return
+    row.claimed_by = None
+    row.claimed_until = None
+    if outcome.kind == "sent":
+        row.status = OutboxStatus.sent
+        row.sent_at = now
+        row.slack_ts = outcome.ts
+        row.channel_id = outcome.channel_id
+        row.error = None
+    elif outcome.kind == "retry" and row.attempts < MAX_ATTEMPTS:
+        row.status = OutboxStatus.pending
+        row.error = (outcome.error or "")[:500]
+        row.next_attempt_at = now + backoff(row.attempts)
+    else:
+        row.status = OutboxStatus.failed
+        reason = outcome.error or "unknown error"
+        row.error = (reason if outcome.kind == "failed" else f"gave up after {row.attempts} attempts: {reason}")[:500]
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """15 s, 30 s, 1 min, ... capped at 1 h, with jitter so retries from many rows spread out."""
+    base = min(15 * 2 ** max(attempts - 1, 0), 3600)
+    return dt.timedelta(seconds=base * random.uniform(0.8, 1.2))
+
+
+def flush(
+    sessions: sessionmaker[Session],
+    client: WebClient,
+    *,
+    now: dt.datetime,
+    worker_id: str,
+    batch: int = 100,
+    max_rows: int | None = None,
+) -> FlushStats:
+    """Send everything due as of `now`; each outcome is committed as soon as it is known."""
+    stats = FlushStats()
+    while max_rows is None or stats.attempted < max_rows:
+        limit = batch if max_rows is None else min(batch, max_rows - stats.attempted)
+        with session_scope(sessions) as session:
+            rows = claim_due(session, now=now, worker_id=worker_id, limit=limit)
+        if not rows:
+            break
+        for row in rows:
+            outcome = send(client, row)
+            with session_scope(sessions) as session:
+                record(session, row.id, outcome, now=now, worker_id=worker_id)
+            if outcome.kind == "sent":
+                stats.sent += 1
+                stats.recovered += int(bool(outcome.response.get("recovered")))
+            elif outcome.kind == "retry":
+                stats.retried += 1
+                log.warning("outbox %s will be retried: %s", row.idempotency_key, outcome.error)
+            else:
+                stats.failed += 1
+                log.warning("outbox %s failed for good: %s", row.idempotency_key, outcome.error)
+    return stats
+
+
+def send_now(
+    sessions: sessionmaker[Session], client: WebClient, key: str, *, now: dt.datetime, worker_id: str
+) -> Outcome | None:
+    """Send one pending row right away (e.g. a message update after a click); None if not pending."""
+    with session_scope(sessions) as session:
+        row = _claim_key(session, key=key, now=now, worker_id=worker_id)
+    if row is None:
+        return None
+    outcome = send(client, row)
+    with session_scope(sessions) as session:
+        record(session, row.id, outcome, now=now, worker_id=worker_id)
+    return outcome
+
+
+def _claim_key(session: Session, *, key: str, now: dt.datetime, worker_id: str) -> OutboxMessage | None:
+    row = session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.idempotency_key == key, OutboxMessage.status == OutboxStatus.pending)
+        .with_for_update(skip_locked=True)
+    ).one_or_none()
+    if row is None:
+        return None
+    row.status = OutboxStatus.sending
+    row.claimed_by = worker_id
+    row.claimed_until = now + LEASE
+    row.attempts += 1
+    session.flush()
+    return row
+
+
+def _classify(exc: SlackApiError) -> Outcome:
+    status = getattr(exc.response, "status_code", 200)
+    error = exc.response.get("error") if isinstance(exc.response.data, dict) else None
+    if status >= 500 or status == 429 or error in TRANSIENT_ERRORS:
+        return Outcome("retry", error=error or f"HTTP {status}")
+    return Outcome("failed", error=error or f"HTTP {status}")
+
+
+def _find_posted(client: WebClient, channel: str, key: str) -> Outcome | None:
+    """The message an earlier attempt posted with this key, if Slack has it."""
+    try:
+        if channel.startswith(("U", "W")):
+            channel = client.conversations_open(users=channel)["channel"]["id"]
+        cursor = None
+        for _ in range(5):  # newest 5 pages: a retry happens minutes, not weeks, after the first try
+            page = client.conversations_history(
+                channel=channel, limit=200, include_all_metadata=True, cursor=cursor
+            )
+            for message in page.get("messages", []):
+                meta = message.get("metadata") or {}
+                if meta.get("event_type") == METADATA_EVENT and (meta.get("event_payload") or {}).get("key") == key:
+                    return Outcome("sent", channel_id=channel, ts=message["ts"], response={"recovered": True})
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                break
+    except SlackApiError as exc:
+        outcome = _classify(exc)
+        return Outcome(outcome.kind, error=f"checking for an earlier copy: {outcome.error}")
+    except (urllib.error.URLError, socket.timeout, ConnectionError, TimeoutError) as exc:
+        return Outcome("retry", error=f"checking for an earlier copy: connection: {exc}")
+    return None

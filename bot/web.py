@@ -1,0 +1,53 @@
+"""The WSGI application `upward serve` runs: Slack's endpoint plus a health check."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from sqlalchemy import Engine
+
+from bot.db import DatabaseUnavailable, check_database
+
+if TYPE_CHECKING:
+    from wsgiref.types import StartResponse, WSGIEnvironment
+
+EVENTS_PATH = "/slack/events"
+# Slack's largest payloads (a modal submission with long texts) are a few hundred KB at most.
+MAX_BODY_BYTES = 1_000_000
+
+
+class UpwardWSGI:
+    """Route `/healthz` to a database check, everything else to Bolt's WSGI handler."""
+
+    def __init__(self, bolt_app: App, engine: Engine):
+        self.engine = engine
+        self.slack = SlackRequestHandler(bolt_app, path=EVENTS_PATH)
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path == "/healthz":
+            return self._health(start_response)
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = -1
+        if length < 0 or length > MAX_BODY_BYTES:
+            return _json(start_response, "413 Content Too Large", {"ok": False, "error": "request body too large"})
+        return self.slack(environ, start_response)
+
+    def _health(self, start_response: StartResponse) -> Iterable[bytes]:
+        try:
+            check_database(self.engine)
+        except DatabaseUnavailable as exc:
+            return _json(start_response, "503 Service Unavailable", {"ok": False, "database": str(exc)})
+        return _json(start_response, "200 OK", {"ok": True, "database": "ok"})
+
+
+def _json(start_response: StartResponse, status: str, body: dict[str, object]) -> list[bytes]:
+    data = json.dumps(body).encode()
+    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
+    return [data]
