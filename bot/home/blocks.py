@@ -2,19 +2,33 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from zoneinfo import ZoneInfo
 
-from slack_sdk.models.blocks import Block, ContextBlock, DividerBlock, HeaderBlock, MarkdownTextObject, SectionBlock
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ConfirmObject,
+    ContextBlock,
+    DatePickerElement,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
 from slack_sdk.models.views import View
 
 from bot.home.service import HomeView
-from bot.models import PersonStatus
+from bot.models import PersonStatus, Role
+from bot.slack.ids import Action
 
-ROLE_WORDS = {"executive": "Executive", "mentor": "Mentor", "lead": "Program lead"}
+ROLE_WORDS = {Role.executive: "executive", Role.mentor: "mentor", Role.lead: "program lead"}
+MAX_BLOCKS = 100
 
 
 def home_view(view: HomeView) -> View:
-    """The home tab for one person."""
+    """The home tab for one person (never more than Slack's 100 blocks)."""
     blocks: list[Block] = [HeaderBlock(text="Upward")]
     if not view.known or not view.roles:
         blocks.append(
@@ -23,34 +37,97 @@ def home_view(view: HomeView) -> View:
                     text=(
                         "Upward runs *reverse mentoring* here: short modules in your DMs, monthly "
                         "peer circles with junior mentors, and a weekly digest for program leads.\n\n"
-                        "You are not part of a program yet. Your program lead adds people with "
-                        "`upward roster import`; once you are on a roster, this page shows your "
-                        "progress and your circle."
+                        "You are not part of a program yet. Once your program lead adds you, this page "
+                        "shows your progress, your next module and your circle."
                     )
                 )
             )
         )
         return View(type="home", blocks=blocks)
-    greeting = f"Hi {view.display_name}," if view.display_name else "Hi,"
-    blocks.append(SectionBlock(text=MarkdownTextObject(text=f"{greeting} here is where you stand in Upward.")))
-    blocks.append(DividerBlock())
-    for role in view.roles[:20]:
+
+    greeting = f"Hi {view.display_name}!" if view.display_name else "Hi!"
+    roles = "; ".join(
+        f"{ROLE_WORDS[r]} in *{program}*" for program, rs in view.roles.items() for r in sorted(rs)
+    )
+    blocks.append(SectionBlock(text=MarkdownTextObject(text=f"{greeting} You are {roles}.")))
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=_status_line(view))]))
+
+    for p in view.progress:
+        blocks.append(DividerBlock())
+        score = f"{p.first_try_score:.0%} right first time" if p.first_try_score is not None else "no answers yet"
+        lines = [
+            f"*Your progress in {p.program}*",
+            f":white_check_mark: {p.done} of {p.total} modules done · :dart: {score} · :fire: streak {p.streak}",
+        ]
+        if p.next_title and p.next_due:
+            lines.append(f":calendar: Next: *{p.next_title}*, from {_when(p.next_due, view.timezone)}")
+        elif p.total and p.done == p.total:
+            lines.append(":tada: You have finished every module. Thank you!")
+        blocks.append(SectionBlock(text=MarkdownTextObject(text="\n".join(lines))))
+
+    for c in view.circles:
+        where = f"<#{c.channel_id}>" if c.channel_id else f"#{c.channel_name}"
+        meeting = f"meets {_when(c.meeting_at, view.timezone)}" if c.meeting_at else "no meeting time yet"
+        blocks.append(
+            SectionBlock(
+                text=MarkdownTextObject(text=f"*Your circle this month ({c.program})*: {where} · {c.members} people · {meeting}")
+            )
+        )
+
+    for lead in view.leads:
+        completion = f"{lead.completion:.0%}" if lead.completion is not None else "n/a yet"
+        blocks.append(DividerBlock())
         blocks.append(
             SectionBlock(
                 text=MarkdownTextObject(
-                    text=f"*{role.program}*: {ROLE_WORDS[role.role]} · started {role.start_date:%d %b %Y}"
-                    + ("" if role.status == "active" else f" · _{role.status}_")
+                    text=f"*{lead.program}* ({lead.status.value}): {lead.executives} executives · "
+                    f"module completion {completion} · {lead.at_risk} at risk. The full digest arrives every Monday."
                 )
             )
         )
-    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=_status_line(view))]))
-    return View(type="home", blocks=blocks)
+
+    blocks.append(DividerBlock())
+    blocks.append(_controls(view))
+    return View(type="home", blocks=blocks[:MAX_BLOCKS])
+
+
+def _controls(view: HomeView) -> ActionsBlock:
+    if view.status == PersonStatus.opted_out or view.paused:
+        elements: list[ButtonElement | DatePickerElement] = [
+            ButtonElement(text="Resume Upward", action_id=Action.resume, value="resume", style="primary")
+        ]
+    else:
+        elements = [
+            ButtonElement(text="Snooze a week", action_id=Action.snooze, value="0|||0"),
+            DatePickerElement(action_id=Action.pause_until, placeholder="Pause until…"),
+            ButtonElement(
+                text="Stop all messages",
+                action_id=Action.opt_out,
+                value="0|||0",
+                style="danger",
+                confirm=ConfirmObject(
+                    title="Stop Upward's messages?",
+                    text="You will get no more modules or check-ins until you resume here.",
+                    confirm="Stop messages",
+                    deny="Keep them",
+                ),
+            ),
+        ]
+    return ActionsBlock(block_id="home-controls", elements=elements)
+
+
+def _when(instant: dt.datetime | None, tz: str | None) -> str:
+    if instant is None:
+        return "soon"
+    local = instant.astimezone(ZoneInfo(tz)) if tz else instant
+    return f"{local:%a %-d %b, %H:%M}" + ("" if tz else " UTC")
 
 
 def _status_line(view: HomeView) -> str:
     if view.status == PersonStatus.opted_out:
-        return "You opted out of Upward's messages."
-    if view.status == PersonStatus.paused and view.paused_until is not None:
-        local = view.paused_until.astimezone(ZoneInfo(view.timezone)) if view.timezone else view.paused_until
-        return f"Paused until {local:%a %d %b %Y}."
-    return "Messages arrive in your working hours" + (f" ({view.timezone})." if view.timezone else ".")
+        return ":no_bell: You stopped Upward's messages. *Resume Upward* below brings them back."
+    if view.paused_until is not None:
+        return f":double_vertical_bar: Paused until {_when(view.paused_until, view.timezone)}."
+    if view.status == PersonStatus.paused:
+        return ":double_vertical_bar: Paused."
+    return ":bell: Modules arrive on working days, in your working hours" + (f" ({view.timezone})." if view.timezone else ".")

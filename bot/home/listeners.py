@@ -1,27 +1,46 @@
-"""App Home: publish the person's home tab whenever they open it."""
+"""App Home: publish the person's home tab when they open it or change their settings there."""
 
 from __future__ import annotations
 
 import logging
 
-from slack_bolt import App
+from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.db import session_scope
 from bot.home.blocks import home_view
 from bot.home.service import home_for
+from bot.learning import answers
+from bot.models import utcnow
+from bot.slack.ids import Action
 
 log = logging.getLogger(__name__)
 
 
 def register(app: App) -> None:
     """Attach the App Home listeners to `app`."""
+    app.event("app_home_opened")(_opened)
+    app.action(Action.resume)(_resume)
 
-    @app.event("app_home_opened")
-    def on_home_opened(event: dict, client: WebClient, context: dict) -> None:
-        if event.get("tab", "home") != "home":
-            return
-        user_id = event["user"]
+
+def publish_home(client: WebClient, context: dict, user_id: str) -> None:
+    """Render and publish one person's home tab (views.publish is idempotent: latest wins)."""
+    with session_scope(context["sessions"]) as session:
+        view = home_for(session, slack_user_id=user_id, catalog=context["catalog"], now=utcnow())
+    client.views_publish(user_id=user_id, view=home_view(view))
+
+
+def _opened(event: dict, client: WebClient, context: dict) -> None:
+    if event.get("tab", "home") == "home":
+        publish_home(client, context, event["user"])
+
+
+def _resume(ack: Ack, body: dict, client: WebClient, context: dict) -> None:
+    ack()
+    user = body["user"]["id"]
+    try:
         with session_scope(context["sessions"]) as session:
-            view = home_for(session, slack_user_id=user_id)
-        client.views_publish(user_id=user_id, view=home_view(view))
+            answers.resume(session, slack_user_id=user, now=utcnow())
+    except answers.Refusal:
+        pass
+    publish_home(client, context, user)

@@ -225,6 +225,11 @@ def _person_change(context: dict, client: WebClient, body: dict, change: Callabl
             text = change(session, user, now)
     except Refusal as refusal:
         text = str(refusal)
+    if (body.get("view") or {}).get("type") == "home":
+        from bot.home.listeners import publish_home
+
+        publish_home(client, context, user)  # the tab itself shows the new state
+        return
     _ephemeral(context, client, body, text)
 
 
