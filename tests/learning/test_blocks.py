@@ -21,7 +21,7 @@ def test_unanswered_message_offers_every_option_with_its_value() -> None:
     module = factories.module("m1", reflection="Reflect?")
     blocks = [b.to_dict() for b in module_message(module, delivery_id=7, position=1, total=4, answers={}, completed=False)]
     answers = [b for b in _buttons(blocks) if b["action_id"].startswith(Action.answer)]
-    assert [b["value"] for b in answers] == [f"7|m1-q{q}|{o}" for q in (1, 2) for o in "abc"]
+    assert [b["value"] for b in answers] == [f"7|m1-q{q}|{o}|1" for q in (1, 2) for o in "abc"]
     assert {b["action_id"] for b in _buttons(blocks)} >= {Action.mark_done, Action.snooze, Action.opt_out}
     assert blocks[0] == {"type": "header", "text": {"type": "plain_text", "text": "Module m1", "emoji": True}}
     assert "module 1 of 4" in blocks[1]["elements"][0]["text"]
