@@ -79,7 +79,11 @@ def check_catalog(root: Path | str | None = None) -> tuple[Catalog, list[Problem
             problems.append(Problem(_show(root / sub), "", "folder missing; the catalog needs modules/, prompts/ and programs/"))
 
     seen_files: dict[str, str] = {}
-    for path in _files(root / "modules", (".md",)):
+    module_files = _files(root / "modules", (".md",))
+    # A module whose file exists but is invalid is reported once, in its own file, not again by
+    # every program that names it.
+    module_names = {p.stem for p in module_files}
+    for path in module_files:
         module = _load(path, Module, problems, front_matter=True)
         if module is None:
             continue
@@ -102,7 +106,7 @@ def check_catalog(root: Path | str | None = None) -> tuple[Catalog, list[Problem
             problems.append(Problem(_show(path), "id", f"'{template.id}' must match the file name '{path.stem}'"))
         _add_unique(catalog.programs, template.id, template, path, seen_files, problems, "program")
         for i, module_id in enumerate(template.modules):
-            if module_id not in catalog.modules:
+            if module_id not in catalog.modules and module_id not in module_names:
                 problems.append(
                     Problem(_show(path), f"modules[{i}]", f"no module '{module_id}' in {_show(root / 'modules')}")
                 )
