@@ -336,7 +336,9 @@ def roster_import(file: Path, program_name: str) -> None:
     """
     from bot.models import utcnow
     from bot.programs.service import find_program
-    from bot.roster.service import import_roster, parse_roster, read_roster_file
+    from bot.content.loader import load_catalog
+    from bot.roster.enroll import enroll
+    from bot.roster.service import parse_roster, read_roster_file
     from bot.slack.client import make_web_client
     from bot.slack.directory import SlackDirectory
 
@@ -346,11 +348,14 @@ def roster_import(file: Path, program_name: str) -> None:
     except ValueError as exc:
         raise UserError(str(exc)) from None
     rows, problems = parse_roster(text, filename=str(file))
+    catalog = load_catalog(settings.content_dir)
     engine, sessions = _open_database(settings)
     directory = SlackDirectory(make_web_client(settings))
     with session_scope(sessions) as session:
         prog = find_program(session, program_name)
-        report = import_roster(session, program=prog, rows=rows, directory=directory, filename=str(file), now=utcnow())
+        report = enroll(
+            session, program=prog, rows=rows, directory=directory, catalog=catalog, filename=str(file), now=utcnow()
+        )
     engine.dispose()
     for problem in problems + report.problems:
         click.echo(problem, err=True)

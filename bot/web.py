@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import threading
+from socketserver import ThreadingMixIn
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -51,3 +54,19 @@ def _json(start_response: StartResponse, status: str, body: dict[str, object]) -
     data = json.dumps(body).encode()
     start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
     return [data]
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (stdlib signature)
+        pass
+
+
+class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+def serve_in_thread(app: UpwardWSGI, *, host: str = "127.0.0.1", port: int = 0) -> tuple[WSGIServer, str]:
+    """A threaded WSGI server for the same app, for tests and `serve --sandbox`; returns it and its URL."""
+    server = make_server(host, port, app, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler)
+    threading.Thread(target=server.serve_forever, name="upward-web", daemon=True).start()
+    return server, f"http://{host}:{server.server_port}"
