@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import re
 import uuid
 from collections.abc import Callable
 
-from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
+from slack_bolt import Ack, App, BoltContext, BoltRequest, BoltResponse
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -15,6 +17,7 @@ from bot.home import listeners as home_listeners
 from bot.learning import listeners as learning_listeners
 from bot.config import Settings
 from bot.logs import request_id
+from bot.models import utcnow
 from bot.slack.client import make_web_client
 
 log = logging.getLogger(__name__)
@@ -29,6 +32,7 @@ def build_app(
     client: WebClient | None = None,
     catalog: Catalog | None = None,
     socket_mode: bool = False,
+    clock: Callable[[], dt.datetime] = utcnow,
 ) -> App:
     """The Upward Bolt app; in HTTP mode every request's Slack signature is verified."""
     catalog = catalog or load_catalog(settings.content_dir)
@@ -50,6 +54,7 @@ def build_app(
         context["sessions"] = sessions
         context["settings"] = settings
         context["catalog"] = catalog
+        context["clock"] = clock  # listeners take `now` from here, so tests can move time
         return next()
 
     @app.error
@@ -58,4 +63,14 @@ def build_app(
 
     for feature in FEATURES:
         feature.register(app)
+
+    # Registered last, so it only sees actions no feature claimed (e.g. a button from an old
+    # version of a message): answer politely instead of letting Slack show an error.
+    @app.action(re.compile(".*"))
+    def _unknown_action(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+        ack()
+        from bot.learning.listeners import ephemeral_reply
+
+        ephemeral_reply(context, client, body, "Sorry, that button is no longer in use. Nothing was recorded.")
+
     return app

@@ -30,6 +30,9 @@ def make_engine(url: URL, **kwargs: object) -> Engine:
 def _configure_sqlite(engine: Engine, *, in_memory: bool) -> None:
     # pysqlite opens transactions lazily and never around SAVEPOINT; take over BEGIN ourselves so
     # transactions and savepoints behave as on PostgreSQL (SQLAlchemy's documented recipe).
+    # IMMEDIATE takes the write lock up front: in WAL mode a transaction that has read and then
+    # writes after another connection committed fails at once (SQLITE_BUSY_SNAPSHOT), whatever the
+    # busy timeout; taking the lock first makes concurrent writers wait their turn instead.
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
         dbapi_connection.isolation_level = None
@@ -42,7 +45,7 @@ def _configure_sqlite(engine: Engine, *, in_memory: bool) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):  # type: ignore[no-untyped-def]
-        conn.exec_driver_sql("BEGIN")
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -12,6 +14,7 @@ from bot.app import build_app
 from bot.config import ConfigError, Settings
 from bot.db import check_database, make_engine, make_session_factory
 from bot.logs import configure_logging
+from bot.models import utcnow
 from bot.slack.client import make_web_client
 from bot.web import UpwardWSGI
 
@@ -32,10 +35,10 @@ def verify_token(settings: Settings) -> dict[str, Any]:
         raise ConfigError(f"cannot reach the Slack API at {settings.slack_api_url}: {exc}") from None
 
 
-def wsgi_app(settings: Settings) -> UpwardWSGI:
+def wsgi_app(settings: Settings, *, clock: Callable[[], dt.datetime] = utcnow) -> UpwardWSGI:
     """Build the WSGI app (one engine and Bolt app per worker process, created after fork)."""
     engine = make_engine(settings.database)
-    return UpwardWSGI(build_app(settings, make_session_factory(engine)), engine)
+    return UpwardWSGI(build_app(settings, make_session_factory(engine), clock=clock), engine)
 
 
 class _Gunicorn(BaseApplication):  # type: ignore[misc]

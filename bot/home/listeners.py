@@ -11,7 +11,6 @@ from bot.db import session_scope
 from bot.home.blocks import home_view
 from bot.home.service import home_for
 from bot.learning import answers
-from bot.models import utcnow
 from bot.slack.ids import Action
 
 log = logging.getLogger(__name__)
@@ -26,7 +25,7 @@ def register(app: App) -> None:
 def publish_home(client: WebClient, context: dict, user_id: str) -> None:
     """Render and publish one person's home tab (views.publish is idempotent: latest wins)."""
     with session_scope(context["sessions"]) as session:
-        view = home_for(session, slack_user_id=user_id, catalog=context["catalog"], now=utcnow())
+        view = home_for(session, slack_user_id=user_id, catalog=context["catalog"], now=context["clock"]())
     client.views_publish(user_id=user_id, view=home_view(view))
 
 
@@ -40,7 +39,7 @@ def _resume(ack: Ack, body: dict, client: WebClient, context: dict) -> None:
     user = body["user"]["id"]
     try:
         with session_scope(context["sessions"]) as session:
-            answers.resume(session, slack_user_id=user, now=utcnow())
+            answers.resume(session, slack_user_id=user, now=context["clock"]())
     except answers.Refusal:
         pass
     publish_home(client, context, user)

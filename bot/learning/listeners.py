@@ -21,7 +21,7 @@ from bot.learning import answers
 from bot.learning.answers import Refusal
 from bot.learning.blocks import reflection_modal
 from bot.learning.jobs import delivery_key, render_delivery
-from bot.models import Delivery, OutboxMessage, utcnow
+from bot.models import Delivery, OutboxMessage
 from bot.slack import outbox
 from bot.slack.ids import Action, Block, Callback
 from bot.tick import worker_id
@@ -119,7 +119,7 @@ def _opt_out(ack: Ack, body: dict, context: dict, client: WebClient) -> None:
 def _reflect(ack: Ack, body: dict, action: dict, context: dict, client: WebClient) -> None:
     ack()
     user = body["user"]["id"]
-    now = utcnow()
+    now = context["clock"]()
     try:
         with session_scope(context["sessions"]) as session:
             value = answers.parse_value(action.get("value"))
@@ -129,7 +129,7 @@ def _reflect(ack: Ack, body: dict, action: dict, context: dict, client: WebClien
                 raise Refusal("This module has no reflection question.")
             view = reflection_modal(module, delivery_id=delivery.id, current=answers.current_reflection(session, delivery.id))
     except Refusal as refusal:
-        _ephemeral(context, client, body, str(refusal))
+        ephemeral_reply(context, client, body, str(refusal))
         return
     client.views_open(trigger_id=body["trigger_id"], view=view)
 
@@ -144,7 +144,7 @@ def _reflection_submitted(ack: Ack, body: dict, view: dict, context: dict, clien
         return
     ack()
     user = body["user"]["id"]
-    now = utcnow()
+    now = context["clock"]()
     try:
         delivery_id = int(view.get("private_metadata") or "")
     except ValueError:
@@ -155,7 +155,10 @@ def _reflection_submitted(ack: Ack, body: dict, view: dict, context: dict, clien
             delivery = _delivery(session, delivery_id)
             key = _enqueue_update(session, delivery, context["catalog"], now=now)
     except Refusal as refusal:
-        _post_ephemeral(context, client, channel=user, user=user, text=str(refusal), key=f"ephemeral:view:{view.get('id')}:{now.timestamp()}")
+        _send_now(
+            context, client, key=f"ephemeral:view:{view.get('id')}:{now.timestamp()}", method="chat.postEphemeral",
+            payload={"channel": user, "user": user, "text": str(refusal)},
+        )
         return
     if key:
         outbox.send_now(context["sessions"], client, key, now=now, worker_id=_worker())
@@ -169,13 +172,13 @@ def _update_after(
     retrying: Callable[[], frozenset[str]] = frozenset,
 ) -> None:
     """Apply a click, then re-render the delivery's message in place (via the outbox)."""
-    now = utcnow()
+    now = context["clock"]()
     try:
         with session_scope(context["sessions"]) as session:
             delivery = apply(session, now)
             key = _enqueue_update(session, delivery, context["catalog"], now=now, retrying=retrying())
     except Refusal as refusal:
-        _ephemeral(context, client, body, str(refusal))
+        ephemeral_reply(context, client, body, str(refusal))
         return
     if key:
         outbox.send_now(context["sessions"], client, key, now=now, worker_id=_worker())
@@ -219,7 +222,7 @@ def _message_location(session: Session, delivery: Delivery) -> tuple[str | None,
 
 def _person_change(context: dict, client: WebClient, body: dict, change: Callable[[Session, str, dt.datetime], str]) -> None:
     user = body["user"]["id"]
-    now = utcnow()
+    now = context["clock"]()
     try:
         with session_scope(context["sessions"]) as session:
             text = change(session, user, now)
@@ -230,7 +233,7 @@ def _person_change(context: dict, client: WebClient, body: dict, change: Callabl
 
         publish_home(client, context, user)  # the tab itself shows the new state
         return
-    _ephemeral(context, client, body, text)
+    ephemeral_reply(context, client, body, text)
 
 
 def _delivery(session: Session, delivery_id: int) -> Delivery:
@@ -245,18 +248,29 @@ def _local(instant: dt.datetime, session: Session, slack_user_id: str) -> str:
     return f"{local:%A %-d %B}"
 
 
-def _ephemeral(context: dict, client: WebClient, body: dict, text: str) -> None:
+def ephemeral_reply(context: dict, client: WebClient, body: dict, text: str) -> None:
+    """Answer the person who clicked, visible only to them, through the outbox.
+
+    The interaction's response_url reaches exactly the person and place of the click; the channel
+    named in a payload is not trusted for that.
+    """
     user = body["user"]["id"]
-    channel = (body.get("container") or {}).get("channel_id") or (body.get("channel") or {}).get("id") or user
-    action_ts = next((a.get("action_ts") for a in body.get("actions") or []), None) or str(utcnow().timestamp())
-    _post_ephemeral(context, client, channel=channel, user=user, text=text, key=f"ephemeral:{user}:{action_ts}")
+    action_ts = next((a.get("action_ts") for a in body.get("actions") or []), None) or str(context["clock"]().timestamp())
+    key = f"ephemeral:{user}:{action_ts}"[:200]
+    if body.get("response_url"):
+        method, payload = outbox.RESPONSE_URL, {
+            "url": body["response_url"], "text": text, "response_type": "ephemeral", "replace_original": False,
+        }
+    else:
+        method, payload = "chat.postEphemeral", {"channel": user, "user": user, "text": text}
+    _send_now(context, client, key=key, method=method, payload=payload)
 
 
-def _post_ephemeral(context: dict, client: WebClient, *, channel: str, user: str, text: str, key: str) -> None:
-    now = utcnow()
+def _send_now(context: dict, client: WebClient, *, key: str, method: str, payload: dict) -> None:
+    now = context["clock"]()
     with session_scope(context["sessions"]) as session:
-        outbox.enqueue(session, key=key[:200], method="chat.postEphemeral", payload={"channel": channel, "user": user, "text": text}, now=now)
-    outbox.send_now(context["sessions"], client, key[:200], now=now, worker_id=_worker())
+        outbox.enqueue(session, key=key, method=method, payload=payload, now=now)
+    outbox.send_now(context["sessions"], client, key, now=now, worker_id=_worker())
 
 
 def _worker() -> str:

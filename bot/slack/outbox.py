@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.webhook import WebhookClient
 from sqlalchemy import or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -36,6 +37,8 @@ TRANSIENT_ERRORS = frozenset(
     {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout", "timeout"}
 )
 # Methods whose repetition is harmless (the result is the same state); the rest need the history check.
+# Not a Web API method: a reply to an interaction, posted to the response_url Slack gave with it.
+RESPONSE_URL = "response_url"
 IDEMPOTENT_METHODS = frozenset({"chat.update", "views.publish", "conversations.setTopic", "conversations.setPurpose"})
 
 
@@ -125,6 +128,8 @@ def send(client: WebClient, row: OutboxMessage) -> Outcome:
             found = _find_posted(client, payload["channel"], row.idempotency_key)
             if found is not None:
                 return found
+    if row.method == RESPONSE_URL:
+        return _respond(payload)
     try:
         response = client.api_call(row.method, json=payload)
     except SlackApiError as exc:
@@ -230,6 +235,21 @@ def _claim_key(session: Session, *, key: str, now: dt.datetime, worker_id: str) 
     row.attempts += 1
     session.flush()
     return row
+
+
+def _respond(payload: dict[str, Any]) -> Outcome:
+    """Post to an interaction's response_url (ephemeral to the person who clicked, by default)."""
+    body = {k: v for k, v in payload.items() if k != "url"}
+    try:
+        response = WebhookClient(payload["url"], timeout=10).send_dict(body)
+    except (urllib.error.URLError, socket.timeout, ConnectionError, TimeoutError) as exc:
+        return Outcome("retry", error=f"connection: {exc}")
+    if response.status_code == 200:
+        return Outcome("sent")
+    if response.status_code >= 500 or response.status_code == 429:
+        return Outcome("retry", error=f"response_url HTTP {response.status_code}")
+    # 404 used_url / expired_url: Slack allows 5 replies within 30 minutes.
+    return Outcome("failed", error=f"response_url HTTP {response.status_code}: {response.body[:200]}")
 
 
 def _classify(exc: SlackApiError) -> Outcome:

@@ -32,6 +32,19 @@ from bot.web import serve_in_thread
 DEMO_ROSTER = Path(__file__).resolve().parents[2] / "bot" / "sandbox" / "demo_roster.csv"
 
 
+class Clock:
+    """The app's idea of now: tests move it with each tick, as real time would have moved."""
+
+    def __init__(self, now: dt.datetime):
+        self.now = now
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def set(self, now: dt.datetime) -> None:
+        self.now = now
+
+
 @dataclass
 class Stack:
     """Everything an end-to-end test needs, all reached the way production reaches it."""
@@ -43,12 +56,14 @@ class Stack:
     catalog: Catalog
     bot_url: str
     sender: SignedSender
+    clock: Clock
 
     def person(self, user_id: str) -> SimulatedUser:
         return SimulatedUser(self.slack, self.sender, user_id)
 
     def tick(self, at: dt.datetime) -> TickReport:
         """What `upward tick --at` does, in-process (the CLI itself is tested separately)."""
+        self.clock.set(at)
         return run_tick(self.sessions, make_web_client(self.settings), catalog=self.catalog, now=at, worker="test-worker")
 
     def session(self) -> Session:
@@ -84,7 +99,8 @@ def stack(empty_database: URL) -> Iterator[Stack]:
         settings = stack_settings(empty_database, slack)
         engine = make_engine(settings.database)
         upgrade(engine)
-        app = wsgi_app(settings)
+        clock = Clock(dt.datetime(2026, 11, 30, tzinfo=dt.timezone.utc))
+        app = wsgi_app(settings, clock=clock)
         server, url = serve_in_thread(app)
         try:
             yield Stack(
@@ -95,6 +111,7 @@ def stack(empty_database: URL) -> Iterator[Stack]:
                 catalog=load_catalog(),
                 bot_url=url,
                 sender=SignedSender(f"{url}/slack/events", slack.signing_secret),
+                clock=clock,
             )
         finally:
             server.shutdown()
