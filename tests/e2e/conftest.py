@@ -4,6 +4,9 @@ and a database of the current backend. Tests talk to both only over HTTP."""
 from __future__ import annotations
 
 import datetime as dt
+import time
+from collections.abc import Callable
+from typing import TypeVar
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +32,7 @@ from bot.slack.directory import SlackDirectory
 from bot.tick import TickReport, run_tick
 from bot.web import serve_in_thread
 
+T = TypeVar("T")
 DEMO_ROSTER = Path(__file__).resolve().parents[2] / "bot" / "sandbox" / "demo_roster.csv"
 
 
@@ -81,6 +85,16 @@ class Stack:
                 catalog=self.catalog, filename="roster.csv", now=utcnow(),
             )
             assert not report.problems, report.problems
+
+
+def eventually(check: Callable[[], T], timeout: float = 5.0) -> T:
+    """Poll until `check()` returns something truthy: listeners finish after they ack."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result or time.monotonic() > deadline:
+            return result
+        time.sleep(0.02)
 
 
 def stack_settings(url: URL, slack: SlackStandIn) -> Settings:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from bot.models import Answer, Delivery, DeliveryKind, DeliveryStatus, Person, PersonStatus
 from bot.sandbox import SimulatedUser
-from tests.e2e.conftest import Stack
+from tests.e2e.conftest import Stack, eventually
 
 UTC = dt.timezone.utc
 SOFIA = "U07EXEC0003"  # Europe/Berlin, DE
@@ -162,9 +162,11 @@ def test_reflection_opens_a_modal_and_is_stored(stack: Stack) -> None:
     assert sofia.submit_view({"text": "   "}).status == 200  # blank: the modal answers with a field error
     assert stack.slack.workspace.view_errors(view["id"])
     sofia.submit_view({"text": "I interrupted twice; next time I will wait."})
-    with stack.session() as s:
-        stored = s.scalars(select(Answer.value).where(Answer.question_id == "reflection")).all()
-    assert stored == ["I interrupted twice; next time I will wait."]
+    def stored() -> list[str]:
+        with stack.session() as s:
+            return list(s.scalars(select(Answer.value).where(Answer.question_id == "reflection")))
+
+    assert eventually(stored) == ["I interrupted twice; next time I will wait."]
 
 
 def test_snooze_pause_and_opt_out_take_effect_at_once(stack: Stack) -> None:
