@@ -55,6 +55,7 @@ def run(sessions: sessionmaker[Session], *, catalog: Catalog, now: dt.datetime) 
             log.error("cannot plan program %s: %s", program_id, exc)
     with session_scope(sessions) as session:
         sync_sent(session)
+        service.skip_after_end(session, now=now)
         stats.modules = enqueue_due(session, catalog=catalog, now=now)
         stats.reminders = enqueue_reminders(session, catalog=catalog, now=now)
     return stats

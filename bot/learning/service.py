@@ -10,7 +10,7 @@ import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session
 
 from bot.content.loader import Catalog
@@ -226,6 +226,28 @@ def _module_totals(session: Session, program_ids: set[int]) -> dict[int, int]:
     for program_id, _, n in counts:
         totals[program_id] = max(totals.get(program_id, 0), n)
     return totals
+
+
+def skip_after_end(session: Session, *, now: dt.datetime) -> int:
+    """Once a program's last day has passed (in its zone), unsent modules and baselines are skipped so
+    the closing check-in is next; sent ones stay answerable for a while (see answers.ANSWERABLE_FOR)."""
+    ended = [
+        program.id
+        for program in session.scalars(select(Program).where(Program.end_date.is_not(None), Program.status == ProgramStatus.active))
+        if program.end_date is not None and local_day(now, program.timezone) > program.end_date
+    ]
+    if not ended:
+        return 0
+    result = session.execute(
+        update(Delivery)
+        .where(
+            Delivery.program_id.in_(ended),
+            Delivery.kind.in_([DeliveryKind.module, DeliveryKind.baseline]),  # a late "before" is no baseline
+            Delivery.status == DeliveryStatus.pending,
+        )
+        .values(status=DeliveryStatus.skipped)
+    )
+    return result.rowcount or 0
 
 
 def mark_sent(session: Session, *, delivery_id: int, now: dt.datetime) -> None:

@@ -125,3 +125,14 @@ def test_at_risk_after_three_unfinished_modules_in_a_row(session: Session) -> No
     modules[3].status = DeliveryStatus.sent
     session.flush()
     assert service.at_risk_people(session) == {p.id}
+
+
+def test_after_the_last_day_unsent_modules_and_baseline_are_skipped_and_the_closing_is_next(session: Session) -> None:
+    cat = factories.catalog()  # two weeks from Tue 1 Dec: last day Mon 14 Dec
+    prog = factories.program(session, cat)
+    p = factories.person(session, prog, "U1", tz="Europe/Berlin", country="DE")
+    p.paused_until = dt.datetime(2026, 12, 20, tzinfo=UTC)  # paused through the end
+    service.plan_deliveries(session, program=prog, catalog=cat, now=dt.datetime(2026, 11, 2, tzinfo=UTC))
+    now = dt.datetime(2026, 12, 21, 10, 30, tzinfo=UTC)
+    assert service.skip_after_end(session, now=now) == 5  # four modules and the baseline
+    assert [d.kind for d in service.due_deliveries(session, catalog=cat, now=now)] == [DeliveryKind.closing]
