@@ -17,6 +17,7 @@ from bot.learning.blocks import assessment_message, module_message, reminder_tex
 from bot.models import (
     Delivery,
     DeliveryKind,
+    DeliveryStatus,
     Membership,
     OutboxMessage,
     OutboxStatus,
@@ -90,7 +91,7 @@ def enqueue_due(session: Session, *, catalog: Catalog, now: dt.datetime) -> int:
         payload = render_delivery(session, delivery, catalog=catalog)
         if payload is None:
             log.error("delivery %s names %s, which is not in the catalog; skipped", delivery.id, delivery.module_id)
-            delivery.status = service.DeliveryStatus.skipped
+            delivery.status = DeliveryStatus.skipped
             continue
         outbox.enqueue(
             session,
@@ -160,13 +161,23 @@ def enqueue_reminders(session: Session, *, catalog: Catalog, now: dt.datetime) -
 
 
 def sync_sent(session: Session) -> int:
-    """Copy channel and ts from sent module messages onto their deliveries (needed for reminders)."""
+    """Copy where each module message landed onto its delivery (reminders reply in its thread), and
+    mark deliveries whose message Slack refused for good as failed (the lead sees them)."""
     key = literal("delivery:") + cast(Delivery.id, String)
     rows = session.execute(
-        select(Delivery.id, OutboxMessage.channel_id, OutboxMessage.slack_ts)
+        select(Delivery.id, OutboxMessage.status, OutboxMessage.channel_id, OutboxMessage.slack_ts)
         .join(OutboxMessage, OutboxMessage.idempotency_key == key)
-        .where(Delivery.message_ts.is_(None), OutboxMessage.status == OutboxStatus.sent)
+        .where(
+            Delivery.message_ts.is_(None),
+            Delivery.status != DeliveryStatus.failed,
+            OutboxMessage.status.in_([OutboxStatus.sent, OutboxStatus.failed]),
+        )
     ).all()
-    for delivery_id, channel_id, ts in rows:
-        session.execute(update(Delivery).where(Delivery.id == delivery_id).values(channel_id=channel_id, message_ts=ts))
+    for delivery_id, status, channel_id, ts in rows:
+        values = (
+            {"channel_id": channel_id, "message_ts": ts}
+            if status == OutboxStatus.sent
+            else {"status": DeliveryStatus.failed}
+        )
+        session.execute(update(Delivery).where(Delivery.id == delivery_id).values(**values))
     return len(rows)

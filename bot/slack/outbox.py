@@ -9,6 +9,8 @@ already has the message, records it instead of posting it again.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import http.client
 import logging
 import random
 import socket
@@ -18,6 +20,7 @@ from typing import Any, Literal
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.webhook import WebhookClient
 from sqlalchemy import or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -37,6 +40,8 @@ TRANSIENT_ERRORS = frozenset(
     {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout", "timeout"}
 )
 # Methods whose repetition is harmless (the result is the same state); the rest need the history check.
+# A request whose answer was lost: Slack may or may not have acted on it.
+TRANSPORT_ERRORS = (urllib.error.URLError, socket.timeout, ConnectionError, TimeoutError, http.client.HTTPException)
 # Not a Web API method: a reply to an interaction, posted to the response_url Slack gave with it.
 RESPONSE_URL = "response_url"
 IDEMPOTENT_METHODS = frozenset({"chat.update", "views.publish", "conversations.setTopic", "conversations.setPurpose"})
@@ -130,11 +135,12 @@ def send(client: WebClient, row: OutboxMessage) -> Outcome:
                 return found
     if row.method == RESPONSE_URL:
         return _respond(payload)
+    caller = client if row.method in IDEMPOTENT_METHODS else _without_connection_retries(client)
     try:
-        response = client.api_call(row.method, json=payload)
+        response = caller.api_call(row.method, json=payload)
     except SlackApiError as exc:
         return _classify(exc)
-    except (urllib.error.URLError, socket.timeout, ConnectionError, TimeoutError) as exc:
+    except TRANSPORT_ERRORS as exc:
         return Outcome("retry", error=f"connection: {exc}")
     data = response.data if isinstance(response.data, dict) else {}
     return Outcome(
@@ -237,12 +243,29 @@ def _claim_key(session: Session, *, key: str, now: dt.datetime, worker_id: str) 
     return row
 
 
+@functools.lru_cache(maxsize=32)
+def _client_for(token: str | None, base_url: str, timeout: int) -> WebClient:
+    return WebClient(
+        token=token, base_url=base_url, timeout=timeout, retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=5)]
+    )
+
+
+def _without_connection_retries(client: WebClient) -> WebClient:
+    """The same client minus transport-level retries.
+
+    slack_sdk's ConnectionErrorRetryHandler re-sends a request whose answer was lost, and Slack may
+    already have acted on it (a second post). A 429 is safe to wait out (Slack did nothing); any
+    other failure becomes an outbox retry, which first looks for the earlier copy.
+    """
+    return _client_for(client.token, client.base_url, client.timeout)
+
+
 def _respond(payload: dict[str, Any]) -> Outcome:
     """Post to an interaction's response_url (ephemeral to the person who clicked, by default)."""
     body = {k: v for k, v in payload.items() if k != "url"}
     try:
         response = WebhookClient(payload["url"], timeout=10).send_dict(body)
-    except (urllib.error.URLError, socket.timeout, ConnectionError, TimeoutError) as exc:
+    except TRANSPORT_ERRORS as exc:
         return Outcome("retry", error=f"connection: {exc}")
     if response.status_code == 200:
         return Outcome("sent")
@@ -280,6 +303,6 @@ def _find_posted(client: WebClient, channel: str, key: str) -> Outcome | None:
     except SlackApiError as exc:
         outcome = _classify(exc)
         return Outcome(outcome.kind, error=f"checking for an earlier copy: {outcome.error}")
-    except (urllib.error.URLError, socket.timeout, ConnectionError, TimeoutError) as exc:
+    except TRANSPORT_ERRORS as exc:
         return Outcome("retry", error=f"checking for an earlier copy: connection: {exc}")
     return None
