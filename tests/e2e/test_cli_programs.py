@@ -1,0 +1,166 @@
+"""The contract commands as an installer runs them: program, roster import, tick, worker."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.engine import URL
+
+from bot.db import make_engine, make_session_factory
+from bot.migrate import upgrade
+from bot.models import Delivery, Membership, Person
+from bot.sandbox import DEMO_SEED_PATH, SlackStandIn
+
+
+@dataclass
+class Cli:
+    env: dict[str, str]
+    cwd: Path
+    slack: SlackStandIn
+    url: URL
+
+    def __call__(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "bot", *args], env=self.env, cwd=self.cwd, capture_output=True, text=True, timeout=120)
+
+    def count(self, model: type) -> int:
+        engine = make_engine(self.url)
+        with make_session_factory(engine)() as session:
+            n = session.scalar(select(func.count()).select_from(model)) or 0
+        engine.dispose()
+        return n
+
+
+@pytest.fixture()
+def cli(empty_database: URL, tmp_path: Path) -> Iterator[Cli]:
+    engine = make_engine(empty_database)
+    upgrade(engine)
+    engine.dispose()
+    with SlackStandIn(DEMO_SEED_PATH, rate_limits=False) as slack:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL"))}
+        env.update(
+            DATABASE_URL=empty_database.render_as_string(hide_password=False),
+            SLACK_API_URL=slack.api_url,
+            SLACK_BOT_TOKEN=slack.bot_token,
+            SLACK_SIGNING_SECRET=slack.signing_secret,
+        )
+        yield Cli(env, tmp_path, slack, empty_database)
+
+
+ROSTER = """slack_user_id,email,role,country,department
+U07LEAD0001,,lead,GB,People
+,diego.alvarez@northwind.example,mentor,US,Engineering
+U07EXEC0001,,executive,US,Executive office
+U07EXEC0003,,executive,DE,Operations
+U07EXEC0006,,executive,IN,Engineering
+,nobody@northwind.example,executive,US,
+U07EXEC0002,,chief,US,
+"""
+
+
+def test_program_lifecycle(cli: Cli) -> None:
+    created = cli("program", "create", "Pilot 2026", "--template", "pilot", "--start", "2026-12-01", "--timezone", "Europe/London")
+    assert created.returncode == 0, created.stderr
+    assert "Created program 'Pilot 2026' from template pilot: 2026-12-01 to 2026-12-28" in created.stdout
+    again = cli("program", "create", "pilot 2026", "--template", "pilot", "--start", "2026-12-01")
+    assert again.returncode == 1 and "already exists" in again.stderr
+    bad = cli("program", "create", "X", "--template", "semester", "--start", "2026-12-01")
+    assert bad.returncode == 1 and "choose one of enterprise, pilot, quarter" in bad.stderr
+    bad_date = cli("program", "create", "X", "--template", "pilot", "--start", "2026-13-01")
+    assert bad_date.returncode == 2 and "Traceback" not in bad_date.stderr
+    bad_tz = cli("program", "create", "X", "--template", "pilot", "--start", "2026-12-01", "--timezone", "Mars/Base")
+    assert bad_tz.returncode == 1 and "unknown time zone" in bad_tz.stderr
+
+    listing = cli("program", "list")
+    assert "Pilot 2026" in listing.stdout and "active" in listing.stdout
+    assert "pause" in cli("program", "pause", "Pilot 2026").stdout
+    assert "already paused" in cli("program", "pause", "Pilot 2026").stdout
+    assert "is active" in cli("program", "resume", "Pilot 2026").stdout
+    shown = cli("program", "show", "Pilot 2026")
+    assert "delivery window:" in shown.stdout and "09:00–17:00" in shown.stdout
+    missing = cli("program", "show", "Nope")
+    assert missing.returncode == 1 and "no program named 'Nope' (programs: Pilot 2026)" in missing.stderr
+
+
+def test_roster_import_reports_bad_rows_imports_good_ones_and_is_idempotent(cli: Cli) -> None:
+    cli("program", "create", "Pilot", "--template", "pilot", "--start", "2026-12-01")
+    (cli.cwd / "team.csv").write_text(ROSTER)
+    first = cli("roster", "import", "team.csv", "--program", "Pilot")
+    assert first.returncode == 1  # some rows were skipped
+    assert "team.csv:7: no Slack user has the email nobody@northwind.example" in first.stderr
+    assert "team.csv:8: role 'chief' is not one of executive, mentor, lead" in first.stderr
+    assert "5 people added" in first.stdout and "Traceback" not in first.stderr
+    assert cli.count(Membership) == 5
+    engine = make_engine(cli.url)
+    with make_session_factory(engine)() as session:
+        diego = session.scalars(select(Person).where(Person.email == "diego.alvarez@northwind.example")).one()
+        assert (diego.slack_user_id, diego.timezone) == ("U07MENT0001", "America/Los_Angeles")  # from Slack
+        planned = session.scalar(select(func.count()).select_from(Delivery))
+    engine.dispose()
+    assert planned == 3 * 10  # baseline, 8 modules, closing for each executive
+
+    second = cli("roster", "import", "team.csv", "--program", "Pilot")
+    assert "0 people added, 0 updated, 0 roles added, 5 unchanged" in second.stdout
+    assert cli.count(Membership) == 5 and cli.count(Delivery) == planned
+
+    missing = cli("roster", "import", "nope.csv", "--program", "Pilot")
+    assert missing.returncode == 1 and "nope.csv: no such file" in missing.stderr
+
+
+def test_tick_twice_for_the_same_instant_sends_nothing_twice(cli: Cli) -> None:
+    cli("program", "create", "Pilot", "--template", "pilot", "--start", "2026-12-01")
+    (cli.cwd / "team.csv").write_text(ROSTER)
+    cli("roster", "import", "team.csv", "--program", "Pilot")
+    first = cli("tick", "--at", "2026-12-01T10:30:00+00:00")
+    assert first.returncode == 0, first.stderr
+    assert "modules queued" in first.stdout and "sent" in first.stdout
+    posts = len(cli.slack.workspace.calls_to("chat.postMessage"))
+    assert posts >= 2  # the Berlin and Kolkata executives' baselines
+    second = cli("tick", "--at", "2026-12-01T10:30:00+00:00")
+    assert second.returncode == 0 and "nothing due" in second.stdout
+    assert len(cli.slack.workspace.calls_to("chat.postMessage")) == posts
+
+
+def test_tick_fast_forwards_a_week(cli: Cli) -> None:
+    cli("program", "create", "Pilot", "--template", "pilot", "--start", "2026-12-01")
+    (cli.cwd / "team.csv").write_text(ROSTER)
+    cli("roster", "import", "team.csv", "--program", "Pilot")
+    result = cli("tick", "--at", "2026-12-01T00:00Z", "--until", "2026-12-07T23:00Z", "--every", "1h")
+    assert result.returncode == 0, result.stderr
+    assert "2026-12-01T00:00+00:00 → 2026-12-07T23:00+00:00:" in result.stdout
+    # Baseline plus the first two modules for each of the three executives, each exactly once, and a
+    # threaded reminder under each unanswered module.
+    for uid in ("U07EXEC0001", "U07EXEC0003", "U07EXEC0006"):
+        assert len(cli.slack.workspace.dm_messages(uid)) == 3, uid
+    keys = [c.args["metadata"]["event_payload"]["key"] for c in cli.slack.workspace.calls_to("chat.postMessage")]
+    assert len(keys) == len(set(keys)) == 15
+    for args, message in (
+        (("--at", "yesterday"), "not an ISO-8601 instant"),
+        (("--at", "2026-12-02T00:00Z", "--until", "2026-12-01T00:00Z"), "--until is before --at"),
+        (("--until", "2027-01-01T00:00Z", "--at", "2026-12-01T00:00Z", "--every", "1 fortnight"), "not a duration"),
+    ):
+        bad = cli("tick", *args)
+        assert bad.returncode == 1 and message in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_worker_stops_cleanly_on_sigterm_and_a_second_one_refuses_on_sqlite(cli: Cli, backend: str) -> None:
+    proc = subprocess.Popen([sys.executable, "-m", "bot", "worker"], env=cli.env, cwd=cli.cwd, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        time.sleep(2)  # long enough to start, take the lock and run the first tick
+        assert proc.poll() is None, "the worker stopped by itself"
+        if backend == "sqlite":
+            second = cli("worker")
+            assert second.returncode == 1 and "another `upward worker` is already running" in second.stderr
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "finishing the current tick and stopping" in err
