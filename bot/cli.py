@@ -228,19 +228,25 @@ def program() -> None:
 @click.option("--template", required=True, help="pilot, quarter or enterprise (a file in content/programs/).")
 @click.option("--start", "start", required=True, type=click.DateTime(["%Y-%m-%d"]), help="First day, YYYY-MM-DD.")
 @click.option("--timezone", default="UTC", show_default=True, help="The program's home time zone (IANA name).")
+@click.option("--window", help="Local delivery hours, e.g. 08:30-16:00 (default: the template's, 09:00-17:00).")
 @friendly_errors
-def program_create(name: str, template: str, start: Any, timezone: str) -> None:
+def program_create(name: str, template: str, start: Any, timezone: str, window: str | None) -> None:
     """Create a program NAME from a playbook template."""
     from bot.content.loader import load_catalog
     from bot.models import utcnow
-    from bot.programs.service import create_program, describe
+    from bot.programs.service import create_program, describe, parse_window
 
+    try:
+        hours = parse_window(window) if window else None
+    except ValueError as exc:
+        raise UserError(f"--window: {exc}") from None
     settings = load_settings()
     catalog = load_catalog(settings.content_dir)
     engine, sessions = _open_database(settings)
     with session_scope(sessions) as session:
         created = create_program(
-            session, catalog=catalog, name=name, template_id=template, start=start.date(), timezone=timezone, now=utcnow()
+            session, catalog=catalog, name=name, template_id=template, start=start.date(), timezone=timezone,
+            now=utcnow(), window=hours,
         )
         info = describe(created)
     engine.dispose()
@@ -276,16 +282,22 @@ def program_list() -> None:
 @friendly_errors
 def program_show(name: str) -> None:
     """Show a program's settings and roster counts."""
-    from bot.programs.service import describe, find_program, list_programs
+    from bot.programs.service import describe, find_program, list_programs, undeliverable
 
     engine, sessions = _open_database(load_settings())
     with session_scope(sessions) as session:
-        info = describe(find_program(session, name))
+        prog = find_program(session, name)
+        info = describe(prog)
         summary = next(p for p in list_programs(session) if p.name == info["name"])
+        refused = undeliverable(session, prog)
     engine.dispose()
     info["roster"] = f"{summary.executives} executives, {summary.mentors} mentors, {summary.leads} leads"
     for key, value in info.items():
         click.echo(f"{key + ':':<17}{value}")
+    if refused:
+        click.echo("undeliverable:   Slack refused these messages for good (fix the roster or the person's account):")
+        for who, error, count in refused:
+            click.echo(f"  {who}: {error} ×{count}")
 
 
 def _set_program_status(name: str, paused: bool) -> None:

@@ -65,6 +65,7 @@ def create_program(
     start: dt.date,
     timezone: str,
     now: dt.datetime,
+    window: DeliveryWindow | None = None,
 ) -> Program:
     """A new program from a template, with the template's KPIs; ProgramError when it can't be."""
     name = " ".join(name.split())
@@ -88,7 +89,7 @@ def create_program(
         end_date=start + dt.timedelta(weeks=template.weeks) - dt.timedelta(days=1) if template.weeks else None,
         timezone=timezone,
         status=ProgramStatus.active,
-        settings=_settings_from(template).model_dump(mode="json"),
+        settings=_settings_from(template, window).model_dump(mode="json"),
         created_at=now,
         updated_at=now,
     )
@@ -114,12 +115,24 @@ def create_program(
     return program
 
 
-def _settings_from(template: ProgramTemplate) -> ProgramSettings:
+def _settings_from(template: ProgramTemplate, window: DeliveryWindow | None) -> ProgramSettings:
     return ProgramSettings(
-        delivery_window=template.delivery_window,
+        delivery_window=window or template.delivery_window,
         circle_size_min=template.circles.size_min,
         circle_size_max=template.circles.size_max,
     )
+
+
+def parse_window(text: str) -> DeliveryWindow:
+    """'08:30-16:00' -> a DeliveryWindow; ValueError with a usable message otherwise."""
+    parts = text.replace("–", "-").split("-")
+    try:
+        start, end = (dt.time.fromisoformat(part.strip()) for part in parts)
+    except ValueError:
+        raise ValueError(f"window '{text}' is not HH:MM-HH:MM, e.g. 08:30-16:00") from None
+    if end <= start:
+        raise ValueError(f"window '{text}' ends before it starts; windows cannot cross midnight")
+    return DeliveryWindow(start=start, end=end)
 
 
 def find_program(session: Session, name: str) -> Program:
@@ -167,6 +180,21 @@ def set_status(session: Session, *, name: str, status: ProgramStatus, now: dt.da
     program.status = status
     program.updated_at = now
     return program, changed
+
+
+def undeliverable(session: Session, program: Program, *, limit: int = 10) -> list[tuple[str, str, int]]:
+    """Messages Slack refused for good, per person and error: (who, error, how many)."""
+    from bot.models import OutboxMessage, OutboxStatus, Person
+
+    rows = session.execute(
+        select(Person.display_name, Person.slack_user_id, OutboxMessage.error, func.count())
+        .join(Person, Person.id == OutboxMessage.person_id)
+        .where(OutboxMessage.program_id == program.id, OutboxMessage.status == OutboxStatus.failed)
+        .group_by(Person.display_name, Person.slack_user_id, OutboxMessage.error)
+        .order_by(func.count().desc(), Person.slack_user_id)
+        .limit(limit)
+    ).all()
+    return [(f"{name or uid} ({uid})", error or "unknown error", n) for name, uid, error, n in rows]
 
 
 def describe(program: Program) -> dict[str, Any]:

@@ -15,10 +15,11 @@ from sqlalchemy.orm import Session
 
 from bot.learning.calendar import is_supported_country, zone
 from bot.models import Membership, Person, Program, Role
+from bot.programs.service import parse_window
 
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,30}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-KNOWN_COLUMNS = {"slack_user_id", "email", "role", "timezone", "country", "department", "display_name"}
+KNOWN_COLUMNS = {"slack_user_id", "email", "role", "timezone", "country", "department", "display_name", "window"}
 MAX_ROWS = 50_000
 
 
@@ -48,6 +49,7 @@ class RosterRow:
     country: str | None
     department: str | None
     display_name: str | None
+    window: tuple[dt.time, dt.time] | None = None
 
 
 @dataclass
@@ -131,6 +133,13 @@ def _row(values: dict[str, str], line: int) -> tuple[RosterRow | None, str | Non
     country = (values.get("country") or "").upper() or None
     if country and not is_supported_country(country):
         return None, f"country '{country}' is not a known ISO 3166 two-letter code (like US, DE, IN)"
+    window = None
+    if values.get("window"):
+        try:
+            parsed = parse_window(values["window"])
+        except ValueError as exc:
+            return None, str(exc)
+        window = (parsed.start, parsed.end)
     for name, limit in (("department", 120), ("display_name", 120)):
         if len(values.get(name, "")) > limit:
             return None, f"{name} is longer than {limit} characters"
@@ -144,6 +153,7 @@ def _row(values: dict[str, str], line: int) -> tuple[RosterRow | None, str | Non
             country=country,
             department=values.get("department") or None,
             display_name=values.get("display_name") or None,
+            window=window,
         ),
         None,
     )
@@ -210,6 +220,8 @@ def _apply(person: Person, row: RosterRow, profile: SlackProfile | None, now: dt
         "department": row.department or person.department,
         "display_name": row.display_name or person.display_name or (profile.display_name if profile else ""),
     }
+    if row.window is not None:
+        wanted["window_start"], wanted["window_end"] = row.window
     changed = False
     for name, value in wanted.items():
         if getattr(person, name) != value:

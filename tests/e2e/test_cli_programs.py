@@ -164,3 +164,13 @@ def test_worker_stops_cleanly_on_sigterm_and_a_second_one_refuses_on_sqlite(cli:
         _, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
     assert "finishing the current tick and stopping" in err
+
+
+def test_program_show_lists_messages_slack_refused(cli: Cli) -> None:
+    cli("program", "create", "Pilot", "--template", "pilot", "--start", "2026-12-01")
+    (cli.cwd / "team.csv").write_text(ROSTER)
+    cli("roster", "import", "team.csv", "--program", "Pilot")
+    cli.slack.fail_next("chat.postMessage", error="account_inactive", status=200)
+    cli("tick", "--at", "2026-12-01T10:30:00+00:00")
+    shown = cli("program", "show", "Pilot")
+    assert "undeliverable:" in shown.stdout and "account_inactive ×1" in shown.stdout

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -136,3 +137,13 @@ def test_after_the_last_day_unsent_modules_and_baseline_are_skipped_and_the_clos
     now = dt.datetime(2026, 12, 21, 10, 30, tzinfo=UTC)
     assert service.skip_after_end(session, now=now) == 5  # four modules and the baseline
     assert [d.kind for d in service.due_deliveries(session, catalog=cat, now=now)] == [DeliveryKind.closing]
+
+
+def test_a_personal_window_overrides_the_programs(session: Session) -> None:
+    cat = factories.catalog()
+    prog = factories.program(session, cat)
+    early = factories.person(session, prog, "U1", tz="Europe/Berlin", country="DE")
+    early.window_start, early.window_end = dt.time(7, 0), dt.time(8, 0)
+    service.plan_deliveries(session, program=prog, catalog=cat, now=dt.datetime(2026, 11, 2, tzinfo=UTC))
+    sent = run_hourly(session, cat, dt.datetime(2026, 12, 1, tzinfo=UTC), days=3)
+    assert sent and all(now.astimezone(ZoneInfo("Europe/Berlin")).hour == 7 for now, _ in sent)

@@ -119,3 +119,11 @@ def test_one_person_can_hold_two_roles(session: Session, program: Program) -> No
     rows, _ = parse_roster("slack_user_id,role\nU0MENT1,mentor\nU0MENT1,lead\n", filename="r.csv")
     report = import_roster(session, program=program, rows=rows, directory=WorkspaceDirectory(), filename="r.csv", now=NOW)
     assert (report.people_added, report.roles_added) == (1, 2)
+
+
+def test_a_personal_delivery_window_is_read_and_checked(session: Session, program: Program) -> None:
+    rows, problems = parse_roster("slack_user_id,role,window\nU0EXEC1,executive,07:30-09:00\nU0EXEC2,executive,18:00-08:00\n", filename="w.csv")
+    assert problems == ["w.csv:3: window '18:00-08:00' ends before it starts; windows cannot cross midnight"]
+    import_roster(session, program=program, rows=rows, directory=WorkspaceDirectory(), filename="w.csv", now=NOW)
+    priya = session.scalars(select(Person).where(Person.slack_user_id == "U0EXEC1")).one()
+    assert (priya.window_start, priya.window_end) == (dt.time(7, 30), dt.time(9, 0))
