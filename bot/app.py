@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 import re
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable
 
 from slack_bolt import Ack, App, BoltContext, BoltRequest, BoltResponse
@@ -18,10 +19,15 @@ from bot.learning import listeners as learning_listeners
 from bot.config import Settings
 from bot.logs import request_id
 from bot.models import utcnow
+from bot.slack.acking import WorkPool
 from bot.slack.client import make_web_client
 
 log = logging.getLogger(__name__)
 
+# Bolt runs each listener in this pool until it acks; with `acked` listeners that is a moment.
+LISTENER_THREADS = 32
+# Work after acks (DB writes, message updates): few threads, so a burst cannot starve the acks.
+WORK_THREADS = 4
 FEATURES = (home_listeners, learning_listeners)
 
 
@@ -36,6 +42,7 @@ def build_app(
 ) -> App:
     """The Upward Bolt app; in HTTP mode every request's Slack signature is verified."""
     catalog = catalog or load_catalog(settings.content_dir)
+    work = WorkPool(WORK_THREADS)
     app = App(
         client=client or make_web_client(settings),
         signing_secret=None if socket_mode else settings.require_signing_secret(),
@@ -44,6 +51,8 @@ def build_app(
         token_verification_enabled=False,
         process_before_response=False,
         logger=logging.getLogger("upward.bolt"),
+        # Bolt's default of 5 threads makes the 6th concurrent request wait before it can even ack.
+        listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="upward-listener"),
     )
 
     @app.middleware
@@ -54,6 +63,7 @@ def build_app(
         context["sessions"] = sessions
         context["settings"] = settings
         context["catalog"] = catalog
+        context["work"] = work
         context["clock"] = clock  # listeners take `now` from here, so tests can move time
         return next()
 

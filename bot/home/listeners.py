@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 
-from slack_bolt import Ack, App
+from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.db import session_scope
 from bot.home.blocks import home_view
 from bot.home.service import home_for
 from bot.learning import answers
+from bot.slack.acking import acked
 from bot.slack.ids import Action
 
 log = logging.getLogger(__name__)
@@ -19,7 +20,7 @@ log = logging.getLogger(__name__)
 def register(app: App) -> None:
     """Attach the App Home listeners to `app`."""
     app.event("app_home_opened")(_opened)
-    app.action(Action.resume)(_resume)
+    app.action(Action.resume)(acked(_resume))
 
 
 def publish_home(client: WebClient, context: dict, user_id: str) -> None:
@@ -34,8 +35,7 @@ def _opened(event: dict, client: WebClient, context: dict) -> None:
         publish_home(client, context, event["user"])
 
 
-def _resume(ack: Ack, body: dict, client: WebClient, context: dict) -> None:
-    ack()
+def _resume(body: dict, action: dict, context: dict, client: WebClient) -> None:
     user = body["user"]["id"]
     try:
         with session_scope(context["sessions"]) as session:

@@ -23,6 +23,7 @@ from bot.learning.blocks import reflection_modal
 from bot.learning.jobs import delivery_key, render_delivery
 from bot.models import Delivery, OutboxMessage
 from bot.slack import outbox
+from bot.slack.acking import acked
 from bot.slack.ids import Action, Block, Callback
 from bot.tick import worker_id
 
@@ -31,19 +32,19 @@ log = logging.getLogger(__name__)
 
 def register(app: App) -> None:
     """Attach the microlearning listeners to `app`."""
-    app.action(re.compile(rf"^{re.escape(Action.answer)}:"))(_answer)
-    app.action(re.compile(rf"^{re.escape(Action.rate)}:"))(_answer)
-    app.action(Action.retry)(_retry)
-    app.action(Action.mark_done)(_mark_done)
-    app.action(Action.snooze)(_snooze)
-    app.action(Action.pause_until)(_pause_until)
-    app.action(Action.opt_out)(_opt_out)
+    app.action(re.compile(rf"^{re.escape(Action.answer)}:"))(acked(_answer))
+    app.action(re.compile(rf"^{re.escape(Action.rate)}:"))(acked(_answer))
+    app.action(Action.retry)(acked(_retry))
+    app.action(Action.mark_done)(acked(_mark_done))
+    app.action(Action.snooze)(acked(_snooze))
+    app.action(Action.pause_until)(acked(_pause_until))
+    app.action(Action.opt_out)(acked(_opt_out))
+    # Not deferred: views.open must use the click's trigger_id within 3 seconds.
     app.action(Action.reflect)(_reflect)
     app.view(Callback.reflection)(_reflection_submitted)
 
 
-def _answer(ack: Ack, body: dict, action: dict, context: dict, client: WebClient) -> None:
-    ack()
+def _answer(body: dict, action: dict, context: dict, client: WebClient) -> None:
     user = body["user"]["id"]
 
     def apply(session: Session, now: dt.datetime) -> Delivery:
@@ -54,8 +55,7 @@ def _answer(ack: Ack, body: dict, action: dict, context: dict, client: WebClient
     _update_after(context, client, body, apply)
 
 
-def _retry(ack: Ack, body: dict, action: dict, context: dict, client: WebClient) -> None:
-    ack()
+def _retry(body: dict, action: dict, context: dict, client: WebClient) -> None:
     user = body["user"]["id"]
     retrying: frozenset[str] = frozenset()
 
@@ -69,8 +69,7 @@ def _retry(ack: Ack, body: dict, action: dict, context: dict, client: WebClient)
     _update_after(context, client, body, apply, retrying=lambda: retrying)
 
 
-def _mark_done(ack: Ack, body: dict, action: dict, context: dict, client: WebClient) -> None:
-    ack()
+def _mark_done(body: dict, action: dict, context: dict, client: WebClient) -> None:
     user = body["user"]["id"]
 
     def apply(session: Session, now: dt.datetime) -> Delivery:
@@ -81,8 +80,7 @@ def _mark_done(ack: Ack, body: dict, action: dict, context: dict, client: WebCli
     _update_after(context, client, body, apply)
 
 
-def _snooze(ack: Ack, body: dict, context: dict, client: WebClient) -> None:
-    ack()
+def _snooze(body: dict, action: dict, context: dict, client: WebClient) -> None:
     _person_change(
         context, client, body,
         lambda s, user, now: "Snoozed. Upward will be quiet until "
@@ -90,8 +88,7 @@ def _snooze(ack: Ack, body: dict, context: dict, client: WebClient) -> None:
     )
 
 
-def _pause_until(ack: Ack, body: dict, action: dict, context: dict, client: WebClient) -> None:
-    ack()
+def _pause_until(body: dict, action: dict, context: dict, client: WebClient) -> None:
 
     def change(session: Session, user: str, now: dt.datetime) -> str:
         try:
@@ -104,8 +101,7 @@ def _pause_until(ack: Ack, body: dict, action: dict, context: dict, client: WebC
     _person_change(context, client, body, change)
 
 
-def _opt_out(ack: Ack, body: dict, context: dict, client: WebClient) -> None:
-    ack()
+def _opt_out(body: dict, action: dict, context: dict, client: WebClient) -> None:
     _person_change(
         context, client, body,
         lambda s, user, now: (
