@@ -1,7 +1,7 @@
 """SQLAlchemy models; importing this package registers every table on `Base.metadata`."""
 
 from bot.models.base import Base, UTCDateTime, utcnow
-from bot.models.circles import Circle, CircleMember, MentorNote
+from bot.models.circles import Circle, CircleMember, CirclePrompt, MentorNote
 from bot.models.enums import (
     CircleStatus,
     DeliveryKind,
@@ -20,7 +20,7 @@ from bot.models.outbox import OutboxMessage
 from bot.models.people import Membership, Person, Program
 
 __all__ = [
-    "Answer", "Base", "Circle", "CircleMember", "CircleStatus", "Delivery", "DeliveryKind",
+    "Answer", "Base", "Circle", "CircleMember", "CirclePrompt", "CircleStatus", "Delivery", "DeliveryKind",
     "DeliveryStatus", "DigestRun", "Kpi", "KpiObservation", "KpiStatus", "Membership", "MentorNote",
     "ObservationSource", "OutboxMessage", "OutboxStatus", "Person", "PersonStatus", "Program",
     "ProgramStatus", "Role", "RunStatus", "UTCDateTime", "utcnow",

@@ -30,8 +30,23 @@ class Circle(Base):
     formed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     closing_posted_at: Mapped[dt.datetime | None]
     archived_at: Mapped[dt.datetime | None]
+    # When members were asked "Did you meet?" about the current meeting time.
+    asked_met_at: Mapped[dt.datetime | None]
 
     __table_args__ = (UniqueConstraint("program_id", "period_start", "number"),)
+
+
+class CirclePrompt(Base):
+    """A discussion prompt posted in a circle (so `/circle prompt` does not repeat one)."""
+
+    __tablename__ = "circle_prompts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    circle_id: Mapped[int] = mapped_column(ForeignKey("circles.id", ondelete="CASCADE"))
+    prompt_id: Mapped[str] = mapped_column(String(64))
+    posted_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("circle_id", "prompt_id"),)
 
 
 class CircleMember(Base):
