@@ -74,6 +74,13 @@ def person_window(person: Person, default: Window) -> Window:
     return default
 
 
+def local_rules(person: Person, program: Program) -> tuple[str, Window]:
+    """The person's time zone (else the program's) and delivery window (theirs, else the program's)."""
+    settings = program_settings(program)
+    default = Window(settings.delivery_window.start, settings.delivery_window.end)
+    return person.timezone or program.timezone, person_window(person, default)
+
+
 def _spread(person_id: int) -> dt.timedelta:
     digest = hashlib.sha256(str(person_id).encode()).digest()
     return dt.timedelta(minutes=digest[0] % SPREAD_MINUTES)
@@ -182,9 +189,7 @@ def due_deliveries(session: Session, *, catalog: Catalog, now: dt.datetime) -> l
     for delivery, person, program in rows:
         if person.id in chosen or not _deliverable(person, now):
             continue
-        tz = person.timezone or program.timezone
-        settings = program_settings(program)
-        window = person_window(person, Window(settings.delivery_window.start, settings.delivery_window.end))
+        tz, window = local_rules(person, program)
         if not may_deliver(now, tz=tz, country=person.country, window=window):
             continue
         today = local_day(now, tz)
@@ -282,9 +287,7 @@ def due_reminders(session: Session, *, now: dt.datetime) -> list[DueReminder]:
     for delivery, person, program in rows:
         if person.id in at_risk or delivery.sent_at is None or delivery.channel_id is None:
             continue
-        tz = person.timezone or program.timezone
-        settings = program_settings(program)
-        window = person_window(person, Window(settings.delivery_window.start, settings.delivery_window.end))
+        tz, window = local_rules(person, program)
         remind_on = add_working_days(local_day(delivery.sent_at, tz), REMINDER_AFTER_WORKING_DAYS, person.country)
         if local_day(now, tz) < remind_on or not may_deliver(now, tz=tz, country=person.country, window=window):
             continue
