@@ -332,6 +332,102 @@ def program_resume(name: str) -> None:
 
 
 @cli.group()
+def circles() -> None:
+    """Preview and form peer circles."""
+
+
+def _circle_period(catalog: Any, program: Any, month: str | None) -> Any:
+    """The circle period of --month (the one starting in or covering it), or the current/next one."""
+    import datetime as dt
+
+    from bot.circles.service import periods
+    from bot.learning.calendar import local_day
+    from bot.models import utcnow
+
+    template = catalog.programs[program.template]
+    if month:
+        try:
+            first = dt.date.fromisoformat(f"{month}-01")
+        except ValueError:
+            raise UserError(f"--month {month!r} is not YYYY-MM, e.g. 2026-12") from None
+        found = [
+            p for p in periods(program, template, until=first + dt.timedelta(days=31))
+            if (p.start.year, p.start.month) == (first.year, first.month) or p.start <= first <= p.end
+        ]
+    else:
+        today = local_day(utcnow(), program.timezone)
+        found = [p for p in periods(program, template, until=today + dt.timedelta(days=62)) if p.end >= today]
+    if not found:
+        raise UserError(f"{program.name} has no circle period {'in ' + month if month else 'now or soon'}")
+    return found[0]
+
+
+@circles.command("preview")
+@click.option("--program", "program_name", required=True, help="The program.")
+@click.option("--month", help="YYYY-MM (default: this month).")
+@friendly_errors
+def circles_preview(program_name: str, month: str | None) -> None:
+    """Print the proposed circles with the score of each constraint; touches neither Slack nor the database."""
+    from bot.circles.listeners import preview_text
+    from bot.circles.service import plan_formation
+    from bot.content.loader import load_catalog
+    from bot.models import utcnow
+    from bot.programs.service import find_program
+
+    settings = load_settings()
+    catalog = load_catalog(settings.content_dir)
+    engine, sessions = _open_database(settings)
+    session = sessions()
+    try:
+        prog = find_program(session, program_name)
+        period = _circle_period(catalog, prog, month)
+        formation = plan_formation(session, program=prog, period=period, catalog=catalog, now=utcnow())
+        click.echo(preview_text(formation).replace("*", ""))
+    finally:
+        session.rollback()
+        session.close()
+        engine.dispose()
+
+
+@circles.command("form")
+@click.option("--program", "program_name", required=True, help="The program.")
+@friendly_errors
+def circles_form(program_name: str) -> None:
+    """Form this period's circles now (normally `tick` does it on the first working day) and create their channels."""
+    from sqlalchemy import select
+
+    from bot.circles import jobs
+    from bot.content.loader import load_catalog
+    from bot.models import Circle, utcnow
+    from bot.programs.service import find_program
+    from bot.slack import outbox
+    from bot.slack.client import make_web_client
+    from bot.tick import worker_id
+
+    settings = load_settings()
+    catalog = load_catalog(settings.content_dir)
+    client = make_web_client(settings)
+    engine, sessions = _open_database(settings)
+    now = utcnow()
+    try:
+        with session_scope(sessions) as session:
+            prog = find_program(session, program_name)
+            period = _circle_period(catalog, prog, None)
+            existing = session.scalar(select(Circle.id).where(Circle.program_id == prog.id, Circle.period_start == period.start))
+            if existing is None:
+                jobs.form(session, program_id=prog.id, period=period, catalog=catalog, now=now)
+            ids = list(session.scalars(select(Circle.id).where(Circle.program_id == prog.id, Circle.period_start == period.start)))
+            name = prog.name
+        for circle_id in ids:
+            jobs.provision(sessions, client, circle_id=circle_id, catalog=catalog, now=now)
+        outbox.flush(sessions, client, now=now, worker_id=worker_id())
+    finally:
+        engine.dispose()
+    word = "already had" if existing is not None else "now has"
+    click.echo(f"{name} {word} {len(ids)} circles for the period from {period.start:%d %b %Y}; their channels are ready.")
+
+
+@cli.group()
 def roster() -> None:
     """Import people and their roles into a program."""
 

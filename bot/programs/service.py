@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -33,6 +33,12 @@ class ProgramSettings(BaseModel):
     digest_weekday: int = Field(default=0, ge=0, le=6)  # Monday
     digest_time: dt.time = dt.time(9, 0)
     digest_channel: str | None = None
+
+    @model_validator(mode="after")
+    def _sizes_ordered(self) -> ProgramSettings:
+        if self.circle_size_max < self.circle_size_min:
+            raise ValueError(f"circle_size_max ({self.circle_size_max}) is below circle_size_min ({self.circle_size_min})")
+        return self
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,8 @@ class Action(StrEnum):
     resume = "learning.resume"
     reflect = "learning.reflect"
     rate = "learning.rate"
+    circle_met = "circles.met"
+    circle_pulse = "circles.pulse"
 
     def with_suffix(self, suffix: str) -> str:
         """An action id for one of several buttons in a block (ids must be unique per block)."""

@@ -73,10 +73,11 @@ class Stack:
     def session(self) -> Session:
         return self.sessions()
 
-    def create_pilot(self, *, start: dt.date, name: str = "Pilot", roster: str | None = None) -> None:
+    def create_pilot(self, *, start: dt.date, name: str = "Pilot", roster: str | None = None, template: str = "pilot") -> None:
+        """A program (the pilot by default) with the demo roster or the given CSV, enrolled."""
         with session_scope(self.sessions) as session:
             program = create_program(
-                session, catalog=self.catalog, name=name, template_id="pilot", start=start, timezone="Europe/London", now=utcnow()
+                session, catalog=self.catalog, name=name, template_id=template, start=start, timezone="Europe/London", now=utcnow()
             )
             rows, problems = parse_roster(roster or DEMO_ROSTER.read_text(), filename="roster.csv")
             assert not problems

@@ -174,3 +174,22 @@ def test_program_show_lists_messages_slack_refused(cli: Cli) -> None:
     cli("tick", "--at", "2026-12-01T10:30:00+00:00")
     shown = cli("program", "show", "Pilot")
     assert "undeliverable:" in shown.stdout and "account_inactive ×1" in shown.stdout
+
+
+def test_circles_preview_prints_the_proposal_and_touches_nothing(cli: Cli) -> None:
+    cli("program", "create", "Leaders", "--template", "quarter", "--start", "2026-12-01")
+    lines = ["slack_user_id,role,department"] + [f"U07EXEC000{i},executive,Dept{i % 3}" for i in range(1, 9)]
+    lines += ["U07MENT0001,mentor,", "U07MENT0002,mentor,"]
+    (cli.cwd / "leaders.csv").write_text("\n".join(lines) + "\n")
+    cli("roster", "import", "leaders.csv", "--program", "Leaders")
+    calls = len(cli.slack.workspace.calls)
+    preview = cli("circles", "preview", "--program", "Leaders", "--month", "2026-12")
+    assert preview.returncode == 0, preview.stderr
+    assert "Proposed circles for December 2026: 2 circles; repeat pairs 0" in preview.stdout
+    assert "#circle-leaders-2026-12-1: 5 people" in preview.stdout and "(mentor)" in preview.stdout
+    assert len(cli.slack.workspace.calls) == calls
+    from bot.models import Circle
+
+    assert cli.count(Circle) == 0
+    bad = cli("circles", "preview", "--program", "Leaders", "--month", "December")
+    assert bad.returncode == 1 and "is not YYYY-MM" in bad.stderr
