@@ -214,3 +214,22 @@ def test_arbitrary_text_never_causes_a_server_error(stack: Stack, text: str) -> 
     response = mentor.command("/circle", text, channel_id=circle.slack_channel_id)
     assert response.status == 200
     assert reply(mentor, before)
+
+
+def test_a_taken_channel_name_moves_to_the_next_free_one(stack: Stack) -> None:
+    from slack_sdk import WebClient
+
+    client = WebClient(base_url=stack.slack.api_url, token=stack.slack.bot_token)
+    client.conversations_create(name="circle-leaders-2026-2026-12-1", is_private=False)  # someone got there first
+    form_december(stack, executives=12, mentors=3)
+    names = [c.channel_name for c, _ in circles_in_db(stack)]
+    assert names[0] == "circle-leaders-2026-2026-12-1-2" and names[1] == "circle-leaders-2026-2026-12-2"
+    assert stack.slack.workspace.channel_info(circles_in_db(stack)[0][0].slack_channel_id)["name"] == names[0]
+
+
+def test_a_mentor_with_several_circles_is_asked_to_use_the_channel(stack: Stack) -> None:
+    form_december(stack, executives=12, mentors=1)  # one mentor serves every circle
+    circle, mentor_id, _, mentor, _, _ = in_circle(stack)
+    assert len(circles_in_db(stack)) >= 2
+    assert "run the command in the circle's channel" in run(mentor, "prompt")
+    assert "Posted a new prompt" in run(mentor, "prompt", circle.slack_channel_id)
