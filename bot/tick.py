@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.content.loader import Catalog
 from bot.db import session_scope
 from bot.circles import jobs as circle_jobs
+from bot.kpis import jobs as kpi_jobs
 from bot.learning import jobs as learning_jobs
 from bot.slack import outbox
 
@@ -26,6 +27,7 @@ class TickReport:
     planned: int = 0
     modules: int = 0
     reminders: int = 0
+    checkins: int = 0
     circles_formed: int = 0
     circles_closed: int = 0
     circles_archived: int = 0
@@ -37,7 +39,7 @@ class TickReport:
     @property
     def busy(self) -> bool:
         return bool(
-            self.planned or self.modules or self.reminders or self.sent or self.retried or self.failed
+            self.planned or self.modules or self.reminders or self.checkins or self.sent or self.retried or self.failed
             or self.circles_formed or self.circles_closed or self.circles_archived
         )
 
@@ -48,6 +50,7 @@ class TickReport:
                 (self.planned, "planned"),
                 (self.modules, "modules queued"),
                 (self.reminders, "reminders queued"),
+                (self.checkins, "check-ins queued"),
                 (self.circles_formed, "circles formed"),
                 (self.circles_closed, "circles closed"),
                 (self.circles_archived, "circles archived"),
@@ -72,6 +75,8 @@ def run_tick(
     report = TickReport(at=now)
     learning = learning_jobs.run(sessions, catalog=catalog, now=now)
     report.planned, report.modules, report.reminders = learning.planned, learning.modules, learning.reminders
+    with session_scope(sessions) as session:
+        report.checkins = kpi_jobs.enqueue_checkins(session, now=now)
     circles = circle_jobs.run(sessions, client, catalog=catalog, now=now)
     report.circles_formed, report.circles_closed, report.circles_archived = circles.formed, circles.closed, circles.archived
     stats = outbox.flush(sessions, client, now=now, worker_id=worker)

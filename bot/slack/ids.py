@@ -17,6 +17,7 @@ class Action(StrEnum):
     resume = "learning.resume"
     reflect = "learning.reflect"
     rate = "learning.rate"
+    kpi_value = "kpis.value"
     circle_met = "circles.met"
     circle_pulse = "circles.pulse"
 

@@ -193,3 +193,23 @@ def test_circles_preview_prints_the_proposal_and_touches_nothing(cli: Cli) -> No
     assert cli.count(Circle) == 0
     bad = cli("circles", "preview", "--program", "Leaders", "--month", "December")
     assert bad.returncode == 1 and "is not YYYY-MM" in bad.stderr
+
+
+def test_kpi_list_add_and_retire(cli: Cli) -> None:
+    cli("program", "create", "Pilot", "--template", "pilot", "--start", "2026-12-01")
+    listing = cli("kpi", "list", "--program", "Pilot")
+    assert listing.stdout.count("active") == 3 and "junior-view-first" in listing.stdout
+    new = ["kpi", "add", "--program", "Pilot", "--key", "asked-for-feedback", "--name", "Asked for feedback",
+           "--question", "How often did you ask a junior colleague for feedback this week?"]
+    full = cli(*new)
+    assert full.returncode == 1 and "already has 3 active KPIs; retire one first" in full.stderr
+    retired = cli("kpi", "retire", "credited-by-name", "--program", "Pilot")
+    assert retired.returncode == 0 and "2 active KPI(s) remain." in retired.stdout
+    added = cli(*new)
+    assert added.returncode == 0 and "Added KPI 'asked-for-feedback'" in added.stdout and "rating, 1–5" in added.stdout
+    again = cli("kpi", "retire", "credited-by-name", "--program", "Pilot")
+    assert again.returncode == 1 and "already retired" in again.stderr
+    unknown = cli("kpi", "retire", "nope", "--program", "Pilot")
+    assert unknown.returncode == 1 and "has no KPI 'nope'" in unknown.stderr
+    bad = cli("kpi", "add", "--program", "Pilot", "--key", "Bad Key!", "--name", "x", "--question", "y")
+    assert bad.returncode == 1 and "lowercase letters, digits and dashes" in bad.stderr

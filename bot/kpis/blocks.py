@@ -1,0 +1,47 @@
+"""Block Kit for the weekly KPI check-in: one message, one row of buttons per KPI."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ContextBlock, HeaderBlock, MarkdownTextObject, SectionBlock
+
+from bot.models import Kpi
+from bot.slack.ids import Action
+
+# The notification text of the check-in, the same when it is first sent and after each click.
+CHECKIN_TEXT = "Your weekly check-in (under a minute)"
+
+
+def checkin(kpis: list[Kpi], *, week: dt.date, answers: dict[int, int]) -> list[Block]:
+    """The check-in for one week; chosen values are marked, and another click changes them."""
+    blocks: list[Block] = [
+        HeaderBlock(text="Your weekly check-in"),
+        ContextBlock(elements=[MarkdownTextObject(text=f"Week of {week:%-d %B} · {len(kpis)} quick clicks, under a minute")]),
+    ]
+    for kpi in kpis:
+        chosen = answers.get(kpi.id)
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=f"*{kpi.question}*" + (f"\n:white_check_mark: You said *{chosen}*." if chosen is not None else ""))))
+        blocks.append(
+            ActionsBlock(
+                block_id=f"kpi-{kpi.id}",
+                elements=[
+                    ButtonElement(
+                        text=_label(kpi, n),
+                        action_id=Action.kpi_value.with_suffix(str(n)),
+                        value=f"{kpi.id}|{week.isoformat()}|{n}",
+                        style="primary" if chosen == n else None,
+                    )
+                    for n in range(kpi.scale_min, kpi.scale_max + 1)
+                ],
+            )
+        )
+    if kpis and all(k.id in answers for k in kpis):
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=":tada: Thanks, that's this week done. Your lead sees group trends only.")]))
+    return blocks
+
+
+def _label(kpi: Kpi, n: int) -> str:
+    if n == kpi.scale_max and kpi.kind == "count":
+        return f"{n}+"
+    return str(n)

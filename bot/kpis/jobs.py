@@ -1,0 +1,46 @@
+"""What `tick` runs for KPIs: the weekly check-in DM, once per executive and week."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.kpis import blocks, service
+from bot.models import OutboxMessage
+from bot.slack import outbox
+
+
+def checkin_key(program_id: int, person_id: int, week: dt.date) -> str:
+    return f"kpi-checkin:{program_id}:{person_id}:{week.isoformat()}"
+
+
+def enqueue_checkins(session: Session, *, now: dt.datetime) -> int:
+    """Write today's check-ins to the outbox (skipping any already written for that week)."""
+    due = service.due_checkins(session, now=now)
+    if not due:
+        return 0
+    keys = {checkin_key(d.program_id, d.person_id, d.week_start): d for d in due}
+    sent = set(session.scalars(select(OutboxMessage.idempotency_key).where(OutboxMessage.idempotency_key.in_(keys))))
+    kpis_by_program: dict[int, list] = {}
+    count = 0
+    for key, d in keys.items():
+        if key in sent:
+            continue
+        kpis = kpis_by_program.setdefault(d.program_id, service.active_kpis(session, d.program_id))
+        outbox.enqueue(
+            session,
+            key=key,
+            method="chat.postMessage",
+            payload={
+                "channel": d.slack_user_id,
+                "text": blocks.CHECKIN_TEXT,
+                "blocks": [b.to_dict() for b in blocks.checkin(kpis, week=d.week_start, answers={})],
+            },
+            now=now,
+            program_id=d.program_id,
+            person_id=d.person_id,
+        )
+        count += 1
+    return count

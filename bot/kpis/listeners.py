@@ -1,0 +1,52 @@
+"""A click on the weekly check-in: record the value and show it in the same message."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from bot.db import session_scope
+from bot.kpis import blocks, service
+from bot.models import Kpi
+from bot.slack import outbox
+from bot.slack.acking import acked
+from bot.slack.ids import Action
+from bot.tick import worker_id
+
+
+def register(app: App) -> None:
+    """Attach the check-in listener to `app`."""
+    app.action(re.compile(rf"^{re.escape(Action.kpi_value)}:"))(acked(_value))
+
+
+def _value(body: dict, action: dict, context: dict, client: WebClient) -> None:
+    user = body["user"]["id"]
+    now = context["clock"]()
+    payload: dict
+    try:
+        kpi_id, week_text, value = (action.get("value") or "").split("|")
+        week = dt.date.fromisoformat(week_text)
+        with session_scope(context["sessions"]) as session:
+            observation = service.record(session, kpi_id=int(kpi_id), slack_user_id=user, week=week, value=int(value), now=now)
+            kpi = session.get(Kpi, observation.kpi_id)
+            assert kpi is not None
+            kpis = service.active_kpis(session, kpi.program_id)
+            answers = service.answers_for(session, program_id=kpi.program_id, person_id=observation.person_id, week=week)
+            payload = {
+                "replace_original": True,
+                "text": blocks.CHECKIN_TEXT,
+                "blocks": [b.to_dict() for b in blocks.checkin(kpis, week=week, answers=answers)],
+            }
+    except ValueError as exc:
+        message = str(exc) if "recorded" in str(exc) else "Sorry, that button is not one Upward understands. Nothing was recorded."
+        payload = {"response_type": "ephemeral", "replace_original": False, "text": message}
+    url = body.get("response_url")
+    if not url:
+        return
+    key = f"kpi-reply:{user}:{action.get('action_ts') or now.timestamp()}"[:200]
+    with session_scope(context["sessions"]) as session:
+        outbox.enqueue(session, key=key, method=outbox.RESPONSE_URL, payload={"url": url, **payload}, now=now)
+    outbox.send_now(context["sessions"], client, key, now=now, worker_id=f"web:{worker_id()}")

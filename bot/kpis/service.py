@@ -1,0 +1,181 @@
+"""KPIs: managing a program's 2–3 measures, and the weekly one-click check-in that feeds them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.learning.calendar import is_working_day, local_day, may_deliver
+from bot.learning.service import local_rules
+from bot.models import (
+    Kpi,
+    KpiObservation,
+    KpiStatus,
+    Membership,
+    ObservationSource,
+    Person,
+    PersonStatus,
+    Program,
+    ProgramStatus,
+    Role,
+)
+
+MAX_ACTIVE = 3
+KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+CHECKIN_WEEKDAY = 4  # Friday; Thursday when Friday is not a working day for the person
+
+
+class KpiError(Exception):
+    """A KPI change that cannot be made as asked; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class DueCheckin:
+    program_id: int
+    person_id: int
+    slack_user_id: str
+    week_start: dt.date  # Monday of the person's week
+
+
+def active_kpis(session: Session, program_id: int) -> list[Kpi]:
+    return list(
+        session.scalars(select(Kpi).where(Kpi.program_id == program_id, Kpi.status == KpiStatus.active).order_by(Kpi.id))
+    )
+
+
+def add_kpi(
+    session: Session, *, program: Program, key: str, name: str, question: str, kind: str,
+    scale_min: int, scale_max: int, low_label: str, high_label: str, now: dt.datetime,
+) -> Kpi:
+    """A new KPI for the program; at most three are active, so the weekly check-in stays under a minute."""
+    if not KEY.match(key):
+        raise KpiError(f"key '{key}' must be lowercase letters, digits and dashes, e.g. asked-junior-first")
+    if not name.strip() or len(name) > 75 or not question.strip() or len(question) > 3000:
+        raise KpiError("give a name (up to 75 characters) and a question (up to 3,000)")
+    if not 0 <= scale_min < scale_max <= 10 or scale_max - scale_min > 10:
+        raise KpiError(f"scale {scale_min}–{scale_max} must rise, within 0–10, with at most 11 points")
+    if session.scalar(select(Kpi.id).where(Kpi.program_id == program.id, Kpi.key == key)) is not None:
+        raise KpiError(f"'{program.name}' already has a KPI '{key}' (retired ones keep their key): choose another key")
+    if len(active_kpis(session, program.id)) >= MAX_ACTIVE:
+        raise KpiError(f"'{program.name}' already has {MAX_ACTIVE} active KPIs; retire one first (upward kpi retire)")
+    kpi = Kpi(
+        program_id=program.id, key=key, name=name.strip(), question=question.strip(), kind=kind,
+        scale_min=scale_min, scale_max=scale_max, low_label=low_label, high_label=high_label,
+        status=KpiStatus.active, created_at=now,
+    )
+    session.add(kpi)
+    session.flush()
+    return kpi
+
+
+def retire_kpi(session: Session, *, program: Program, key: str, now: dt.datetime) -> Kpi:
+    """Stop asking a KPI (its history stays in digests and exports)."""
+    kpi = session.scalars(select(Kpi).where(Kpi.program_id == program.id, Kpi.key == key)).one_or_none()
+    if kpi is None:
+        keys = ", ".join(k.key for k in active_kpis(session, program.id)) or "none"
+        raise KpiError(f"'{program.name}' has no KPI '{key}' (active: {keys})")
+    if kpi.status == KpiStatus.retired:
+        raise KpiError(f"'{key}' was already retired on {kpi.retired_at:%d %b %Y}")
+    kpi.status = KpiStatus.retired
+    kpi.retired_at = now
+    return kpi
+
+
+def week_start(day: dt.date) -> dt.date:
+    """Monday of the ISO week containing `day`."""
+    return day - dt.timedelta(days=day.weekday())
+
+
+def checkin_day(monday: dt.date, country: str | None) -> dt.date | None:
+    """Friday of that week, or Thursday when Friday is a holiday there; None when neither works."""
+    for offset in (CHECKIN_WEEKDAY, CHECKIN_WEEKDAY - 1):
+        day = monday + dt.timedelta(days=offset)
+        if is_working_day(day, country):
+            return day
+    return None
+
+
+def due_checkins(session: Session, *, now: dt.datetime) -> list[DueCheckin]:
+    """Executives whose weekly check-in day is today, inside their window (the caller skips the
+    ones already sent, by outbox key)."""
+    rows = session.execute(
+        select(Person, Program)
+        .join(Membership, Membership.person_id == Person.id)
+        .join(Program, Program.id == Membership.program_id)
+        .where(
+            Membership.role == Role.executive,
+            Membership.left_at.is_(None),
+            Program.status == ProgramStatus.active,
+            Person.status != PersonStatus.opted_out,
+            Person.forgotten_at.is_(None),
+        )
+    ).all()
+    with_kpis = set(session.scalars(select(Kpi.program_id).where(Kpi.status == KpiStatus.active).distinct()))
+    due = []
+    for person, program in rows:
+        if program.id not in with_kpis or (person.paused_until is not None and person.paused_until > now):
+            continue
+        if person.status == PersonStatus.paused and person.paused_until is None:
+            continue
+        tz, window = local_rules(person, program)
+        today = local_day(now, tz)
+        monday = week_start(today)
+        if today < program.start_date or (program.end_date and monday > program.end_date):
+            continue
+        if checkin_day(monday, person.country) != today or not may_deliver(now, tz=tz, country=person.country, window=window):
+            continue
+        due.append(DueCheckin(program.id, person.id, person.slack_user_id, monday))
+    return due
+
+
+def record(session: Session, *, kpi_id: int, slack_user_id: str, week: dt.date, value: int, now: dt.datetime) -> KpiObservation:
+    """Store (or change) a person's value for one KPI and week; ValueError when it cannot count."""
+    row = session.execute(
+        select(Kpi, Person)
+        .join(Membership, Membership.program_id == Kpi.program_id)
+        .join(Person, Person.id == Membership.person_id)
+        .where(Kpi.id == kpi_id, Person.slack_user_id == slack_user_id, Membership.role == Role.executive)
+    ).first()
+    if row is None:
+        raise ValueError("This check-in was not for you, so nothing was recorded.")
+    kpi, person = row
+    if not kpi.scale_min <= value <= kpi.scale_max:
+        raise ValueError("That value is outside the scale, so nothing was recorded.")
+    observation = session.scalars(
+        select(KpiObservation).where(
+            KpiObservation.kpi_id == kpi.id,
+            KpiObservation.person_id == person.id,
+            KpiObservation.source == ObservationSource.self_report,
+            KpiObservation.period_start == week,
+        )
+    ).one_or_none()
+    if observation is None:
+        observation = KpiObservation(
+            kpi_id=kpi.id, person_id=person.id, source=ObservationSource.self_report, period_start=week, value=value, recorded_at=now
+        )
+        session.add(observation)
+    else:
+        observation.value, observation.recorded_at = value, now
+    session.flush()
+    return observation
+
+
+def answers_for(session: Session, *, program_id: int, person_id: int, week: dt.date) -> dict[int, int]:
+    """KPI id -> the value the person gave for that week."""
+    return {
+        kpi_id: value
+        for kpi_id, value in session.execute(
+            select(KpiObservation.kpi_id, KpiObservation.value)
+            .join(Kpi, Kpi.id == KpiObservation.kpi_id)
+            .where(
+                Kpi.program_id == program_id,
+                KpiObservation.person_id == person_id,
+                KpiObservation.source == ObservationSource.self_report,
+                KpiObservation.period_start == week,
+            )
+        )
+    }
