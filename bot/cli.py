@@ -428,6 +428,89 @@ def circles_form(program_name: str) -> None:
 
 
 @cli.group()
+def kpi() -> None:
+    """List, add and retire a program's KPIs (2–3 measures executives report weekly)."""
+
+
+@kpi.command("list")
+@click.option("--program", "program_name", required=True, help="The program.")
+@friendly_errors
+def kpi_list(program_name: str) -> None:
+    """Show the program's KPIs, active and retired."""
+    from sqlalchemy import select
+
+    from bot.models import Kpi
+    from bot.programs.service import find_program
+
+    engine, sessions = _open_database(load_settings())
+    with session_scope(sessions) as session:
+        prog = find_program(session, program_name)
+        rows = list(session.scalars(select(Kpi).where(Kpi.program_id == prog.id).order_by(Kpi.status, Kpi.id)))
+        lines = [
+            f"{k.key:<28} {k.status.value:<8} {k.kind:<7} {k.scale_min}–{k.scale_max}  {k.name}" for k in rows
+        ]
+    engine.dispose()
+    click.echo("\n".join(lines) if lines else "No KPIs yet: add one with `upward kpi add`.")
+
+
+@kpi.command("add")
+@click.option("--program", "program_name", required=True, help="The program.")
+@click.option("--key", required=True, help="Short id, e.g. asked-junior-first.")
+@click.option("--name", "name", required=True, help="Shown in digests (up to 75 characters).")
+@click.option("--question", required=True, help="What executives answer weekly with one click.")
+@click.option("--kind", type=click.Choice(["count", "rating"]), default="rating", show_default=True)
+@click.option("--min", "scale_min", type=int, default=None, help="Lowest value (default: 0 for count, 1 for rating).")
+@click.option("--max", "scale_max", type=int, default=5, show_default=True, help="Highest value.")
+@click.option("--low", "low_label", default="Not at all", show_default=True, help="Label of the lowest value.")
+@click.option("--high", "high_label", default="A lot", show_default=True, help="Label of the highest value.")
+@friendly_errors
+def kpi_add(program_name: str, key: str, name: str, question: str, kind: str, scale_min: int | None, scale_max: int, low_label: str, high_label: str) -> None:
+    """Add a KPI; it is asked from the next weekly check-in on (at most 3 active)."""
+    from bot.kpis.service import KpiError, add_kpi
+    from bot.models import utcnow
+    from bot.programs.service import find_program
+
+    engine, sessions = _open_database(load_settings())
+    try:
+        with session_scope(sessions) as session:
+            prog = find_program(session, program_name)
+            added = add_kpi(
+                session, program=prog, key=key, name=name, question=question, kind=kind,
+                scale_min=(0 if kind == "count" else 1) if scale_min is None else scale_min, scale_max=scale_max,
+                low_label=low_label, high_label=high_label, now=utcnow(),
+            )
+            shown = f"Added KPI '{added.key}' to '{prog.name}' ({added.kind}, {added.scale_min}–{added.scale_max})."
+    except KpiError as exc:
+        raise UserError(str(exc)) from None
+    finally:
+        engine.dispose()
+    click.echo(shown)
+
+
+@kpi.command("retire")
+@click.argument("key")
+@click.option("--program", "program_name", required=True, help="The program.")
+@friendly_errors
+def kpi_retire(key: str, program_name: str) -> None:
+    """Stop asking a KPI; its history stays in digests and exports."""
+    from bot.kpis.service import KpiError, active_kpis, retire_kpi
+    from bot.models import utcnow
+    from bot.programs.service import find_program
+
+    engine, sessions = _open_database(load_settings())
+    try:
+        with session_scope(sessions) as session:
+            prog = find_program(session, program_name)
+            retire_kpi(session, program=prog, key=key, now=utcnow())
+            left = len(active_kpis(session, prog.id))
+    except KpiError as exc:
+        raise UserError(str(exc)) from None
+    finally:
+        engine.dispose()
+    click.echo(f"Retired '{key}'. {left} active KPI(s) remain" + (" (the playbook suggests 2–3)." if left < 2 else "."))
+
+
+@cli.group()
 def roster() -> None:
     """Import people and their roles into a program."""
 
@@ -559,6 +642,15 @@ def worker(interval: int) -> None:
     engine, _ = _open_database(settings)
     engine.dispose()
     run_worker(settings, interval_seconds=interval)
+
+
+def _register_extensions() -> None:
+    from bot.governance.commands import register
+
+    register(cli)
+
+
+_register_extensions()
 
 
 def main() -> None:

@@ -1,0 +1,1 @@
+"""Tests of bot.governance: exports for BI tools and forgetting a person."""
