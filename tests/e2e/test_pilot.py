@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from bot.kpis.blocks import CHECKIN_TEXT
 from bot.learning.calendar import is_working_day
 from bot.learning.service import at_risk_people
 from bot.models import Delivery, DeliveryKind, DeliveryStatus, OutboxMessage, OutboxStatus, Person
@@ -57,6 +58,8 @@ class Executive:
                 continue
             self.seen.add(message["ts"])
             text = blocks_text(message)
+            if message.get("text") == CHECKIN_TEXT:
+                continue  # the weekly KPI check-in has its own tests (test_kpis.py)
             if "check-in" in message.get("text", ""):
                 self._rate_all(message)
             elif "module " in text and " of " in text:
@@ -99,7 +102,7 @@ class Executive:
                 self._click(self._current(message), text=correct.label)
 
     def _rate_all(self, message: dict) -> None:
-        while True:
+        for _ in range(20):  # an assessment has at most 10 questions
             current = self._current(message)
             try:
                 self.person.find_action(current, action_id=None, text="4")
