@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections import Counter
 import signal
 import subprocess
 import sys
@@ -136,12 +137,14 @@ def test_tick_fast_forwards_a_week(cli: Cli) -> None:
     result = cli("tick", "--at", "2026-12-01T00:00Z", "--until", "2026-12-07T23:00Z", "--every", "1h")
     assert result.returncode == 0, result.stderr
     assert "2026-12-01T00:00+00:00 → 2026-12-07T23:00+00:00:" in result.stdout
-    # Baseline plus the first two modules for each of the three executives, each exactly once, and a
-    # threaded reminder under each unanswered module.
+    # Baseline, the first two modules and Friday's check-in for each of the three executives, each
+    # exactly once, and a threaded reminder under each unanswered module.
     for uid in ("U07EXEC0001", "U07EXEC0003", "U07EXEC0006"):
-        assert len(cli.slack.workspace.dm_messages(uid)) == 3, uid
+        assert len(cli.slack.workspace.dm_messages(uid)) == 4, uid  # and Friday's KPI check-in
     keys = [c.args["metadata"]["event_payload"]["key"] for c in cli.slack.workspace.calls_to("chat.postMessage")]
-    assert len(keys) == len(set(keys)) == 15
+    assert len(keys) == len(set(keys)), "nothing sent twice"
+    kinds = Counter(key.split(":")[0] for key in keys)
+    assert kinds == {"delivery": 9, "reminder": 6, "kpi-checkin": 3}, kinds
     for args, message in (
         (("--at", "yesterday"), "not an ISO-8601 instant"),
         (("--at", "2026-12-02T00:00Z", "--until", "2026-12-01T00:00Z"), "--until is before --at"),
