@@ -190,13 +190,20 @@ def _plain(value: Any) -> Any:
 _PERSONAL = ("slack_user_id", "department", "observer_slack_user_id")
 
 
+def _identity() -> tuple[Any, ...]:
+    """The person's id and department, each with the forgotten_at that blanks it."""
+    return (
+        Person.slack_user_id,
+        Person.forgotten_at.label("slack_user_id__forgotten"),
+        Person.department,
+        Person.forgotten_at.label("department__forgotten"),
+    )
+
+
 def _answers(program_id: int) -> Select[Any]:
     return (
         select(
-            Person.slack_user_id,
-            Person.forgotten_at.label("slack_user_id__forgotten"),
-            Person.department,
-            Person.forgotten_at.label("department__forgotten"),
+            *_identity(),
             Delivery.module_id,
             Delivery.kind,
             Answer.question_id,
@@ -218,10 +225,7 @@ def _kpis(program_id: int) -> Select[Any]:
         select(
             Kpi.key.label("kpi_key"),
             Kpi.name.label("kpi_name"),
-            Person.slack_user_id,
-            Person.forgotten_at.label("slack_user_id__forgotten"),
-            Person.department,
-            Person.forgotten_at.label("department__forgotten"),
+            *_identity(),
             KpiObservation.source,
             observer.slack_user_id.label("observer_slack_user_id"),
             observer.forgotten_at.label("observer_slack_user_id__forgotten"),
@@ -263,10 +267,7 @@ def _circles(program_id: int) -> Select[Any]:
 def _deliveries(program_id: int) -> Select[Any]:
     return (
         select(
-            Person.slack_user_id,
-            Person.forgotten_at.label("slack_user_id__forgotten"),
-            Person.department,
-            Person.forgotten_at.label("department__forgotten"),
+            *_identity(),
             Delivery.module_id,
             Delivery.kind,
             Delivery.sequence,
