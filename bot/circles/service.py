@@ -192,7 +192,8 @@ def plan_formation(session: Session, *, program: Program, period: Period, catalo
     taken = session.scalar(
         select(func.count()).select_from(Circle).where(
             Circle.program_id == program.id,
-            func.substr(Circle.channel_name, 1, CHANNEL_MAX).like(f"circle-{slug(program.name)[:40]}-{period.start:%Y-%m}-%"),
+            # The first 40 slug characters always survive truncation; the rest may not, hence the %.
+            Circle.channel_name.like(f"circle-{slug(program.name)[:40]}%-{period.start:%Y-%m}-%"),
         )
     ) or 0
     names = [channel_name(program.name, period.start, taken + i + 1) for i in range(len(match.circles))]
