@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.content.loader import Catalog, load_catalog
 from bot.circles import listeners as circle_listeners
 from bot.home import listeners as home_listeners
+from bot.digest import listeners as digest_listeners
 from bot.kpis import listeners as kpi_listeners
 from bot.learning import listeners as learning_listeners
 from bot.config import Settings
@@ -30,7 +31,7 @@ log = logging.getLogger(__name__)
 LISTENER_THREADS = 32
 # Work after acks (DB writes, message updates): few threads, so a burst cannot starve the acks.
 WORK_THREADS = 4
-FEATURES = (home_listeners, learning_listeners, circle_listeners, kpi_listeners)
+FEATURES = (home_listeners, learning_listeners, circle_listeners, kpi_listeners, digest_listeners)
 
 
 def build_app(

@@ -331,6 +331,97 @@ def program_resume(name: str) -> None:
     _set_program_status(name, paused=False)
 
 
+@program.command("configure")
+@click.argument("name")
+@click.option("--digest-at", help="When leads get the weekly digest, in each lead's zone, e.g. 'mon 09:00'.")
+@click.option("--digest-channel", help="Also post the digest in this channel (its ID, e.g. C0123ABC; invite Upward first); 'none' to stop.")
+@click.option("--min-group", type=int, help="Hide figures covering fewer people than this (3 or more).")
+@friendly_errors
+def program_configure(name: str, digest_at: str | None, digest_channel: str | None, min_group: int | None) -> None:
+    """Change a program's digest schedule, digest channel or privacy threshold."""
+    from bot.models import utcnow
+    from bot.programs.service import configure
+
+    if digest_at is None and digest_channel is None and min_group is None:
+        raise UserError("nothing to change: give --digest-at, --digest-channel or --min-group")
+    engine, sessions = _open_database(load_settings())
+    with session_scope(sessions) as session:
+        shown = configure(session, name=name, digest_at=digest_at, digest_channel=digest_channel, min_group=min_group, now=utcnow())
+    engine.dispose()
+    click.echo(shown)
+
+
+@cli.group()
+def digest() -> None:
+    """The weekly digest for program leads: preview it, or send it now."""
+
+
+def _digest_for(session: Any, catalog: Any, program_name: str, week: str | None) -> Any:
+    from bot.digest.service import Week, compute
+    from bot.models import utcnow
+    from bot.programs.service import find_program
+
+    prog = find_program(session, program_name)
+    try:
+        chosen = Week.parse(week, prog.timezone) if week else Week.last_complete(utcnow(), prog.timezone)
+    except ValueError as exc:
+        raise UserError(f"--week: {exc}") from None
+    return prog, compute(session, program=prog, catalog=catalog, week=chosen)
+
+
+@digest.command("preview")
+@click.option("--program", "program_name", required=True, help="The program.")
+@click.option("--week", help="ISO week reported, e.g. 2026-W49 (default: the last complete week).")
+@friendly_errors
+def digest_preview(program_name: str, week: str | None) -> None:
+    """Print the digest leads get for a week; sends nothing and changes nothing."""
+    from bot.content.loader import load_catalog
+    from bot.digest.blocks import digest_text
+
+    settings = load_settings()
+    catalog = load_catalog(settings.content_dir)
+    engine, sessions = _open_database(settings)
+    session = sessions()
+    try:
+        _, computed = _digest_for(session, catalog, program_name, week)
+        click.echo(digest_text(computed))
+    finally:
+        session.rollback()
+        session.close()
+        engine.dispose()
+
+
+@digest.command("send")
+@click.option("--program", "program_name", required=True, help="The program.")
+@click.option("--week", help="ISO week reported, e.g. 2026-W49 (default: the last complete week).")
+@friendly_errors
+def digest_send(program_name: str, week: str | None) -> None:
+    """Send the digest to the program's leads (and its digest channel) now."""
+    from bot.content.loader import load_catalog
+    from bot.digest import jobs
+    from bot.models import utcnow
+    from bot.slack import outbox
+    from bot.slack.client import make_web_client
+    from bot.tick import worker_id
+
+    settings = load_settings()
+    settings.require_bot_token()
+    catalog = load_catalog(settings.content_dir)
+    engine, sessions = _open_database(settings)
+    now = utcnow()
+    with session_scope(sessions) as session:
+        prog, computed = _digest_for(session, catalog, program_name, week)
+        to = [r for r, _ in jobs.recipients(session, prog)]
+        if not to:
+            raise UserError(f"'{prog.name}' has no leads to send to: add one with `upward roster import` (role lead)")
+        jobs.enqueue(session, computed, to, now=now, manual=True)
+    stats = outbox.flush(sessions, make_web_client(settings), now=now, worker_id=worker_id())
+    engine.dispose()
+    click.echo(f"Sent the {computed.week.label} digest of '{computed.program_name}' to {len(to)} recipient(s): {stats.sent} message(s) sent"
+               + (f", {stats.retried} to retry on the next tick" if stats.retried else "")
+               + (f", {stats.failed} refused by Slack (see `upward program show`)" if stats.failed else "") + ".")
+
+
 @cli.group()
 def circles() -> None:
     """Preview and form peer circles."""

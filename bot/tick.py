@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.content.loader import Catalog
 from bot.db import session_scope
 from bot.circles import jobs as circle_jobs
+from bot.digest import jobs as digest_jobs
 from bot.kpis import jobs as kpi_jobs
 from bot.learning import jobs as learning_jobs
 from bot.slack import outbox
@@ -31,6 +32,7 @@ class TickReport:
     circles_formed: int = 0
     circles_closed: int = 0
     circles_archived: int = 0
+    digests: int = 0
     sent: int = 0
     retried: int = 0
     failed: int = 0
@@ -40,7 +42,7 @@ class TickReport:
     def busy(self) -> bool:
         return bool(
             self.planned or self.modules or self.reminders or self.checkins or self.sent or self.retried or self.failed
-            or self.circles_formed or self.circles_closed or self.circles_archived
+            or self.circles_formed or self.circles_closed or self.circles_archived or self.digests
         )
 
     def line(self) -> str:
@@ -54,6 +56,7 @@ class TickReport:
                 (self.circles_formed, "circles formed"),
                 (self.circles_closed, "circles closed"),
                 (self.circles_archived, "circles archived"),
+                (self.digests, "digests queued"),
                 (self.sent, "sent"),
                 (self.retried, "to retry"),
                 (self.failed, "failed"),
@@ -79,6 +82,7 @@ def run_tick(
         report.checkins = kpi_jobs.enqueue_checkins(session, now=now)
     circles = circle_jobs.run(sessions, client, catalog=catalog, now=now)
     report.circles_formed, report.circles_closed, report.circles_archived = circles.formed, circles.closed, circles.archived
+    report.digests = digest_jobs.run(sessions, catalog=catalog, now=now)
     stats = outbox.flush(sessions, client, now=now, worker_id=worker)
     report.sent, report.retried, report.failed = stats.sent, stats.retried, stats.failed
     with session_scope(sessions) as session:

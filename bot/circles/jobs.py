@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.circles import blocks, service
 from bot.content.loader import Catalog
 from bot.db import session_scope
+from bot.kpis import jobs as kpi_jobs
 from bot.learning.calendar import local_day
 from bot.models import Circle, CircleMember, CircleStatus, Person, Program, Role
 from bot.slack import outbox
@@ -233,7 +234,8 @@ def close_finished(session: Session, *, now: dt.datetime) -> int:
 
 
 def post_closing(session: Session, *, circle: Circle, now: dt.datetime) -> None:
-    """The closing message with its 1–5 pulse, in the circle's channel."""
+    """The closing message with its 1–5 pulse, in the circle's channel, and the mentors' observation DMs."""
+    kpi_jobs.enqueue_observations(session, circle=circle, now=now)
     if circle.slack_channel_id is None:
         return
     outbox.enqueue(

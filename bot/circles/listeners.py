@@ -17,7 +17,7 @@ from bot.circles.actions import Caller, Refused
 from bot.db import session_scope
 from bot.learning.calendar import local_day
 from bot.models import Circle, CircleMember, CirclePrompt, OutboxMessage, OutboxStatus, Person, Program, Role
-from bot.slack import outbox
+from bot.slack import outbox, replies
 from bot.slack.acking import acked
 from bot.slack.ids import Action
 from bot.tick import worker_id
@@ -252,22 +252,7 @@ def _membership(session: Session, circle_id: int, slack_user_id: str) -> CircleM
 
 def _reply(context: dict, client: WebClient, body: dict, text: str, *, replace_original: bool = False) -> None:
     """An ephemeral answer to the caller through the command's or click's response_url (via the outbox)."""
-    url = body.get("response_url")
-    if not url:
-        return
-    now = context["clock"]()
-    user = body.get("user_id") or (body.get("user") or {}).get("id", "")
-    stamp = body.get("trigger_id") or next((a.get("action_ts") for a in body.get("actions") or []), None) or str(now.timestamp())
-    key = f"reply:{user}:{stamp}"[:200]
-    with session_scope(context["sessions"]) as session:
-        outbox.enqueue(
-            session,
-            key=key,
-            method=outbox.RESPONSE_URL,
-            payload={"url": url, "text": text, "response_type": "ephemeral", "replace_original": replace_original},
-            now=now,
-        )
-    outbox.send_now(context["sessions"], client, key, now=now, worker_id=f"web:{worker_id()}")
+    replies.ephemeral(context, client, body, text, replace_original=replace_original)
 
 
 def help_text(who: Caller) -> str:

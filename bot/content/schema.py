@@ -143,6 +143,19 @@ class Kpi(Strict):
     scale: Scale
 
 
+class FocusBehaviour(Strict):
+    """The behaviour mentors rate each executive in their circle on, once a circle (1–5)."""
+
+    key: Slug = "focus-behaviour"
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=75)] = (
+        "Asks for and acts on junior views"
+    )
+    question: SectionText = (
+        "In this circle, how consistently did they ask for junior colleagues' views and act on them?"
+    )
+    scale: Scale = Scale(min=1, max=5, low_label="Not yet", high_label="Consistently")
+
+
 class AssessmentQuestion(Strict):
     """A self-rating asked at baseline and again at closing, so change can be shown per area."""
 
@@ -232,6 +245,7 @@ class ProgramTemplate(Strict):
     circles: CircleSchedule
     events: list[Event] = Field(default_factory=list)
     kpis: list[Kpi] = Field(min_length=2, max_length=3)
+    focus_behaviour: FocusBehaviour = FocusBehaviour()
     assessment: list[AssessmentQuestion] = Field(min_length=1, max_length=10)
 
     @field_validator("modules")
@@ -244,9 +258,9 @@ class ProgramTemplate(Strict):
 
     @model_validator(mode="after")
     def _fits(self) -> ProgramTemplate:
-        keys = [k.key for k in self.kpis]
+        keys = [k.key for k in self.kpis] + [self.focus_behaviour.key]
         if len(set(keys)) != len(keys):
-            raise ValueError("KPI keys repeat")
+            raise ValueError("KPI keys repeat (the focus behaviour's key counts too)")
         if self.weeks is not None:
             late = [w for w in self.circles.weeks if w > self.weeks]
             if late:

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.kpis import blocks, service
-from bot.models import OutboxMessage
+from bot.models import Circle, CircleMember, OutboxMessage, Person, Role
 from bot.slack import outbox
 
 
@@ -44,3 +44,33 @@ def enqueue_checkins(session: Session, *, now: dt.datetime) -> int:
         )
         count += 1
     return count
+
+
+def enqueue_observations(session: Session, *, circle: Circle, now: dt.datetime) -> int:
+    """When a circle closes, ask each of its mentors to rate its executives on the focus behaviour."""
+    kpi = service.focus_kpi(session, circle.program_id)
+    if kpi is None:
+        return 0
+    sheet = service.observation_sheet(session, kpi=kpi, circle=circle)
+    if not sheet:
+        return 0
+    mentors = session.execute(
+        select(Person.id, Person.slack_user_id)
+        .join(CircleMember, CircleMember.person_id == Person.id)
+        .where(CircleMember.circle_id == circle.id, CircleMember.role == Role.mentor, CircleMember.left_at.is_(None))
+    ).all()
+    for person_id, slack_user_id in mentors:
+        outbox.enqueue(
+            session,
+            key=f"observe:{circle.id}:{person_id}",
+            method="chat.postMessage",
+            payload={
+                "channel": slack_user_id,
+                "text": blocks.OBSERVATION_TEXT,
+                "blocks": [b.to_dict() for b in blocks.observation(kpi, circle_id=circle.id, period=f"{circle.period_start:%B}", sheet=sheet)],
+            },
+            now=now,
+            program_id=circle.program_id,
+            person_id=person_id,
+        )
+    return len(mentors)

@@ -11,15 +11,15 @@ from slack_sdk import WebClient
 from bot.db import session_scope
 from bot.kpis import blocks, service
 from bot.models import Kpi
-from bot.slack import outbox
+from bot.slack import replies
 from bot.slack.acking import acked
 from bot.slack.ids import Action
-from bot.tick import worker_id
 
 
 def register(app: App) -> None:
     """Attach the check-in listener to `app`."""
     app.action(re.compile(rf"^{re.escape(Action.kpi_value)}:"))(acked(_value))
+    app.action(re.compile(rf"^{re.escape(Action.kpi_observe)}:"))(acked(_observe))
 
 
 def _value(body: dict, action: dict, context: dict, client: WebClient) -> None:
@@ -43,10 +43,31 @@ def _value(body: dict, action: dict, context: dict, client: WebClient) -> None:
     except ValueError as exc:
         message = str(exc) if "recorded" in str(exc) else "Sorry, that button is not one Upward understands. Nothing was recorded."
         payload = {"response_type": "ephemeral", "replace_original": False, "text": message}
-    url = body.get("response_url")
-    if not url:
-        return
-    key = f"kpi-reply:{user}:{action.get('action_ts') or now.timestamp()}"[:200]
-    with session_scope(context["sessions"]) as session:
-        outbox.enqueue(session, key=key, method=outbox.RESPONSE_URL, payload={"url": url, **payload}, now=now)
-    outbox.send_now(context["sessions"], client, key, now=now, worker_id=f"web:{worker_id()}")
+    _respond(body, action, context, client, payload)
+
+
+def _observe(body: dict, action: dict, context: dict, client: WebClient) -> None:
+    now = context["clock"]()
+    payload: dict
+    try:
+        kpi_id, circle_id, executive_id, value = (int(part) for part in (action.get("value") or "").split("|"))
+        with session_scope(context["sessions"]) as session:
+            kpi, circle = service.record_observation(
+                session, kpi_id=kpi_id, circle_id=circle_id, executive_id=executive_id,
+                mentor_slack_id=body["user"]["id"], value=value, now=now,
+            )
+            sheet = service.observation_sheet(session, kpi=kpi, circle=circle)
+            payload = {
+                "replace_original": True,
+                "text": blocks.OBSERVATION_TEXT,
+                "blocks": [b.to_dict() for b in blocks.observation(kpi, circle_id=circle.id, period=f"{circle.period_start:%B}", sheet=sheet)],
+            }
+    except ValueError as exc:
+        message = str(exc) if "recorded" in str(exc) else "Sorry, that button is not one Upward understands. Nothing was recorded."
+        payload = {"response_type": "ephemeral", "replace_original": False, "text": message}
+    _respond(body, action, context, client, payload)
+
+
+def _respond(body: dict, action: dict, context: dict, client: WebClient, payload: dict) -> None:
+    """Answer the click through its response_url, via the outbox."""
+    replies.respond(context, client, body, payload)

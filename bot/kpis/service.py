@@ -12,6 +12,9 @@ from sqlalchemy.orm import Session
 from bot.learning.calendar import is_working_day, local_day, may_deliver
 from bot.learning.service import local_rules
 from bot.models import (
+    OBSERVED,
+    Circle,
+    CircleMember,
     Kpi,
     KpiObservation,
     KpiStatus,
@@ -42,9 +45,21 @@ class DueCheckin:
 
 
 def active_kpis(session: Session, program_id: int) -> list[Kpi]:
+    """The KPIs executives report on in their weekly check-in (not the mentor-observed one)."""
     return list(
-        session.scalars(select(Kpi).where(Kpi.program_id == program_id, Kpi.status == KpiStatus.active).order_by(Kpi.id))
+        session.scalars(
+            select(Kpi)
+            .where(Kpi.program_id == program_id, Kpi.status == KpiStatus.active, Kpi.kind != OBSERVED)
+            .order_by(Kpi.id)
+        )
     )
+
+
+def focus_kpi(session: Session, program_id: int) -> Kpi | None:
+    """The program's focus behaviour, which mentors rate once a circle (None when retired)."""
+    return session.scalars(
+        select(Kpi).where(Kpi.program_id == program_id, Kpi.status == KpiStatus.active, Kpi.kind == OBSERVED)
+    ).first()
 
 
 def add_kpi(
@@ -114,7 +129,9 @@ def due_checkins(session: Session, *, now: dt.datetime) -> list[DueCheckin]:
             Person.forgotten_at.is_(None),
         )
     ).all()
-    with_kpis = set(session.scalars(select(Kpi.program_id).where(Kpi.status == KpiStatus.active).distinct()))
+    with_kpis = set(
+        session.scalars(select(Kpi.program_id).where(Kpi.status == KpiStatus.active, Kpi.kind != OBSERVED).distinct())
+    )
     due = []
     for person, program in rows:
         if program.id not in with_kpis or (person.paused_until is not None and person.paused_until > now):
@@ -138,7 +155,9 @@ def record(session: Session, *, kpi_id: int, slack_user_id: str, week: dt.date, 
         select(Kpi, Person)
         .join(Membership, Membership.program_id == Kpi.program_id)
         .join(Person, Person.id == Membership.person_id)
-        .where(Kpi.id == kpi_id, Person.slack_user_id == slack_user_id, Membership.role == Role.executive)
+        .where(
+            Kpi.id == kpi_id, Kpi.kind != OBSERVED, Person.slack_user_id == slack_user_id, Membership.role == Role.executive
+        )
     ).first()
     if row is None:
         raise ValueError("This check-in was not for you, so nothing was recorded.")
@@ -179,3 +198,76 @@ def answers_for(session: Session, *, program_id: int, person_id: int, week: dt.d
             )
         )
     }
+
+
+@dataclass(frozen=True)
+class Observed:
+    """An executive a mentor rates on the focus behaviour, with the value given so far."""
+
+    person_id: int
+    slack_user_id: str
+    value: int | None
+
+
+def observation_sheet(session: Session, *, kpi: Kpi, circle: Circle) -> list[Observed]:
+    """The circle's executives and the mentor-observed values recorded for this circle's period."""
+    rows = session.execute(
+        select(Person.id, Person.slack_user_id, KpiObservation.value)
+        .join(CircleMember, CircleMember.person_id == Person.id)
+        .outerjoin(
+            KpiObservation,
+            (KpiObservation.person_id == Person.id)
+            & (KpiObservation.kpi_id == kpi.id)
+            & (KpiObservation.source == ObservationSource.mentor)
+            & (KpiObservation.period_start == circle.period_start),
+        )
+        .where(
+            CircleMember.circle_id == circle.id,
+            CircleMember.role == Role.executive,
+            CircleMember.left_at.is_(None),
+            Person.forgotten_at.is_(None),
+        )
+        .order_by(Person.display_name, Person.id)
+    ).all()
+    return [Observed(pid, uid, value) for pid, uid, value in rows]
+
+
+def record_observation(
+    session: Session, *, kpi_id: int, circle_id: int, executive_id: int, mentor_slack_id: str, value: int, now: dt.datetime
+) -> tuple[Kpi, Circle]:
+    """A mentor's 1–5 on one executive of their circle; ValueError (nothing recorded) for anyone else."""
+    circle = session.get(Circle, circle_id)
+    kpi = session.get(Kpi, kpi_id)
+    mentor = session.scalars(
+        select(Person)
+        .join(CircleMember, CircleMember.person_id == Person.id)
+        .where(CircleMember.circle_id == circle_id, CircleMember.role == Role.mentor, Person.slack_user_id == mentor_slack_id)
+    ).one_or_none()
+    executive = session.scalar(
+        select(CircleMember.id).where(
+            CircleMember.circle_id == circle_id, CircleMember.person_id == executive_id, CircleMember.role == Role.executive
+        )
+    )
+    if circle is None or kpi is None or mentor is None or executive is None or kpi.program_id != circle.program_id or kpi.kind != OBSERVED:
+        raise ValueError("Only this circle's mentor can rate its executives, so nothing was recorded.")
+    if not kpi.scale_min <= value <= kpi.scale_max:
+        raise ValueError("That value is outside the scale, so nothing was recorded.")
+    row = session.scalars(
+        select(KpiObservation).where(
+            KpiObservation.kpi_id == kpi.id,
+            KpiObservation.person_id == executive_id,
+            KpiObservation.source == ObservationSource.mentor,
+            KpiObservation.period_start == circle.period_start,
+        )
+    ).one_or_none()
+    if row is None:
+        session.add(
+            KpiObservation(
+                kpi_id=kpi.id, person_id=executive_id, source=ObservationSource.mentor, observer_id=mentor.id,
+                period_start=circle.period_start, value=value, recorded_at=now,
+            )
+        )
+    else:
+        row.value, row.observer_id, row.recorded_at = value, mentor.id, now
+    session.flush()
+    return kpi, circle

@@ -15,12 +15,12 @@ from bot.models.enums import (
     RunStatus,
 )
 from bot.models.learning import Answer, Delivery
-from bot.models.measurement import DigestRun, Kpi, KpiObservation
+from bot.models.measurement import OBSERVED, DigestRun, Kpi, KpiObservation
 from bot.models.outbox import OutboxMessage
 from bot.models.people import Membership, Person, Program
 
 __all__ = [
-    "Answer", "Base", "Circle", "CircleMember", "CirclePrompt", "CircleStatus", "Delivery", "DeliveryKind",
+    "OBSERVED", "Answer", "Base", "Circle", "CircleMember", "CirclePrompt", "CircleStatus", "Delivery", "DeliveryKind",
     "DeliveryStatus", "DigestRun", "Kpi", "KpiObservation", "KpiStatus", "Membership", "MentorNote",
     "ObservationSource", "OutboxMessage", "OutboxStatus", "Person", "PersonStatus", "Program",
     "ProgramStatus", "Role", "RunStatus", "UTCDateTime", "utcnow",

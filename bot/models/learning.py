@@ -34,6 +34,9 @@ class Delivery(Base):
     __table_args__ = (
         UniqueConstraint("program_id", "person_id", "module_id"),
         Index(None, "status", "due_at"),
+        # The digest's weekly aggregates read a program's deliveries by when they were sent/finished.
+        Index(None, "program_id", "sent_at"),
+        Index(None, "program_id", "completed_at"),
     )
 
 
@@ -50,4 +53,4 @@ class Answer(Base):
     correct: Mapped[bool | None]
     answered_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
-    __table_args__ = (UniqueConstraint("delivery_id", "question_id", "attempt"),)
+    __table_args__ = (UniqueConstraint("delivery_id", "question_id", "attempt"), Index(None, "answered_at"))

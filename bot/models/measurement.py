@@ -5,11 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Date, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.models.base import Base, str_enum, utcnow
 from bot.models.enums import KpiStatus, ObservationSource, RunStatus
+
+
+# Kpi.kind of the program's focus behaviour, which mentors observe (the others are self-reported).
+OBSERVED = "observed"
 
 
 class Kpi(Base):
@@ -49,7 +53,11 @@ class KpiObservation(Base):
     value: Mapped[int]
     recorded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
-    __table_args__ = (UniqueConstraint("kpi_id", "person_id", "source", "period_start"),)
+    __table_args__ = (
+        UniqueConstraint("kpi_id", "person_id", "source", "period_start"),
+        # Digest trends: one KPI's values per period, in period order.
+        Index(None, "kpi_id", "source", "period_start"),
+    )
 
 
 class DigestRun(Base):

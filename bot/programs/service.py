@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from bot.content.loader import Catalog
 from bot.content.schema import DeliveryWindow, ProgramTemplate
 from bot.learning.calendar import zone
-from bot.models import Kpi, KpiStatus, Membership, Program, ProgramStatus, Role
+from bot.models import OBSERVED, Kpi, KpiStatus, Membership, Program, ProgramStatus, Role
 
 
 class ProgramError(Exception):
@@ -101,14 +101,15 @@ def create_program(
     )
     session.add(program)
     session.flush()
-    for kpi in template.kpis:
+    focus = template.focus_behaviour
+    for kpi, kind in [(k, k.kind) for k in template.kpis] + [(focus, OBSERVED)]:
         session.add(
             Kpi(
                 program_id=program.id,
                 key=kpi.key,
                 name=kpi.name,
                 question=kpi.question,
-                kind=kpi.kind,
+                kind=kind,
                 scale_min=kpi.scale.min,
                 scale_max=kpi.scale.max,
                 low_label=kpi.scale.low_label,
@@ -139,6 +140,44 @@ def parse_window(text: str) -> DeliveryWindow:
     if end <= start:
         raise ValueError(f"window '{text}' ends before it starts; windows cannot cross midnight")
     return DeliveryWindow(start=start, end=end)
+
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def configure(
+    session: Session, *, name: str, digest_at: str | None, digest_channel: str | None, min_group: int | None, now: dt.datetime
+) -> str:
+    """Change digest day/time, digest channel or the privacy threshold; says what is now set."""
+    program = find_program(session, name)
+    current = program_settings(program)
+    changes: dict[str, Any] = {}
+    if digest_at is not None:
+        day, _, time = digest_at.strip().lower().partition(" ")
+        try:
+            changes["digest_weekday"], changes["digest_time"] = DAYS.index(day[:3]), dt.time.fromisoformat(time.strip())
+        except ValueError:
+            raise ProgramError(f"--digest-at '{digest_at}' is not a day and a time, e.g. 'mon 09:00'") from None
+    if digest_channel is not None:
+        channel = digest_channel.strip().lstrip("#")
+        if channel.lower() == "none":
+            changes["digest_channel"] = None
+        elif channel[:1] not in ("C", "G") or not channel.isalnum() or not channel.isupper():
+            raise ProgramError(f"--digest-channel '{digest_channel}' is not a channel ID like C0123ABCD (in Slack: channel details, at the bottom)")
+        else:
+            changes["digest_channel"] = channel
+    if min_group is not None:
+        if not 3 <= min_group <= 50:
+            raise ProgramError("--min-group is 3 to 50: figures about fewer than 3 people are never shown")
+        changes["min_group_size"] = min_group
+    updated = current.model_copy(update=changes)
+    program.settings = updated.model_dump(mode="json")
+    program.updated_at = now
+    channel_text = updated.digest_channel or "none"
+    return (
+        f"'{program.name}': digest {DAYS[updated.digest_weekday]} {updated.digest_time:%H:%M} in each lead's time zone, "
+        f"channel {channel_text}, figures need {updated.min_group_size}+ people."
+    )
 
 
 def find_program(session: Session, name: str) -> Program:
@@ -215,4 +254,7 @@ def describe(program: Program) -> dict[str, Any]:
         "timezone": program.timezone,
         "delivery window": f"{s.delivery_window.start:%H:%M}–{s.delivery_window.end:%H:%M} local, weekdays",
         "circle size": f"{s.circle_size_min}–{s.circle_size_max}",
+        "digest": f"{DAYS[s.digest_weekday]} {s.digest_time:%H:%M} in each lead's zone"
+        + (f", also in channel {s.digest_channel}" if s.digest_channel else ""),
+        "privacy": f"figures about fewer than {s.min_group_size} people are hidden",
     }

@@ -18,8 +18,12 @@ class Action(StrEnum):
     reflect = "learning.reflect"
     rate = "learning.rate"
     kpi_value = "kpis.value"
+    kpi_observe = "kpis.observe"
     circle_met = "circles.met"
     circle_pulse = "circles.pulse"
+    digest_nudge = "digest.nudge"
+    digest_pause = "digest.pause"
+    digest_ping_mentor = "digest.ping_mentor"
 
     def with_suffix(self, suffix: str) -> str:
         """An action id for one of several buttons in a block (ids must be unique per block)."""

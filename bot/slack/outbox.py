@@ -8,6 +8,7 @@ already has the message, records it instead of posting it again.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import functools
 import http.client
@@ -44,6 +45,10 @@ TRANSIENT_ERRORS = frozenset(
 TRANSPORT_ERRORS = (urllib.error.URLError, socket.timeout, ConnectionError, TimeoutError, http.client.HTTPException)
 # Not a Web API method: a reply to an interaction, posted to the response_url Slack gave with it.
 RESPONSE_URL = "response_url"
+# Not one Web API method: slack_sdk's files_upload_v2 (get an upload URL, send the bytes, complete
+# and share). Payload: channel, filename (unique per row: how a retry finds an earlier share),
+# title, alt_txt, initial_comment, content_b64.
+FILE_UPLOAD = "files.upload_v2"
 IDEMPOTENT_METHODS = frozenset({"chat.update", "views.publish", "conversations.setTopic", "conversations.setPurpose"})
 
 
@@ -135,6 +140,8 @@ def send(client: WebClient, row: OutboxMessage) -> Outcome:
                 return found
     if row.method == RESPONSE_URL:
         return _respond(payload)
+    if row.method == FILE_UPLOAD:
+        return _upload(client, payload, first_attempt=row.attempts <= 1)
     caller = client if row.method in IDEMPOTENT_METHODS else _without_connection_retries(client)
     try:
         response = caller.api_call(row.method, json=payload)
@@ -285,6 +292,16 @@ def _classify(exc: SlackApiError) -> Outcome:
 
 def _find_posted(client: WebClient, channel: str, key: str) -> Outcome | None:
     """The message an earlier attempt posted with this key, if Slack has it."""
+
+    def tagged(message: dict[str, Any]) -> bool:
+        meta = message.get("metadata") or {}
+        return meta.get("event_type") == METADATA_EVENT and (meta.get("event_payload") or {}).get("key") == key
+
+    return _find_in_history(client, channel, tagged)
+
+
+def _find_in_history(client: WebClient, channel: str, matches: Any) -> Outcome | None:
+    """The newest message in the conversation that `matches`, as a sent Outcome, if there is one."""
     try:
         if channel.startswith(("U", "W")):
             channel = client.conversations_open(users=channel)["channel"]["id"]
@@ -294,8 +311,7 @@ def _find_posted(client: WebClient, channel: str, key: str) -> Outcome | None:
                 channel=channel, limit=200, include_all_metadata=True, cursor=cursor
             )
             for message in page.get("messages", []):
-                meta = message.get("metadata") or {}
-                if meta.get("event_type") == METADATA_EVENT and (meta.get("event_payload") or {}).get("key") == key:
+                if matches(message):
                     return Outcome("sent", channel_id=channel, ts=message["ts"], response={"recovered": True})
             cursor = (page.get("response_metadata") or {}).get("next_cursor")
             if not cursor:
@@ -306,3 +322,27 @@ def _find_posted(client: WebClient, channel: str, key: str) -> Outcome | None:
     except TRANSPORT_ERRORS as exc:
         return Outcome("retry", error=f"checking for an earlier copy: connection: {exc}")
     return None
+
+
+def _upload(client: WebClient, payload: dict[str, Any], *, first_attempt: bool) -> Outcome:
+    """Upload and share a file once: a retry first looks for an earlier share of the same file name."""
+    filename = payload["filename"]
+    caller = _without_connection_retries(client)
+    try:
+        channel = payload["channel"]
+        if channel.startswith(("U", "W")):  # files are shared into a conversation, not to a user id
+            channel = caller.conversations_open(users=channel)["channel"]["id"]
+        if not first_attempt:
+            found = _find_in_history(client, channel, lambda m: any(f.get("name") == filename for f in m.get("files") or []))
+            if found is not None:
+                return found
+        response = caller.files_upload_v2(
+            channel=channel, filename=filename, content=base64.b64decode(payload["content_b64"]),
+            title=payload.get("title"), alt_txt=payload.get("alt_txt"), initial_comment=payload.get("initial_comment"),
+        )
+    except SlackApiError as exc:
+        return _classify(exc)
+    except TRANSPORT_ERRORS as exc:
+        return Outcome("retry", error=f"connection: {exc}")
+    files = response.get("files") or [{}]
+    return Outcome("sent", channel_id=channel, response={"file": files[0].get("id")})

@@ -1,0 +1,1 @@
+"""The weekly digest for program leads."""

@@ -1,0 +1,116 @@
+"""The digest's one-click actions on an at-risk executive: nudge, pause, ping their mentor.
+
+Only a lead of the executive's program may use them, checked from the roster on every click
+(never from what the payload claims).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.digest.service import latest_mentors
+from bot.learning.calendar import local_day
+from bot.models import Membership, Person, PersonStatus, Program, Role
+from bot.slack import outbox
+
+PAUSE = dt.timedelta(weeks=2)
+
+
+class Refused(Exception):
+    """The click cannot be carried out; the message says why (nothing was changed)."""
+
+
+@dataclass(frozen=True)
+class Target:
+    program: Program
+    lead: Person
+    executive: Person
+
+
+def target(session: Session, *, value: str, clicker: str) -> Target:
+    """The program and executive a button names, if the clicker leads that program."""
+    program_id, _, person_id = value.partition("|")
+    if not (program_id.isdigit() and person_id.isdigit()):
+        raise Refused("Sorry, that button is not one Upward understands. Nothing was changed.")
+    program = session.get(Program, int(program_id))
+    lead = session.scalars(
+        select(Person)
+        .join(Membership, Membership.person_id == Person.id)
+        .where(
+            Membership.program_id == int(program_id), Membership.role == Role.lead, Membership.left_at.is_(None),
+            Person.slack_user_id == clicker,
+        )
+    ).one_or_none()
+    if program is None or lead is None:
+        raise Refused("Only this program's leads can do that. Nothing was changed.")
+    executive = session.scalars(
+        select(Person)
+        .join(Membership, Membership.person_id == Person.id)
+        .where(
+            Membership.program_id == program.id, Membership.role == Role.executive, Membership.left_at.is_(None),
+            Person.id == int(person_id), Person.forgotten_at.is_(None),
+        )
+    ).one_or_none()
+    if executive is None:
+        raise Refused("That executive is no longer in the program. Nothing was changed.")
+    return Target(program, lead, executive)
+
+
+def nudge(session: Session, t: Target, *, now: dt.datetime) -> str:
+    """A friendly DM to the executive, at most one a day."""
+    if t.executive.status == PersonStatus.opted_out:
+        raise Refused(f"{_name(t.executive)} has stopped Upward's messages, so no nudge was sent.")
+    day = local_day(now, t.executive.timezone or t.program.timezone)
+    text = (
+        f"Hi {_first(t.executive)}, {_name(t.lead)} here from {t.program.name}. No pressure: your latest module is "
+        "waiting in this chat whenever you have five minutes, and it's fine to pick up where you left off. "
+        "If now is a busy stretch, *Pause* on any module message holds everything until you're back."
+    )
+    fresh = outbox.enqueue(
+        session, key=f"nudge:{t.program.id}:{t.executive.id}:{day.isoformat()}", method="chat.postMessage",
+        payload={"channel": t.executive.slack_user_id, "text": text}, now=now, program_id=t.program.id, person_id=t.executive.id,
+    )
+    if not fresh:
+        return f"{_name(t.executive)} already had a nudge today; one a day is plenty."
+    return f"Sent {_name(t.executive)} a friendly nudge."
+
+
+def pause(session: Session, t: Target, *, now: dt.datetime) -> str:
+    """No modules, reminders or check-ins for two weeks."""
+    until = now + PAUSE
+    if t.executive.paused_until is not None and t.executive.paused_until >= until:
+        return f"{_name(t.executive)} is already paused until {t.executive.paused_until:%-d %B}."
+    t.executive.paused_until = until
+    t.executive.updated_at = now
+    return f"Paused {_name(t.executive)} until {until:%-d %B}: no modules, reminders or check-ins until then."
+
+
+def ping_mentor(session: Session, t: Target, *, now: dt.datetime) -> str:
+    """Ask the mentor of the executive's newest circle to check in (no scores are shared)."""
+    mentor = latest_mentors(session, t.program.id, [t.executive.id]).get(t.executive.id)
+    if mentor is None:
+        raise Refused(f"{_name(t.executive)} has not been in a circle yet, so there is no mentor to ping.")
+    day = local_day(now, t.program.timezone)
+    text = (
+        f"<@{t.lead.slack_user_id}> asks: could you check in with <@{t.executive.slack_user_id}> before your next "
+        "circle? A friendly word from you often helps them find their rhythm again."
+    )
+    fresh = outbox.enqueue(
+        session, key=f"ping-mentor:{t.program.id}:{t.executive.id}:{day.isoformat()}", method="chat.postMessage",
+        payload={"channel": mentor, "text": text}, now=now, program_id=t.program.id,
+    )
+    if not fresh:
+        return f"Their mentor was already pinged about {_name(t.executive)} today."
+    return f"Asked <@{mentor}> to check in with {_name(t.executive)}."
+
+
+def _name(person: Person) -> str:
+    return person.display_name or f"<@{person.slack_user_id}>"
+
+
+def _first(person: Person) -> str:
+    return (person.display_name or "there").split()[0]

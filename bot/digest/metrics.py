@@ -1,0 +1,426 @@
+"""The digest's numbers, each one aggregate query in the database (no row-by-row Python).
+
+Every query takes a program and a cut-off instant; nothing recorded at or after the cut-off counts,
+so a past week's digest reads the same whenever it is computed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import Integer, and_, case, cast, distinct, func, literal, or_, select, union
+from sqlalchemy.orm import Session
+
+from bot.models import (
+    Answer,
+    Circle,
+    CircleMember,
+    Delivery,
+    DeliveryKind,
+    Kpi,
+    KpiObservation,
+    Membership,
+    MentorNote,
+    ObservationSource,
+    OutboxMessage,
+    OutboxStatus,
+    Person,
+    PersonStatus,
+    Role,
+)
+
+
+@dataclass(frozen=True)
+class Window:
+    """A half-open span of time [start, end) in UTC."""
+
+    start: dt.datetime
+    end: dt.datetime
+
+
+@dataclass(frozen=True)
+class Mean:
+    """An average and how many distinct people it covers."""
+
+    value: float | None
+    people: int
+
+
+@dataclass(frozen=True)
+class Completion:
+    sent: int
+    completed: int
+    people: int
+
+
+def enrolled_executives(session: Session, program_id: int) -> int:
+    """Executives in the program who have not left, opted out or been forgotten."""
+    return session.scalar(
+        select(func.count())
+        .select_from(Membership)
+        .join(Person, Person.id == Membership.person_id)
+        .where(*_current_executive(program_id))
+    ) or 0
+
+
+def _current_executive(program_id: int) -> tuple:
+    return (
+        Membership.program_id == program_id,
+        Membership.role == Role.executive,
+        Membership.left_at.is_(None),
+        Person.status != PersonStatus.opted_out,
+        Person.forgotten_at.is_(None),
+    )
+
+
+def active_executives(session: Session, program_id: int, window: Window) -> int:
+    """Executives who answered, finished a module or checked in during the window."""
+    answered = (
+        select(Delivery.person_id)
+        .join(Answer, Answer.delivery_id == Delivery.id)
+        .where(Delivery.program_id == program_id, Answer.answered_at >= window.start, Answer.answered_at < window.end)
+    )
+    finished = select(Delivery.person_id).where(
+        Delivery.program_id == program_id, Delivery.completed_at >= window.start, Delivery.completed_at < window.end
+    )
+    checked_in = (
+        select(KpiObservation.person_id)
+        .join(Kpi, Kpi.id == KpiObservation.kpi_id)
+        .where(
+            Kpi.program_id == program_id,
+            KpiObservation.source == ObservationSource.self_report,
+            KpiObservation.recorded_at >= window.start,
+            KpiObservation.recorded_at < window.end,
+        )
+    )
+    people = union(answered, finished, checked_in).subquery()
+    return session.scalar(select(func.count()).select_from(people)) or 0
+
+
+def completion_by_window(session: Session, program_id: int, windows: list[Window]) -> list[Completion]:
+    """Per window: modules sent in it, how many of those were finished before it ended, and to how many people."""
+    if not windows:
+        return []
+    bucket = case(*((Delivery.sent_at < w.end, i) for i, w in enumerate(windows)), else_=None)
+    ends = case(*((bucket == i, literal(w.end)) for i, w in enumerate(windows)), else_=None)
+    rows = session.execute(
+        select(
+            bucket.label("bucket"),
+            func.count(),
+            func.sum(case((Delivery.completed_at < ends, 1), else_=0)),
+            func.count(distinct(Delivery.person_id)),
+        )
+        .where(
+            Delivery.program_id == program_id,
+            Delivery.kind == DeliveryKind.module,
+            Delivery.sent_at >= windows[0].start,
+            Delivery.sent_at < windows[-1].end,
+        )
+        .group_by(bucket)
+    ).all()
+    found = {int(b): Completion(int(sent), int(done or 0), int(people)) for b, sent, done, people in rows if b is not None}
+    return [found.get(i, Completion(0, 0, 0)) for i in range(len(windows))]
+
+
+def _first_attempts(program_id: int, window: Window):  # type: ignore[no-untyped-def]
+    return (
+        Delivery.program_id == program_id,
+        Delivery.kind == DeliveryKind.module,
+        Answer.attempt == 1,
+        Answer.correct.is_not(None),
+        Answer.answered_at >= window.start,
+        Answer.answered_at < window.end,
+    )
+
+
+RIGHT = case((Answer.correct.is_(True), 1.0), else_=0.0)
+
+
+def first_attempt_score(session: Session, program_id: int, window: Window) -> Mean:
+    """Share of quiz questions answered right at the first attempt, and by how many people."""
+    value, people = session.execute(
+        select(func.avg(RIGHT), func.count(distinct(Delivery.person_id)))
+        .select_from(Answer)
+        .join(Delivery, Delivery.id == Answer.delivery_id)
+        .where(*_first_attempts(program_id, window))
+    ).one()
+    return Mean(float(value) if value is not None else None, int(people or 0))
+
+
+def hardest_question(session: Session, program_id: int, window: Window, *, min_people: int) -> tuple[str, str, Mean] | None:
+    """(module id, question id, share right first time) of the week's hardest question with enough answers."""
+    people = func.count(distinct(Delivery.person_id))
+    row = session.execute(
+        select(Delivery.module_id, Answer.question_id, func.avg(RIGHT), people)
+        .select_from(Answer)
+        .join(Delivery, Delivery.id == Answer.delivery_id)
+        .where(*_first_attempts(program_id, window))
+        .group_by(Delivery.module_id, Answer.question_id)
+        .having(people >= min_people)
+        .order_by(func.avg(RIGHT), Delivery.module_id, Answer.question_id)
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    module_id, question_id, value, n = row
+    return module_id, question_id, Mean(float(value), int(n))
+
+
+def module_completion(session: Session, program_id: int, window: Window, *, min_people: int) -> list[tuple[str, Completion]]:
+    """Modules sent in the window with enough recipients, best finished first."""
+    done = func.sum(case((Delivery.completed_at < window.end, 1), else_=0))
+    rows = session.execute(
+        select(Delivery.module_id, func.count(), done, func.count(distinct(Delivery.person_id)))
+        .where(
+            Delivery.program_id == program_id,
+            Delivery.kind == DeliveryKind.module,
+            Delivery.sent_at >= window.start,
+            Delivery.sent_at < window.end,
+        )
+        .group_by(Delivery.module_id)
+        .having(func.count(distinct(Delivery.person_id)) >= min_people)
+    ).all()
+    out = [(m, Completion(int(s), int(d or 0), int(p))) for m, s, d, p in rows]
+    return sorted(out, key=lambda item: (-item[1].completed / item[1].sent, item[0]))
+
+
+def kpi_points(
+    session: Session, kpi_id: int, source: ObservationSource, *, periods: list[dt.date]
+) -> dict[dt.date, Mean]:
+    """Average value and respondents of one KPI for each given period start."""
+    people = func.count(distinct(KpiObservation.person_id))
+    rows = session.execute(
+        select(KpiObservation.period_start, func.avg(KpiObservation.value), people)
+        .where(KpiObservation.kpi_id == kpi_id, KpiObservation.source == source, KpiObservation.period_start.in_(periods))
+        .group_by(KpiObservation.period_start)
+    ).all()
+    return {period: Mean(float(value), int(n)) for period, value, n in rows}
+
+
+def kpi_baseline(
+    session: Session, kpi_id: int, source: ObservationSource, *, before: dt.date, min_people: int
+) -> tuple[dt.date, Mean] | None:
+    """The first period with enough respondents: the KPI's baseline."""
+    people = func.count(distinct(KpiObservation.person_id))
+    row = session.execute(
+        select(KpiObservation.period_start, func.avg(KpiObservation.value), people)
+        .where(KpiObservation.kpi_id == kpi_id, KpiObservation.source == source, KpiObservation.period_start <= before)
+        .group_by(KpiObservation.period_start)
+        .having(people >= min_people)
+        .order_by(KpiObservation.period_start)
+        .limit(1)
+    ).first()
+    return (row[0], Mean(float(row[1]), int(row[2]))) if row else None
+
+
+def mentor_periods(session: Session, kpi_id: int, *, before: dt.date, limit: int) -> list[dt.date]:
+    """The latest circle periods with mentor observations of a KPI, oldest first."""
+    rows = session.scalars(
+        select(KpiObservation.period_start)
+        .where(
+            KpiObservation.kpi_id == kpi_id,
+            KpiObservation.source == ObservationSource.mentor,
+            KpiObservation.period_start <= before,
+        )
+        .group_by(KpiObservation.period_start)
+        .order_by(KpiObservation.period_start.desc())
+        .limit(limit)
+    ).all()
+    return sorted(rows)
+
+
+def skill_change(
+    session: Session, program_id: int, areas: dict[str, str], *, cutoff: dt.datetime
+) -> dict[str, tuple[Mean, Mean, Mean]]:
+    """Per skill area: (baseline of everyone, baseline of those who also closed, closing of those people).
+
+    `areas` maps assessment question ids to their skill area. Ratings are compared for the same
+    people only, so a change is never an artefact of who answered.
+    """
+    if not areas:
+        return {}
+    area = case(*((Answer.question_id == q, a) for q, a in areas.items()), else_=None).label("area")
+
+    def ratings(kind: DeliveryKind):  # type: ignore[no-untyped-def]
+        return (
+            select(Delivery.person_id.label("person_id"), Answer.question_id.label("question_id"), area, cast(Answer.value, Integer).label("value"))
+            .join(Answer, Answer.delivery_id == Delivery.id)
+            .where(
+                Delivery.program_id == program_id,
+                Delivery.kind == kind,
+                Answer.attempt == 1,
+                Answer.answered_at < cutoff,
+                Answer.question_id.in_(list(areas)),
+            )
+            .subquery()
+        )
+
+    before, after = ratings(DeliveryKind.baseline), ratings(DeliveryKind.closing)
+    everyone = {
+        a: Mean(float(v), int(n))
+        for a, v, n in session.execute(
+            select(before.c.area, func.avg(before.c.value), func.count(distinct(before.c.person_id))).group_by(before.c.area)
+        )
+    }
+    paired = session.execute(
+        select(before.c.area, func.avg(before.c.value), func.avg(after.c.value), func.count(distinct(before.c.person_id)))
+        .join(after, and_(after.c.person_id == before.c.person_id, after.c.question_id == before.c.question_id))
+        .group_by(before.c.area)
+    ).all()
+    both = {a: (Mean(float(b), int(n)), Mean(float(c), int(n))) for a, b, c, n in paired}
+    return {
+        a: (everyone.get(a, Mean(None, 0)), *both.get(a, (Mean(None, 0), Mean(None, 0))))
+        for a in dict.fromkeys(areas.values())
+    }
+
+
+@dataclass(frozen=True)
+class CirclePeriod:
+    start: dt.date
+    end: dt.date
+    circles: int
+    met: int
+    executives: int
+    attended: int
+    pulse: Mean
+    notes: int
+    newest_note: str | None
+    newest_note_circle_size: int
+
+
+def latest_circle_period(session: Session, program_id: int, *, cutoff: dt.datetime) -> CirclePeriod | None:
+    """Health of the newest circle period that had started by the cut-off."""
+    start = session.scalar(
+        select(func.max(Circle.period_start)).where(Circle.program_id == program_id, Circle.formed_at < cutoff)
+    )
+    if start is None:
+        return None
+    in_period = (Circle.program_id == program_id, Circle.period_start == start)
+    met_circles = select(CircleMember.circle_id).where(CircleMember.attended.is_(True)).distinct().subquery()
+    circles, met, end = session.execute(
+        select(func.count(Circle.id), func.count(met_circles.c.circle_id), func.max(Circle.period_end))
+        .outerjoin(met_circles, met_circles.c.circle_id == Circle.id)
+        .where(*in_period)
+    ).one()
+    is_exec = CircleMember.role == Role.executive
+    executives, attended, pulse, raters = session.execute(
+        select(
+            func.sum(case((is_exec, 1), else_=0)),
+            func.sum(case((and_(is_exec, CircleMember.attended.is_(True)), 1), else_=0)),
+            func.avg(CircleMember.pulse),
+            func.count(distinct(case((CircleMember.pulse.is_not(None), CircleMember.person_id)))),
+        )
+        .join(Circle, Circle.id == CircleMember.circle_id)
+        .where(*in_period, CircleMember.left_at.is_(None))
+    ).one()
+    notes = session.scalar(
+        select(func.count()).select_from(MentorNote).join(Circle, Circle.id == MentorNote.circle_id)
+        .where(*in_period, MentorNote.created_at < cutoff)
+    ) or 0
+    newest = session.execute(
+        select(MentorNote.text, MentorNote.circle_id).join(Circle, Circle.id == MentorNote.circle_id)
+        .where(*in_period, MentorNote.created_at < cutoff)
+        .order_by(MentorNote.created_at.desc(), MentorNote.id.desc())
+        .limit(1)
+    ).first()
+    size = 0
+    if newest is not None:
+        size = session.scalar(
+            select(func.count()).select_from(CircleMember).where(CircleMember.circle_id == newest[1], CircleMember.left_at.is_(None))
+        ) or 0
+    return CirclePeriod(
+        start=start, end=end, circles=int(circles), met=int(met), executives=int(executives or 0), attended=int(attended or 0),
+        pulse=Mean(float(pulse) if pulse is not None else None, int(raters or 0)), notes=int(notes),
+        newest_note=newest[0] if newest else None, newest_note_circle_size=int(size),
+    )
+
+
+def missed_streaks(session: Session, program_id: int, *, cutoff: dt.datetime, lookback: dt.timedelta, at_least: int) -> dict[int, int]:
+    """Person id -> how many of their latest modules in a row (sent before the cut-off) are unfinished."""
+    finished = and_(Delivery.completed_at.is_not(None), Delivery.completed_at < cutoff)
+    ranked = (
+        select(
+            Delivery.person_id,
+            finished.label("finished"),
+            func.row_number().over(partition_by=Delivery.person_id, order_by=Delivery.sequence.desc()).label("rn"),
+        )
+        .where(
+            Delivery.program_id == program_id,
+            Delivery.kind == DeliveryKind.module,
+            Delivery.sent_at < cutoff,
+            Delivery.sent_at >= cutoff - lookback,
+        )
+        .subquery()
+    )
+    streak = func.coalesce(func.min(case((ranked.c.finished, ranked.c.rn))) - 1, func.count())
+    rows = session.execute(select(ranked.c.person_id, streak).group_by(ranked.c.person_id).having(streak >= at_least))
+    return {int(pid): int(n) for pid, n in rows}
+
+
+def pulse_drops(session: Session, program_id: int, *, cutoff: dt.datetime, at_least: float) -> dict[int, float]:
+    """Person id -> how far their latest circle pulse fell below the average of their earlier ones."""
+    ranked = (
+        select(
+            CircleMember.person_id,
+            CircleMember.pulse,
+            func.row_number().over(partition_by=CircleMember.person_id, order_by=Circle.period_start.desc()).label("rn"),
+        )
+        .join(Circle, Circle.id == CircleMember.circle_id)
+        .where(
+            Circle.program_id == program_id,
+            Circle.formed_at < cutoff,
+            CircleMember.role == Role.executive,
+            CircleMember.pulse.is_not(None),
+        )
+        .subquery()
+    )
+    drop = func.avg(case((ranked.c.rn > 1, ranked.c.pulse))) - func.max(case((ranked.c.rn == 1, ranked.c.pulse)))
+    rows = session.execute(select(ranked.c.person_id, drop).group_by(ranked.c.person_id).having(drop >= at_least))
+    return {int(pid): round(float(d), 1) for pid, d in rows}
+
+
+def skipped_circle(session: Session, program_id: int, *, period_start: dt.date) -> set[int]:
+    """Executives of the period's circles that met without them (or who said they couldn't come)."""
+    met_circles = select(CircleMember.circle_id).where(CircleMember.attended.is_(True)).distinct()
+    rows = session.scalars(
+        select(CircleMember.person_id)
+        .join(Circle, Circle.id == CircleMember.circle_id)
+        .where(
+            Circle.program_id == program_id,
+            Circle.period_start == period_start,
+            CircleMember.role == Role.executive,
+            CircleMember.left_at.is_(None),
+            CircleMember.attended.is_not(True),
+            or_(CircleMember.circle_id.in_(met_circles), CircleMember.met_response == "couldnt"),
+        )
+    )
+    return set(rows)
+
+
+def silent_checkins(session: Session, program_id: int, *, weeks: list[dt.date], cutoff: dt.datetime) -> set[int]:
+    """Executives sent a check-in in each of these weeks who answered none of them."""
+    keys = [f"kpi-checkin:{program_id}:%:{w.isoformat()}" for w in weeks]
+    sent = (
+        select(OutboxMessage.person_id)
+        .where(
+            OutboxMessage.program_id == program_id,
+            OutboxMessage.status == OutboxStatus.sent,
+            OutboxMessage.sent_at < cutoff,
+            or_(*(OutboxMessage.idempotency_key.like(k) for k in keys)),
+        )
+        .group_by(OutboxMessage.person_id)
+        .having(func.count() >= len(weeks))
+        .subquery()
+    )
+    answered = (
+        select(KpiObservation.person_id)
+        .join(Kpi, Kpi.id == KpiObservation.kpi_id)
+        .where(
+            Kpi.program_id == program_id,
+            KpiObservation.source == ObservationSource.self_report,
+            KpiObservation.period_start.in_(weeks),
+            KpiObservation.recorded_at < cutoff,
+        )
+    )
+    return set(session.scalars(select(sent.c.person_id).where(sent.c.person_id.not_in(answered))))
