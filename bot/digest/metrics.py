@@ -1,7 +1,8 @@
 """The digest's numbers, each one aggregate query in the database (no row-by-row Python).
 
-Every query takes a program and a cut-off instant; nothing recorded at or after the cut-off counts,
-so a past week's digest reads the same whenever it is computed.
+Every query takes a program and a cut-off instant; nothing timestamped at or after the cut-off counts,
+so a past week's digest reads the same whenever it is computed. (Circle attendance and pulse carry no
+timestamp of their own: a past week's circle health shows them as they stand now.)
 """
 
 from __future__ import annotations

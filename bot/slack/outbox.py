@@ -99,8 +99,13 @@ def enqueue(
         created_at=now,
     )
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["idempotency_key"])
-    return bool(session.execute(stmt).rowcount)
+    stmt = (
+        insert(OutboxMessage)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(OutboxMessage.id)  # psycopg reports rowcount -1 here; a returned id is unambiguous
+    )
+    return session.execute(stmt).scalar() is not None
 
 
 def claim_due(
