@@ -137,3 +137,30 @@ def test_permanent_errors_are_recorded_and_block_nobody(database: URL) -> None:
     failed = [r for r in rows.values() if r.status == OutboxStatus.failed]
     assert len(failed) == 1 and failed[0].error == "account_inactive" and failed[0].attempts == 1
     assert stats.sent == 2 and attempts == 3, "the failed row was tried once, the others went through"
+
+
+def test_a_file_upload_whose_answer_was_lost_is_shared_once(database: URL) -> None:
+    """files.completeUploadExternal shares the file, then the answer is lost: the retry finds the share."""
+    import base64
+
+    with SlackStandIn(DEMO_SEED_PATH, rate_limits=False) as slack:
+        settings = stack_settings(database, slack)
+        engine = make_engine(settings.database)
+        sessions = make_session_factory(engine)
+        png = b"\x89PNG\r\n\x1a\nnot really a chart"
+        with session_scope(sessions) as session:
+            outbox.enqueue(
+                session, key="chart:1", method=outbox.FILE_UPLOAD, now=T0,
+                payload={"channel": "U07LEAD0001", "filename": "upward-digest-chart-1.png", "title": "Trends",
+                         "alt_txt": "a chart", "initial_comment": "Trends", "content_b64": base64.b64encode(png).decode()},
+            )
+        slack.faults.fail_next("files.completeUploadExternal", status=500, after_commit=True)
+        stats = drain(sessions, make_web_client(settings))
+        with session_scope(sessions) as session:
+            row = session.scalars(select(OutboxMessage)).one()
+            status, attempts = row.status, row.attempts
+        engine.dispose()
+        shared = [f for f in slack.workspace.files() if f["channels"]]
+    assert (status, attempts, stats.sent) == (OutboxStatus.sent, 2, 1)
+    assert len(shared) == 1 and shared[0]["name"] == "upward-digest-chart-1.png"
+    assert slack.workspace.file_content(shared[0]["id"]) == png
