@@ -82,3 +82,55 @@ def test_someone_elses_check_in_records_nothing_and_opted_out_people_get_none(st
     assert observations(stack, SOFIA) == [] and observations(stack, "U07MENT0001") == []
     stack.tick(dt.datetime(2026, 12, 4, 15, 30, tzinfo=UTC))
     assert checkins(stack, ROBERT) == []
+
+
+def test_mentors_rate_their_circle_s_executives_once_the_circle_closes_and_nobody_else_can(stack: Stack) -> None:
+    from bot.kpis.blocks import OBSERVATION_TEXT
+    from bot.models import Circle
+    from tests.e2e.test_circles import circles_in_db, form_december, run
+
+    form_december(stack, executives=8, mentors=2)
+    (circle, members), (other, other_members) = circles_in_db(stack)[:2]
+    mentor_id = next(uid for uid, role in members if role.value == "mentor")
+    other_mentor = next(uid for uid, role in other_members if role.value == "mentor")
+    executives = [uid for uid, role in members if role.value == "executive"]
+    mentor = stack.person(mentor_id)
+    stack.clock.set(dt.datetime(2026, 12, 3, 10, tzinfo=UTC))
+    assert "Closed" in run(mentor, "close", circle.slack_channel_id)
+    stack.tick(dt.datetime(2026, 12, 3, 10, 5, tzinfo=UTC))
+    sheet = mentor.wait_for_dm(OBSERVATION_TEXT)
+    assert sheet is not None and all(f"<@{uid}>" in json.dumps(sheet["blocks"]) for uid in executives)
+    assert not [m for m in stack.person(other_mentor).bot_dms() if m.get("text") == OBSERVATION_TEXT], "only the closed circle's mentor"
+
+    def mentor_values() -> list[tuple[str, int]]:
+        with stack.session() as s:
+            return sorted(
+                (uid, value)
+                for uid, value in s.execute(
+                    select(Person.slack_user_id, KpiObservation.value)
+                    .join(Person, Person.id == KpiObservation.person_id)
+                    .where(KpiObservation.source == ObservationSource.mentor)
+                )
+            )
+
+    mentor.click(sheet, action_id="kpis.observe:4")
+    eventually(lambda: mentor_values())
+    first = mentor_values()
+    assert len(first) == 1 and first[0][1] == 4
+    assert eventually(lambda: any(":white_check_mark: *4*" in json.dumps(m.get("blocks")) for m in mentor.bot_dms())), "the sheet shows the value"
+
+    from bot.sandbox import payloads
+
+    found = mentor.find_action(sheet, action_id="kpis.observe:1")
+    for intruder in (executives[0], other_mentor):  # the payload claims a rating; the roster says no
+        before = len(stack.person(intruder).ephemerals())
+        with stack.slack.workspace.lock:
+            action = payloads.action_entry(found["block"], found["element"], option=None)
+            body = payloads.block_actions(stack.slack.workspace, user_id=intruder, action=action, message=sheet,
+                                          channel_id=found["channel_id"], is_ephemeral=False)
+        assert stack.sender.send_interaction(body).status == 200
+        assert eventually(lambda: len(stack.person(intruder).ephemerals()) > before)
+        assert "Only this circle's mentor" in stack.person(intruder).ephemerals()[-1]["text"]
+    assert mentor_values() == first
+    with stack.session() as s:
+        assert s.get(Circle, circle.id).status.value == "closing"
