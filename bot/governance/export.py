@@ -76,8 +76,8 @@ _DESCRIPTIONS: dict[str, str] = {
     "kpis": (
         "One row per KPI observation. `slack_user_id` and `department` are the person observed; `source` "
         "is `self` or `mentor`; `observer_slack_user_id` is the mentor (empty for self-reports); "
-        "`period_start` is the Monday of the week for self-reports, the first of the month for mentor "
-        "observations."
+        "`period_start` is the Monday of the week for self-reports, and the first day of the circle's "
+        "period for mentor observations (the first of the month for monthly circles)."
     ),
     "circles": (
         "One row per circle member (a circle with four members is four rows). `status` is `forming`, "

@@ -48,7 +48,7 @@ class KpiObservation(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
     source: Mapped[ObservationSource] = mapped_column(str_enum(ObservationSource))
     observer_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
-    # Monday of the week for self-reports, first of the month for mentor observations.
+    # Monday of the week for self-reports, first day of the circle's period for mentor observations.
     period_start: Mapped[dt.date] = mapped_column(Date)
     value: Mapped[int]
     recorded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

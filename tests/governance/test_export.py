@@ -6,6 +6,8 @@ import datetime as dt
 import io
 import json
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -31,6 +33,11 @@ def test_every_export_has_exactly_the_documented_columns_in_order(session: Sessi
     assert exported
     assert all(tuple(row) == COLUMNS[what] for row in exported)
     assert ", ".join(f"`{c}`" for c in COLUMNS[what]) in columns_markdown()
+
+
+def test_the_readme_documents_the_columns_the_code_exports() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    assert columns_markdown() in readme, "README's export section is out of date: paste columns_markdown() into it"
 
 
 def test_answers_export_excludes_reflections_and_formats_values(session: Session, world: Scenario) -> None:
