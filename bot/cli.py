@@ -530,7 +530,7 @@ def kpi_list(program_name: str) -> None:
     """Show the program's KPIs, active and retired."""
     from sqlalchemy import select
 
-    from bot.models import Kpi
+    from bot.models import OBSERVED, Kpi
     from bot.programs.service import find_program
 
     engine, sessions = _open_database(load_settings())
@@ -538,8 +538,12 @@ def kpi_list(program_name: str) -> None:
         prog = find_program(session, program_name)
         rows = list(session.scalars(select(Kpi).where(Kpi.program_id == prog.id).order_by(Kpi.status, Kpi.id)))
         lines = [
-            f"{k.key:<28} {k.status.value:<8} {k.kind:<7} {k.scale_min}–{k.scale_max}  {k.name}" for k in rows
+            f"{k.key:<28} {k.status.value:<8} {'mentors' if k.kind == OBSERVED else 'weekly':<8} {k.kind:<8} "
+            f"{k.scale_min}–{k.scale_max}  {k.name}"
+            for k in rows
         ]
+        if lines:
+            lines.insert(0, f"{'KEY':<28} {'STATUS':<8} {'ASKED':<8} {'KIND':<8} SCALE NAME")
     engine.dispose()
     click.echo("\n".join(lines) if lines else "No KPIs yet: add one with `upward kpi add`.")
 

@@ -144,7 +144,8 @@ def test_tick_fast_forwards_a_week(cli: Cli) -> None:
     keys = [c.args["metadata"]["event_payload"]["key"] for c in cli.slack.workspace.calls_to("chat.postMessage")]
     assert len(keys) == len(set(keys)), "nothing sent twice"
     kinds = Counter(key.split(":")[0] for key in keys)
-    assert kinds == {"delivery": 9, "reminder": 6, "kpi-checkin": 3}, kinds
+    # ...and on Monday 7 December at 09:00 the lead's digest of the first week.
+    assert kinds == {"delivery": 9, "reminder": 6, "kpi-checkin": 3, "digest": 1}, kinds
     for args, message in (
         (("--at", "yesterday"), "not an ISO-8601 instant"),
         (("--at", "2026-12-02T00:00Z", "--until", "2026-12-01T00:00Z"), "--until is before --at"),
@@ -201,7 +202,8 @@ def test_circles_preview_prints_the_proposal_and_touches_nothing(cli: Cli) -> No
 def test_kpi_list_add_and_retire(cli: Cli) -> None:
     cli("program", "create", "Pilot", "--template", "pilot", "--start", "2026-12-01")
     listing = cli("kpi", "list", "--program", "Pilot")
-    assert listing.stdout.count("active") == 3 and "junior-view-first" in listing.stdout
+    assert listing.stdout.count(" weekly ") == 3 and "junior-view-first" in listing.stdout
+    assert "asks-junior-views            active   mentors  observed 1–5  Asks for and acts on junior views" in listing.stdout
     new = ["kpi", "add", "--program", "Pilot", "--key", "asked-for-feedback", "--name", "Asked for feedback",
            "--question", "How often did you ask a junior colleague for feedback this week?"]
     full = cli(*new)

@@ -149,7 +149,7 @@ class Member:
 
         before = answered()
         assert self.person.click(message, **find).status == 200
-        eventually(lambda: answered() > before)
+        assert eventually(lambda: answered() > before, timeout=30), f"{self.uid}'s click on {find} had no effect"
 
 
 def run_circles(stack: Stack, now: dt.datetime, handled: set[int]) -> None:

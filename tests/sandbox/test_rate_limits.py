@@ -60,8 +60,9 @@ def test_post_message_is_limited_per_channel_not_per_workspace() -> None:
 
 
 def test_time_scale_shrinks_slack_tiers() -> None:
-    # Tier 2 is 20 a minute; at scale 1/60 that is 20 a second.
-    with SlackStandIn(SEED, rate_limits=RateLimits(time_scale=1 / 60)) as slack:
+    # Tier 2 is 20 a minute; at scale 1/6 that is 20 in 10 seconds (ample time for 21 calls even on
+    # a busy machine, where a 1-second window let the first calls age out and the test flake).
+    with SlackStandIn(SEED, rate_limits=RateLimits(time_scale=1 / 6)) as slack:
         client = WebClient(base_url=slack.api_url, token=slack.bot_token)
         for i in range(20):
             client.conversations_create(name=f"c{i}")
