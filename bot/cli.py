@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -75,6 +76,19 @@ def _domain_errors() -> tuple[type[Exception], ...]:
     from bot.slack.directory import SlackDirectoryError
 
     return (ProgramError, SlackDirectoryError)
+
+
+@contextlib.contextmanager
+def _read_only(settings: Settings) -> Iterator[Any]:
+    """A session whose work is always rolled back (previews change nothing)."""
+    engine, sessions = _open_database(settings)
+    session = sessions()
+    try:
+        yield session
+    finally:
+        session.rollback()
+        session.close()
+        engine.dispose()
 
 
 def _settings_or_none() -> Settings | None:
@@ -380,15 +394,9 @@ def digest_preview(program_name: str, week: str | None) -> None:
 
     settings = load_settings()
     catalog = load_catalog(settings.content_dir)
-    engine, sessions = _open_database(settings)
-    session = sessions()
-    try:
+    with _read_only(settings) as session:
         _, computed = _digest_for(session, catalog, program_name, week)
         click.echo(digest_text(computed))
-    finally:
-        session.rollback()
-        session.close()
-        engine.dispose()
 
 
 @digest.command("send")
@@ -467,17 +475,11 @@ def circles_preview(program_name: str, month: str | None) -> None:
 
     settings = load_settings()
     catalog = load_catalog(settings.content_dir)
-    engine, sessions = _open_database(settings)
-    session = sessions()
-    try:
+    with _read_only(settings) as session:
         prog = find_program(session, program_name)
         period = _circle_period(catalog, prog, month)
         formation = plan_formation(session, program=prog, period=period, catalog=catalog, now=utcnow())
         click.echo(preview_text(formation).replace("*", ""))
-    finally:
-        session.rollback()
-        session.close()
-        engine.dispose()
 
 
 @circles.command("form")
