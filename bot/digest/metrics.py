@@ -32,6 +32,23 @@ from bot.models import (
 )
 
 
+def _of_delivery(column, program_id: int, *, modules_only: bool = False):  # type: ignore[no-untyped-def]
+    """A column of an answer's delivery, looked up by key for each answer (NULL outside the program).
+
+    The week's answers are few and a program's deliveries span its whole history: reading the
+    answers by time and fetching each one's delivery by primary key beats any join plan SQLite or
+    PostgreSQL picks, both of which read every delivery of the program.
+    """
+    conditions = [Delivery.id == Answer.delivery_id, Delivery.program_id == program_id]
+    if modules_only:
+        conditions.append(Delivery.kind == DeliveryKind.module)
+    return select(column).where(*conditions).scalar_subquery()
+
+
+# How late a weekly check-in still counts as activity in the week it is answered.
+CHECKIN_LATE = dt.timedelta(days=15)
+
+
 @dataclass(frozen=True)
 class Window:
     """A half-open span of time [start, end) in UTC."""
@@ -77,11 +94,12 @@ def _current_executive(program_id: int) -> tuple:
 
 def active_executives(session: Session, program_id: int, window: Window) -> int:
     """Executives who answered, finished a module or checked in during the window."""
-    answered = (
-        select(Delivery.person_id)
-        .join(Answer, Answer.delivery_id == Delivery.id)
-        .where(Delivery.program_id == program_id, Answer.answered_at >= window.start, Answer.answered_at < window.end)
+    week = (
+        select(_of_delivery(Delivery.person_id, program_id).label("person_id"))
+        .where(Answer.answered_at >= window.start, Answer.answered_at < window.end)
+        .subquery()
     )
+    answered = select(week.c.person_id).where(week.c.person_id.is_not(None))
     finished = select(Delivery.person_id).where(
         Delivery.program_id == program_id, Delivery.completed_at >= window.start, Delivery.completed_at < window.end
     )
@@ -91,6 +109,9 @@ def active_executives(session: Session, program_id: int, window: Window) -> int:
         .where(
             Kpi.program_id == program_id,
             KpiObservation.source == ObservationSource.self_report,
+            # Check-ins for this week or the two before: a bound both databases can seek on.
+            KpiObservation.period_start >= (window.start - CHECKIN_LATE).date(),
+            KpiObservation.period_start <= window.end.date(),
             KpiObservation.recorded_at >= window.start,
             KpiObservation.recorded_at < window.end,
         )
@@ -125,41 +146,45 @@ def completion_by_window(session: Session, program_id: int, windows: list[Window
 
 
 def _first_attempts(program_id: int, window: Window):  # type: ignore[no-untyped-def]
-    return (
-        Delivery.program_id == program_id,
-        Delivery.kind == DeliveryKind.module,
-        Answer.attempt == 1,
-        Answer.correct.is_not(None),
-        Answer.answered_at >= window.start,
-        Answer.answered_at < window.end,
+    """The window's scored first attempts at quiz questions: person, module, question, right (1/0)."""
+    week = (
+        select(
+            _of_delivery(Delivery.person_id, program_id, modules_only=True).label("person_id"),
+            _of_delivery(Delivery.module_id, program_id, modules_only=True).label("module_id"),
+            Answer.question_id,
+            case((Answer.correct.is_(True), 1.0), else_=0.0).label("right"),
+        )
+        .where(
+            Answer.attempt == 1,
+            Answer.correct.is_not(None),
+            Answer.answered_at >= window.start,
+            Answer.answered_at < window.end,
+        )
+        .subquery()
     )
-
-
-RIGHT = case((Answer.correct.is_(True), 1.0), else_=0.0)
+    return week, week.c.person_id.is_not(None)
 
 
 def first_attempt_score(session: Session, program_id: int, window: Window) -> Mean:
     """Share of quiz questions answered right at the first attempt, and by how many people."""
+    week, in_program = _first_attempts(program_id, window)
     value, people = session.execute(
-        select(func.avg(RIGHT), func.count(distinct(Delivery.person_id)))
-        .select_from(Answer)
-        .join(Delivery, Delivery.id == Answer.delivery_id)
-        .where(*_first_attempts(program_id, window))
+        select(func.avg(week.c.right), func.count(distinct(week.c.person_id))).where(in_program)
     ).one()
     return Mean(float(value) if value is not None else None, int(people or 0))
 
 
 def hardest_question(session: Session, program_id: int, window: Window, *, min_people: int) -> tuple[str, str, Mean] | None:
     """(module id, question id, share right first time) of the week's hardest question with enough answers."""
-    people = func.count(distinct(Delivery.person_id))
+    week, in_program = _first_attempts(program_id, window)
+    people = func.count(distinct(week.c.person_id))
+    share = func.avg(week.c.right)
     row = session.execute(
-        select(Delivery.module_id, Answer.question_id, func.avg(RIGHT), people)
-        .select_from(Answer)
-        .join(Delivery, Delivery.id == Answer.delivery_id)
-        .where(*_first_attempts(program_id, window))
-        .group_by(Delivery.module_id, Answer.question_id)
+        select(week.c.module_id, week.c.question_id, share, people)
+        .where(in_program)
+        .group_by(week.c.module_id, week.c.question_id)
         .having(people >= min_people)
-        .order_by(func.avg(RIGHT), Delivery.module_id, Answer.question_id)
+        .order_by(share, week.c.module_id, week.c.question_id)
         .limit(1)
     ).first()
     if row is None:
@@ -237,43 +262,48 @@ def skill_change(
     """Per skill area: (baseline of everyone, baseline of those who also closed, closing of those people).
 
     `areas` maps assessment question ids to their skill area. Ratings are compared for the same
-    people only, so a change is never an artefact of who answered.
+    people only, so a change is never an artefact of who answered. One pass: each person's
+    baseline and closing rating per question side by side, then averaged per area.
     """
     if not areas:
         return {}
-    area = case(*((Answer.question_id == q, a) for q, a in areas.items()), else_=None).label("area")
-
-    def ratings(kind: DeliveryKind):  # type: ignore[no-untyped-def]
-        return (
-            select(Delivery.person_id.label("person_id"), Answer.question_id.label("question_id"), area, cast(Answer.value, Integer).label("value"))
-            .join(Answer, Answer.delivery_id == Delivery.id)
-            .where(
-                Delivery.program_id == program_id,
-                Delivery.kind == kind,
-                Answer.attempt == 1,
-                Answer.answered_at < cutoff,
-                Answer.question_id.in_(list(areas)),
-            )
-            .subquery()
+    value = cast(Answer.value, Integer)
+    ratings = (
+        select(
+            Delivery.person_id.label("person_id"),
+            case(*((Answer.question_id == q, a) for q, a in areas.items()), else_=None).label("area"),
+            func.max(case((Delivery.kind == DeliveryKind.baseline, value))).label("before"),
+            func.max(case((Delivery.kind == DeliveryKind.closing, value))).label("after"),
         )
-
-    before, after = ratings(DeliveryKind.baseline), ratings(DeliveryKind.closing)
-    everyone = {
-        a: Mean(float(v), int(n))
-        for a, v, n in session.execute(
-            select(before.c.area, func.avg(before.c.value), func.count(distinct(before.c.person_id))).group_by(before.c.area)
+        .join(Answer, Answer.delivery_id == Delivery.id)
+        .where(
+            Delivery.program_id == program_id,
+            Delivery.kind.in_([DeliveryKind.baseline, DeliveryKind.closing]),
+            Answer.attempt == 1,
+            Answer.answered_at < cutoff,
+            Answer.question_id.in_(list(areas)),
         )
-    }
-    paired = session.execute(
-        select(before.c.area, func.avg(before.c.value), func.avg(after.c.value), func.count(distinct(before.c.person_id)))
-        .join(after, and_(after.c.person_id == before.c.person_id, after.c.question_id == before.c.question_id))
-        .group_by(before.c.area)
+        .group_by(Delivery.person_id, Answer.question_id)
+        .subquery()
+    )
+    paired = and_(ratings.c.before.is_not(None), ratings.c.after.is_not(None))
+    rows = session.execute(
+        select(
+            ratings.c.area,
+            func.avg(ratings.c.before),
+            func.count(distinct(case((ratings.c.before.is_not(None), ratings.c.person_id)))),
+            func.avg(case((paired, ratings.c.before))),
+            func.avg(case((paired, ratings.c.after))),
+            func.count(distinct(case((paired, ratings.c.person_id)))),
+        ).group_by(ratings.c.area)
     ).all()
-    both = {a: (Mean(float(b), int(n)), Mean(float(c), int(n))) for a, b, c, n in paired}
-    return {
-        a: (everyone.get(a, Mean(None, 0)), *both.get(a, (Mean(None, 0), Mean(None, 0))))
-        for a in dict.fromkeys(areas.values())
-    }
+
+    def mean_of(v: object, n: object) -> Mean:
+        return Mean(float(v) if v is not None else None, int(n or 0))  # type: ignore[arg-type]
+
+    found = {a: (mean_of(b, nb), mean_of(pb, np), mean_of(pa, np)) for a, b, nb, pb, pa, np in rows}
+    empty = (Mean(None, 0), Mean(None, 0), Mean(None, 0))
+    return {a: found.get(a, empty) for a in dict.fromkeys(areas.values())}
 
 
 @dataclass(frozen=True)
@@ -298,7 +328,13 @@ def latest_circle_period(session: Session, program_id: int, *, cutoff: dt.dateti
     if start is None:
         return None
     in_period = (Circle.program_id == program_id, Circle.period_start == start)
-    met_circles = select(CircleMember.circle_id).where(CircleMember.attended.is_(True)).distinct().subquery()
+    period_circles = select(Circle.id).where(*in_period)
+    met_circles = (
+        select(CircleMember.circle_id)
+        .where(CircleMember.circle_id.in_(period_circles), CircleMember.attended.is_(True))
+        .distinct()
+        .subquery()
+    )
     circles, met, end = session.execute(
         select(func.count(Circle.id), func.count(met_circles.c.circle_id), func.max(Circle.period_end))
         .outerjoin(met_circles, met_circles.c.circle_id == Circle.id)
@@ -383,7 +419,10 @@ def pulse_drops(session: Session, program_id: int, *, cutoff: dt.datetime, at_le
 
 def skipped_circle(session: Session, program_id: int, *, period_start: dt.date) -> set[int]:
     """Executives of the period's circles that met without them (or who said they couldn't come)."""
-    met_circles = select(CircleMember.circle_id).where(CircleMember.attended.is_(True)).distinct()
+    period_circles = select(Circle.id).where(Circle.program_id == program_id, Circle.period_start == period_start)
+    met_circles = select(CircleMember.circle_id).where(
+        CircleMember.circle_id.in_(period_circles), CircleMember.attended.is_(True)
+    )
     rows = session.scalars(
         select(CircleMember.person_id)
         .join(Circle, Circle.id == CircleMember.circle_id)
@@ -402,10 +441,12 @@ def skipped_circle(session: Session, program_id: int, *, period_start: dt.date) 
 def silent_checkins(session: Session, program_id: int, *, weeks: list[dt.date], cutoff: dt.datetime) -> set[int]:
     """Executives sent a check-in in each of these weeks who answered none of them."""
     keys = [f"kpi-checkin:{program_id}:%:{w.isoformat()}" for w in weeks]
+    earliest = dt.datetime.combine(min(weeks) - dt.timedelta(days=1), dt.time(0), tzinfo=dt.timezone.utc)
     sent = (
         select(OutboxMessage.person_id)
         .where(
             OutboxMessage.program_id == program_id,
+            OutboxMessage.created_at >= earliest,  # a week's check-in is written in that week
             OutboxMessage.status == OutboxStatus.sent,
             OutboxMessage.sent_at < cutoff,
             or_(*(OutboxMessage.idempotency_key.like(k) for k in keys)),

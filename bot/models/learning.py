@@ -37,6 +37,7 @@ class Delivery(Base):
         # The digest's weekly aggregates read a program's deliveries by when they were sent/finished.
         Index(None, "program_id", "sent_at"),
         Index(None, "program_id", "completed_at"),
+        Index(None, "program_id", "kind"),
     )
 
 

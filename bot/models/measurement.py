@@ -57,6 +57,7 @@ class KpiObservation(Base):
         UniqueConstraint("kpi_id", "person_id", "source", "period_start"),
         # Digest trends: one KPI's values per period, in period order.
         Index(None, "kpi_id", "source", "period_start"),
+        Index(None, "recorded_at"),  # who checked in during a week
     )
 
 
