@@ -92,32 +92,38 @@ def _current_executive(program_id: int) -> tuple:
     )
 
 
-def active_executives(session: Session, program_id: int, window: Window) -> int:
-    """Executives who answered, finished a module or checked in during the window."""
+def active_executives(session: Session, program_id: int, windows: list[Window]) -> list[int]:
+    """Per consecutive window: executives who answered, finished a module or checked in during it."""
+    first, last = windows[0].start, windows[-1].end
+
+    def bucket(column):  # type: ignore[no-untyped-def]
+        return case(*((column < w.end, i) for i, w in enumerate(windows)), else_=None).label("bucket")
+
     week = (
-        select(_of_delivery(Delivery.person_id, program_id).label("person_id"))
-        .where(Answer.answered_at >= window.start, Answer.answered_at < window.end)
+        select(_of_delivery(Delivery.person_id, program_id).label("person_id"), bucket(Answer.answered_at))
+        .where(Answer.answered_at >= first, Answer.answered_at < last)
         .subquery()
     )
-    answered = select(week.c.person_id).where(week.c.person_id.is_not(None))
-    finished = select(Delivery.person_id).where(
-        Delivery.program_id == program_id, Delivery.completed_at >= window.start, Delivery.completed_at < window.end
+    answered = select(week.c.person_id, week.c.bucket).where(week.c.person_id.is_not(None))
+    finished = select(Delivery.person_id, bucket(Delivery.completed_at)).where(
+        Delivery.program_id == program_id, Delivery.completed_at >= first, Delivery.completed_at < last
     )
     checked_in = (
-        select(KpiObservation.person_id)
+        select(KpiObservation.person_id, bucket(KpiObservation.recorded_at))
         .join(Kpi, Kpi.id == KpiObservation.kpi_id)
         .where(
             Kpi.program_id == program_id,
             KpiObservation.source == ObservationSource.self_report,
-            # Check-ins for this week or the two before: a bound both databases can seek on.
-            KpiObservation.period_start >= (window.start - CHECKIN_LATE).date(),
-            KpiObservation.period_start <= window.end.date(),
-            KpiObservation.recorded_at >= window.start,
-            KpiObservation.recorded_at < window.end,
+            # Check-ins for these weeks or the two before: a bound both databases can seek on.
+            KpiObservation.period_start >= (first - CHECKIN_LATE).date(),
+            KpiObservation.period_start <= last.date(),
+            KpiObservation.recorded_at >= first,
+            KpiObservation.recorded_at < last,
         )
     )
     people = union(answered, finished, checked_in).subquery()
-    return session.scalar(select(func.count()).select_from(people)) or 0
+    counts = dict(session.execute(select(people.c.bucket, func.count()).group_by(people.c.bucket)).all())
+    return [int(counts.get(i, 0)) for i in range(len(windows))]
 
 
 def completion_by_window(session: Session, program_id: int, windows: list[Window]) -> list[Completion]:

@@ -216,10 +216,7 @@ def compute(session: Session, *, program: Program, catalog: Catalog, week: Week)
         week=week,
         min_group=k,
         enrolled=metrics.enrolled_executives(session, program.id),
-        active=(
-            metrics.active_executives(session, program.id, week.window),
-            metrics.active_executives(session, program.id, previous),
-        ),
+        active=tuple(reversed(metrics.active_executives(session, program.id, [previous, week.window]))),  # type: ignore[arg-type]
         completion=(completion_figure(completions[-1], k), completion_figure(completions[-2], k)),
         score=(
             figure(metrics.first_attempt_score(session, program.id, week.window), k),
