@@ -37,6 +37,11 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("UPWARD_CONTENT_DIR", "content_dir"),
     )
     log_format: str = Field(default="text", validation_alias=AliasChoices("UPWARD_LOG_FORMAT", "log_format"))
+    # How long a worker's claim on an outbox row lasts; a row claimed by a worker that died is
+    # picked up again after this. Longer than any single Slack call with its retries.
+    outbox_lease_seconds: int = Field(
+        default=120, ge=5, le=3600, validation_alias=AliasChoices("UPWARD_OUTBOX_LEASE_SECONDS", "outbox_lease_seconds")
+    )
 
     @field_validator("slack_bot_token", "slack_signing_secret", "slack_app_token", mode="before")
     @classmethod

@@ -71,7 +71,8 @@ def worker_id() -> str:
 
 
 def run_tick(
-    sessions: sessionmaker[Session], client: WebClient, *, catalog: Catalog, now: dt.datetime, worker: str | None = None
+    sessions: sessionmaker[Session], client: WebClient, *, catalog: Catalog, now: dt.datetime, worker: str | None = None,
+    lease: dt.timedelta = outbox.LEASE,
 ) -> TickReport:
     """Run every duty due at `now`, send what they queued, and record where it landed."""
     worker = worker or worker_id()
@@ -83,7 +84,7 @@ def run_tick(
     circles = circle_jobs.run(sessions, client, catalog=catalog, now=now)
     report.circles_formed, report.circles_closed, report.circles_archived = circles.formed, circles.closed, circles.archived
     report.digests = digest_jobs.run(sessions, catalog=catalog, now=now)
-    stats = outbox.flush(sessions, client, now=now, worker_id=worker)
+    stats = outbox.flush(sessions, client, now=now, worker_id=worker, lease=lease)
     report.sent, report.retried, report.failed = stats.sent, stats.retried, stats.failed
     with session_scope(sessions) as session:
         learning_jobs.sync_sent(session)

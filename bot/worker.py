@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import fcntl
 import logging
 import signal
@@ -53,7 +54,10 @@ def run_worker(settings: Settings, *, interval_seconds: int = 60) -> None:
 
     def tick() -> None:
         try:
-            report = run_tick(sessions, client, catalog=catalog, now=utcnow(), worker=me)
+            report = run_tick(
+                sessions, client, catalog=catalog, now=utcnow(), worker=me,
+                lease=dt.timedelta(seconds=settings.outbox_lease_seconds),
+            )
             if report.busy:
                 log.info("tick %s", report.line())
         except Exception:  # one bad tick must not stop the worker; the next one retries

@@ -15,6 +15,7 @@ import http.client
 import logging
 import random
 import socket
+import time
 import urllib.error
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -200,13 +201,18 @@ def flush(
     worker_id: str,
     batch: int = 100,
     max_rows: int | None = None,
+    lease: dt.timedelta = LEASE,
 ) -> FlushStats:
     """Send everything due as of `now`; each outcome is committed as soon as it is known."""
     stats = FlushStats()
+    started = time.monotonic()
     while max_rows is None or stats.attempted < max_rows:
         limit = batch if max_rows is None else min(batch, max_rows - stats.attempted)
+        # `now` is when the tick began; a long flush extends each new claim by the time it has
+        # taken so far, so a claim never starts out already expired for the other workers.
+        elapsed = dt.timedelta(seconds=time.monotonic() - started)
         with session_scope(sessions) as session:
-            rows = claim_due(session, now=now, worker_id=worker_id, limit=limit)
+            rows = claim_due(session, now=now, worker_id=worker_id, limit=limit, lease=lease + elapsed)
         if not rows:
             break
         for row in rows:
