@@ -60,9 +60,15 @@ def run(sessions: sessionmaker[Session], client: WebClient, *, catalog: Catalog,
 
 
 def form(session: Session, *, program_id: int, period: service.Period, catalog: Catalog, now: dt.datetime) -> int:
-    """Form and record one program's circles for a period, and tell anyone left out why."""
-    program = session.get(Program, program_id)
+    """Form and record one program's circles for a period, and tell anyone left out why.
+
+    The program's row is locked first (on SQLite the write transaction already serialises), so
+    when several workers find the same formation due, one forms it and the others find it done.
+    """
+    program = session.get(Program, program_id, with_for_update=True)
     assert program is not None
+    if session.scalar(select(Circle.id).where(Circle.program_id == program_id, Circle.period_start == period.start).limit(1)):
+        return 0
     formation = service.plan_formation(session, program=program, period=period, catalog=catalog, now=now)
     ids = service.create_circles(session, formation, catalog=catalog, now=now)
     month = f"{period.start:%B %Y}"

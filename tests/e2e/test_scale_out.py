@@ -136,3 +136,70 @@ def test_a_worker_killed_mid_fan_out_is_finished_by_the_next_without_loss_or_dup
     assert counts == Counter({"sent": 2000}), counts
     seen = delivered(slack, users)
     assert len(seen) == 2000 and set(seen.values()) == {1}, [k for k, n in seen.items() if n > 1][:5]
+
+
+def test_workers_finding_the_same_formation_due_form_it_once(stack) -> None:  # type: ignore[no-untyped-def]
+    import threading
+
+    from bot.circles import jobs, service
+    from bot.models import Circle, Program
+    from tests.e2e.test_circles import roster
+
+    csv, _, _ = roster(stack, executives=24, mentors=6)
+    stack.create_pilot(start=dt.date(2026, 12, 1), roster=csv, template="quarter", name="Leaders")
+    now = dt.datetime(2026, 12, 1, 10, tzinfo=UTC)
+    with session_scope(stack.sessions) as session:
+        [(program_id, period)] = service.formations_due(session, catalog=stack.catalog, now=now)
+    start = threading.Barrier(3)
+    formed: list[int] = []
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        start.wait()
+        try:
+            with session_scope(stack.sessions) as session:
+                formed.append(jobs.form(session, program_id=program_id, period=period, catalog=stack.catalog, now=now))
+        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == []
+    with stack.session() as s:
+        circles = s.scalar(select(func.count()).select_from(Circle).where(Circle.program_id == program_id))
+        assert s.get(Program, program_id) is not None
+    assert sorted(formed) == [0, 0, circles] and circles >= 5
+
+
+def test_workers_finding_the_same_digest_due_compute_and_queue_it_once(stack) -> None:  # type: ignore[no-untyped-def]
+    import threading
+
+    from bot.digest import jobs as digest_jobs
+    from bot.models import DigestRun
+
+    stack.create_pilot(start=dt.date(2026, 11, 3))
+    monday = dt.datetime(2026, 11, 9, 9, tzinfo=UTC)
+    start = threading.Barrier(3)
+    queued: list[int] = []
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        start.wait()
+        try:
+            queued.append(digest_jobs.run(stack.sessions, catalog=stack.catalog, now=monday))
+        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == [] and sorted(queued) == [0, 0, 1]
+    with stack.session() as s:
+        keys = s.scalars(select(OutboxMessage.idempotency_key).where(OutboxMessage.idempotency_key.like("digest:%"))).all()
+        runs = s.scalars(select(DigestRun)).all()
+    assert len(keys) == 1 and len(runs) == 1
