@@ -115,3 +115,36 @@ def test_preview_prints_the_digest_and_send_sends_it_now(stack: Stack, tmp_path)
     with stack.session() as s:
         program = s.scalars(select(Program)).one()
         assert program.settings["min_group_size"] == 5 and program.settings["digest_weekday"] == 1
+
+
+PERMANENT = ("user_not_found", "account_inactive", "channel_not_found", "is_archived", "missing_scope")
+
+
+def test_messages_slack_refuses_for_good_are_tried_once_and_shown_to_the_lead(stack: Stack) -> None:
+    from bot.digest.blocks import digest_blocks
+    from bot.digest.service import Week, compute
+    from bot.models import OutboxStatus, Person
+    from bot.slack import outbox
+
+    stack.create_pilot(start=START)
+    executives = ["U07EXEC0001", "U07EXEC0002", "U07EXEC0003", "U07EXEC0004", "U07EXEC0005", "U07EXEC0006"]
+    sent_at = dt.datetime(2026, 11, 5, 12, tzinfo=UTC)
+    with session_scope(stack.sessions) as session:
+        program = session.scalars(select(Program)).one()
+        people = dict(session.execute(select(Person.slack_user_id, Person.id).where(Person.slack_user_id.in_(executives))).all())
+        for uid in executives:
+            outbox.enqueue(session, key=f"note:{uid}", method="chat.postMessage", payload={"channel": uid, "text": "Hello"},
+                           now=sent_at, program_id=program.id, person_id=people[uid])
+    for error in PERMANENT:
+        stack.slack.faults.fail_next("chat.postMessage", error=error, status=200)
+    stack.tick(sent_at)
+    stack.tick(sent_at + dt.timedelta(hours=6))  # later ticks do not try them again
+    with stack.session() as s:
+        rows = {r.idempotency_key: r for r in s.scalars(select(OutboxMessage).where(OutboxMessage.idempotency_key.like("note:%")))}
+        digest = compute(s, program=s.get(Program, program.id), catalog=stack.catalog, week=Week.parse("2026-W45", "Europe/London"))
+    refused = {k: (r.status, r.error, r.attempts) for k, r in rows.items() if r.status == OutboxStatus.failed}
+    assert refused == {f"note:{uid}": (OutboxStatus.failed, error, 1) for uid, error in zip(executives, PERMANENT)}
+    assert rows["note:U07EXEC0006"].status == OutboxStatus.sent, "one refusal blocks nobody else"
+    assert sorted(error for _, error, _ in digest.undeliverable) == sorted(PERMANENT)
+    shown = str([b.to_dict() for b in digest_blocks(digest)])
+    assert "Messages Slack refused" in shown and all(error in shown for error in PERMANENT)
