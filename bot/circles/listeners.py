@@ -20,7 +20,6 @@ from bot.models import Circle, CircleMember, CirclePrompt, OutboxMessage, Outbox
 from bot.slack import outbox, replies
 from bot.slack.acking import acked
 from bot.slack.ids import Action
-from bot.tick import worker_id
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +42,7 @@ def _run(body: dict, context: dict, client: WebClient) -> None:
     try:
         parsed = command.parse(body.get("text"))
     except command.Usage as usage:
-        _reply(context, client, body, str(usage))
+        replies.ephemeral(context, client, body, str(usage))
         return
     try:
         text = _dispatch(parsed, user=user, channel=channel, context=context, client=client, now=now)
@@ -52,7 +51,7 @@ def _run(body: dict, context: dict, client: WebClient) -> None:
     except SlackApiError as exc:
         log.warning("/circle %s: Slack said %s", type(parsed).__name__, exc.response.get("error"))
         text = "Slack did not accept that just now; nothing was changed. Please try again in a minute."
-    _reply(context, client, body, text)
+    replies.ephemeral(context, client, body, text)
 
 
 def _dispatch(parsed: command.Command, *, user: str, channel: str | None, context: dict, client: WebClient, now: dt.datetime) -> str:
@@ -100,7 +99,7 @@ def _dispatch(parsed: command.Command, *, user: str, channel: str | None, contex
             client.conversations_setTopic(channel=topic[0], topic=topic[1])
         except SlackApiError as exc:
             log.info("topic not updated: %s", exc.response.get("error"))
-    outbox.flush(sessions, client, now=now, worker_id=f"web:{worker_id()}", max_rows=20)
+    outbox.flush(sessions, client, now=now, worker_id=replies.web_worker_id(), max_rows=20)
     return reply
 
 
@@ -206,7 +205,7 @@ def _form(parsed: command.Form, *, user: str, context: dict, client: WebClient, 
         ids = list(session.scalars(select(Circle.id).where(Circle.program_id == program.id, Circle.period_start == period.start)))
     for circle_id in ids:
         jobs.provision(sessions, client, circle_id=circle_id, catalog=catalog, now=now)
-    outbox.flush(sessions, client, now=now, worker_id=f"web:{worker_id()}", max_rows=200)
+    outbox.flush(sessions, client, now=now, worker_id=replies.web_worker_id(), max_rows=200)
     return f"Formed {len(ids)} circles for {program.name} ({period.start:%B %Y}); their channels are ready."
 
 
@@ -222,7 +221,7 @@ def _met(body: dict, action: dict, context: dict, client: WebClient) -> None:
             if choice == "yes":
                 member.attended = True
             text = f"Thanks, recorded: {labels[choice]}."
-    _reply(context, client, body, text, replace_original=member is not None and choice in labels)
+    replies.ephemeral(context, client, body, text, replace_original=member is not None and choice in labels)
 
 
 def _pulse(body: dict, action: dict, context: dict, client: WebClient) -> None:
@@ -234,7 +233,7 @@ def _pulse(body: dict, action: dict, context: dict, client: WebClient) -> None:
         else:
             member.pulse = int(value)
             text = f"Thanks! You rated this circle {value} out of 5. You can change it by clicking again."
-    _reply(context, client, body, text)
+    replies.ephemeral(context, client, body, text)
 
 
 def _circle_value(raw: str | None) -> tuple[int, str]:
@@ -248,11 +247,6 @@ def _membership(session: Session, circle_id: int, slack_user_id: str) -> CircleM
         .join(Person, Person.id == CircleMember.person_id)
         .where(CircleMember.circle_id == circle_id, Person.slack_user_id == slack_user_id)
     ).one_or_none()
-
-
-def _reply(context: dict, client: WebClient, body: dict, text: str, *, replace_original: bool = False) -> None:
-    """An ephemeral answer to the caller through the command's or click's response_url (via the outbox)."""
-    replies.ephemeral(context, client, body, text, replace_original=replace_original)
 
 
 def help_text(who: Caller) -> str:

@@ -25,6 +25,14 @@ class Refused(Exception):
 
 
 @dataclass(frozen=True)
+class Done:
+    """What a click did: the answer for the lead, and the outbox row to send now (if it wrote one)."""
+
+    text: str
+    send: str | None = None
+
+
+@dataclass(frozen=True)
 class Target:
     program: Program
     lead: Person
@@ -60,7 +68,7 @@ def target(session: Session, *, value: str, clicker: str) -> Target:
     return Target(program, lead, executive)
 
 
-def nudge(session: Session, t: Target, *, now: dt.datetime) -> str:
+def nudge(session: Session, t: Target, *, now: dt.datetime) -> Done:
     """A friendly DM to the executive, at most one a day."""
     if t.executive.status == PersonStatus.opted_out:
         raise Refused(f"{_name(t.executive)} has stopped Upward's messages, so no nudge was sent.")
@@ -70,26 +78,27 @@ def nudge(session: Session, t: Target, *, now: dt.datetime) -> str:
         "waiting in this chat whenever you have five minutes, and it's fine to pick up where you left off. "
         "If now is a busy stretch, *Pause* on any module message holds everything until you're back."
     )
+    key = f"nudge:{t.program.id}:{t.executive.id}:{day.isoformat()}"
     fresh = outbox.enqueue(
-        session, key=f"nudge:{t.program.id}:{t.executive.id}:{day.isoformat()}", method="chat.postMessage",
+        session, key=key, method="chat.postMessage",
         payload={"channel": t.executive.slack_user_id, "text": text}, now=now, program_id=t.program.id, person_id=t.executive.id,
     )
     if not fresh:
-        return f"{_name(t.executive)} already had a nudge today; one a day is plenty."
-    return f"Sent {_name(t.executive)} a friendly nudge."
+        return Done(f"{_name(t.executive)} already had a nudge today; one a day is plenty.")
+    return Done(f"Sent {_name(t.executive)} a friendly nudge.", send=key)
 
 
-def pause(session: Session, t: Target, *, now: dt.datetime) -> str:
+def pause(session: Session, t: Target, *, now: dt.datetime) -> Done:
     """No modules, reminders or check-ins for two weeks."""
     until = now + PAUSE
     if t.executive.paused_until is not None and t.executive.paused_until >= until:
-        return f"{_name(t.executive)} is already paused until {t.executive.paused_until:%-d %B}."
+        return Done(f"{_name(t.executive)} is already paused until {t.executive.paused_until:%-d %B}.")
     t.executive.paused_until = until
     t.executive.updated_at = now
-    return f"Paused {_name(t.executive)} until {until:%-d %B}: no modules, reminders or check-ins until then."
+    return Done(f"Paused {_name(t.executive)} until {until:%-d %B}: no modules, reminders or check-ins until then.")
 
 
-def ping_mentor(session: Session, t: Target, *, now: dt.datetime) -> str:
+def ping_mentor(session: Session, t: Target, *, now: dt.datetime) -> Done:
     """Ask the mentor of the executive's newest circle to check in (no scores are shared)."""
     mentor = latest_mentors(session, t.program.id, [t.executive.id]).get(t.executive.id)
     if mentor is None:
@@ -99,13 +108,13 @@ def ping_mentor(session: Session, t: Target, *, now: dt.datetime) -> str:
         f"<@{t.lead.slack_user_id}> asks: could you check in with <@{t.executive.slack_user_id}> before your next "
         "circle? A friendly word from you often helps them find their rhythm again."
     )
+    key = f"ping-mentor:{t.program.id}:{t.executive.id}:{day.isoformat()}"
     fresh = outbox.enqueue(
-        session, key=f"ping-mentor:{t.program.id}:{t.executive.id}:{day.isoformat()}", method="chat.postMessage",
-        payload={"channel": mentor, "text": text}, now=now, program_id=t.program.id,
+        session, key=key, method="chat.postMessage", payload={"channel": mentor, "text": text}, now=now, program_id=t.program.id,
     )
     if not fresh:
-        return f"Their mentor was already pinged about {_name(t.executive)} today."
-    return f"Asked <@{mentor}> to check in with {_name(t.executive)}."
+        return Done(f"Their mentor was already pinged about {_name(t.executive)} today.")
+    return Done(f"Asked <@{mentor}> to check in with {_name(t.executive)}.", send=key)
 
 
 def _name(person: Person) -> str:

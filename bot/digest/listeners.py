@@ -9,7 +9,7 @@ from slack_sdk import WebClient
 
 from bot.db import session_scope
 from bot.digest import actions
-from bot.slack import outbox, replies
+from bot.slack import replies
 from bot.slack.acking import acked
 from bot.slack.ids import Action
 
@@ -21,19 +21,17 @@ def register(app: App) -> None:
     app.action(Action.digest_ping_mentor)(acked(_on(actions.ping_mentor)))
 
 
-def _on(act: Callable[..., str]) -> Callable[[dict, dict, dict, WebClient], None]:
+def _on(act: Callable[..., actions.Done]) -> Callable[[dict, dict, dict, WebClient], None]:
     def listener(body: dict, action: dict, context: dict, client: WebClient) -> None:
-        now = context["clock"]()
         try:
             with session_scope(context["sessions"]) as session:
                 target = actions.target(session, value=action.get("value") or "", clicker=body["user"]["id"])
-                text = act(session, target, now=now)
+                done = act(session, target, now=context["clock"]())
         except actions.Refused as exc:
-            text = str(exc)
-        replies.ephemeral(context, client, body, text)
-        from bot.tick import worker_id
-
-        outbox.flush(context["sessions"], client, now=now, worker_id=f"web:{worker_id()}", max_rows=5)
+            done = actions.Done(str(exc))
+        if done.send:  # the nudge or ping itself, now rather than at the next tick
+            replies.send_queued(context, client, done.send)
+        replies.ephemeral(context, client, body, done.text)
 
     listener.__name__ = f"digest_{act.__name__}"
     return listener

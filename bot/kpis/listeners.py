@@ -43,7 +43,7 @@ def _value(body: dict, action: dict, context: dict, client: WebClient) -> None:
     except ValueError as exc:
         message = str(exc) if "recorded" in str(exc) else "Sorry, that button is not one Upward understands. Nothing was recorded."
         payload = {"response_type": "ephemeral", "replace_original": False, "text": message}
-    _respond(body, action, context, client, payload)
+    replies.respond(context, client, body, payload)
 
 
 def _observe(body: dict, action: dict, context: dict, client: WebClient) -> None:
@@ -65,9 +65,5 @@ def _observe(body: dict, action: dict, context: dict, client: WebClient) -> None
     except ValueError as exc:
         message = str(exc) if "recorded" in str(exc) else "Sorry, that button is not one Upward understands. Nothing was recorded."
         payload = {"response_type": "ephemeral", "replace_original": False, "text": message}
-    _respond(body, action, context, client, payload)
-
-
-def _respond(body: dict, action: dict, context: dict, client: WebClient, payload: dict) -> None:
-    """Answer the click through its response_url, via the outbox."""
     replies.respond(context, client, body, payload)
+

@@ -22,10 +22,9 @@ from bot.learning.answers import Refusal
 from bot.learning.blocks import reflection_modal
 from bot.learning.jobs import delivery_key, render_delivery
 from bot.models import Delivery, OutboxMessage
-from bot.slack import outbox
+from bot.slack import outbox, replies
 from bot.slack.acking import acked
 from bot.slack.ids import Action, Block, Callback
-from bot.tick import worker_id
 
 log = logging.getLogger(__name__)
 
@@ -151,13 +150,13 @@ def _reflection_submitted(ack: Ack, body: dict, view: dict, context: dict, clien
             delivery = _delivery(session, delivery_id)
             key = _enqueue_update(session, delivery, context["catalog"], now=now)
     except Refusal as refusal:
-        _send_now(
+        replies.send_at_once(
             context, client, key=f"ephemeral:view:{view.get('id')}:{now.timestamp()}", method="chat.postEphemeral",
             payload={"channel": user, "user": user, "text": str(refusal)},
         )
         return
     if key:
-        outbox.send_now(context["sessions"], client, key, now=now, worker_id=_worker())
+        replies.send_queued(context, client, key)
 
 
 def _update_after(
@@ -177,7 +176,7 @@ def _update_after(
         ephemeral_reply(context, client, body, str(refusal))
         return
     if key:
-        outbox.send_now(context["sessions"], client, key, now=now, worker_id=_worker())
+        replies.send_queued(context, client, key)
 
 
 def _enqueue_update(
@@ -259,16 +258,6 @@ def ephemeral_reply(context: dict, client: WebClient, body: dict, text: str) -> 
         }
     else:
         method, payload = "chat.postEphemeral", {"channel": user, "user": user, "text": text}
-    _send_now(context, client, key=key, method=method, payload=payload)
+    replies.send_at_once(context, client, key=key, method=method, payload=payload)
 
-
-def _send_now(context: dict, client: WebClient, *, key: str, method: str, payload: dict) -> None:
-    now = context["clock"]()
-    with session_scope(context["sessions"]) as session:
-        outbox.enqueue(session, key=key, method=method, payload=payload, now=now)
-    outbox.send_now(context["sessions"], client, key, now=now, worker_id=_worker())
-
-
-def _worker() -> str:
-    return f"web:{worker_id()}"
 

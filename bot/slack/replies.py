@@ -1,4 +1,4 @@
-"""Answers to a click or command through its response_url, written to the outbox and sent at once."""
+"""Messages a listener sends at once after its ack: written to the outbox, then sent right away."""
 
 from __future__ import annotations
 
@@ -10,20 +10,38 @@ from bot.db import session_scope
 from bot.slack import outbox
 
 
+def web_worker_id() -> str:
+    """The outbox claim name of this web process."""
+    from bot.tick import worker_id  # bot.tick imports the features that import this module
+
+    return f"web:{worker_id()}"
+
+
+def send_at_once(context: dict, client: WebClient, *, key: str, method: str, payload: dict[str, Any]) -> None:
+    """Write one outbound call to the outbox (once per key) and send it now rather than at the next tick."""
+    now = context["clock"]()
+    with session_scope(context["sessions"]) as session:
+        outbox.enqueue(session, key=key, method=method, payload=payload, now=now)
+    send_queued(context, client, key)
+
+
+def send_queued(context: dict, client: WebClient, key: str) -> None:
+    """Send a row a listener already wrote to the outbox, now rather than at the next tick."""
+    outbox.send_now(context["sessions"], client, key, now=context["clock"](), worker_id=web_worker_id())
+
+
 def respond(context: dict, client: WebClient, body: dict, payload: dict[str, Any]) -> None:
     """Post `payload` to the interaction's response_url, once (keyed by who acted, and when)."""
-    from bot.tick import worker_id
-
     url = body.get("response_url")
     if not url:
         return
-    now = context["clock"]()
     user = body.get("user_id") or (body.get("user") or {}).get("id", "")
-    stamp = body.get("trigger_id") or next((a.get("action_ts") for a in body.get("actions") or []), None) or str(now.timestamp())
-    key = f"reply:{user}:{stamp}"[:200]
-    with session_scope(context["sessions"]) as session:
-        outbox.enqueue(session, key=key, method=outbox.RESPONSE_URL, payload={"url": url, **payload}, now=now)
-    outbox.send_now(context["sessions"], client, key, now=now, worker_id=f"web:{worker_id()}")
+    stamp = (
+        body.get("trigger_id")
+        or next((a.get("action_ts") for a in body.get("actions") or []), None)
+        or str(context["clock"]().timestamp())
+    )
+    send_at_once(context, client, key=f"reply:{user}:{stamp}"[:200], method=outbox.RESPONSE_URL, payload={"url": url, **payload})
 
 
 def ephemeral(context: dict, client: WebClient, body: dict, text: str, *, replace_original: bool = False) -> None:
