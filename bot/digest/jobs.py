@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.content.loader import Catalog
 from bot.db import session_scope
-from bot.digest import blocks, chart, service
+from bot.digest import blocks, service
 from bot.digest.service import Digest, Week
 from bot.learning.calendar import at_local
 from bot.models import DigestRun, Membership, OutboxMessage, Person, Program, ProgramStatus, Role, RunStatus
@@ -134,6 +134,8 @@ def _lock_run(session: Session, *, program_id: int, period: str, now: dt.datetim
 
 def enqueue(session: Session, digest: Digest, to: list[Recipient], *, now: dt.datetime, manual: bool = False) -> int:
     """Write the digest message (and its chart, when there is enough data) for each recipient."""
+    from bot.digest import chart  # matplotlib takes half a second to import: only when a digest goes out
+
     message = {"text": blocks.summary_text(digest), "blocks": [b.to_dict() for b in blocks.digest_blocks(digest)]}
     png = base64.b64encode(chart.render_png(digest)).decode() if chart.has_enough_data(digest) else None
     count = 0

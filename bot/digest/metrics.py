@@ -78,11 +78,12 @@ def enrolled_executives(session: Session, program_id: int) -> int:
         select(func.count())
         .select_from(Membership)
         .join(Person, Person.id == Membership.person_id)
-        .where(*_current_executive(program_id))
+        .where(*current_executive(program_id))
     ) or 0
 
 
-def _current_executive(program_id: int) -> tuple:
+def current_executive(program_id: int) -> tuple:
+    """Conditions on Membership and Person: an executive of the program still taking part."""
     return (
         Membership.program_id == program_id,
         Membership.role == Role.executive,

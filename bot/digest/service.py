@@ -329,11 +329,8 @@ def _at_risk(
             select(Person.id)
             .join(Membership, Membership.person_id == Person.id)
             .where(
-                Membership.program_id == program.id,
-                Membership.role == Role.executive,
-                Membership.left_at.is_(None),
-                Person.status == PersonStatus.active,
-                Person.forgotten_at.is_(None),
+                *metrics.current_executive(program.id),
+                Person.status == PersonStatus.active,  # not paused (nor opted out): they chose a break
                 (Person.paused_until.is_(None)) | (Person.paused_until <= cutoff),
             )
             # A short list is looked up by id; a long one is checked against every executive.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Date, ForeignKey, Index, String, Text, Time, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, String, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.models.base import Base, str_enum, utcnow

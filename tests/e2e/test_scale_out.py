@@ -12,9 +12,10 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,7 @@ from sqlalchemy.engine import URL
 
 from bot.db import make_engine, make_session_factory, session_scope
 from bot.migrate import upgrade
-from bot.models import OutboxMessage, OutboxStatus
+from bot.models import OutboxMessage
 from bot.sandbox import DEMO_SEED_PATH, SlackStandIn
 from bot.slack import outbox
 
@@ -138,9 +139,28 @@ def test_a_worker_killed_mid_fan_out_is_finished_by_the_next_without_loss_or_dup
     assert len(seen) == 2000 and set(seen.values()) == {1}, [k for k, n in seen.items() if n > 1][:5]
 
 
-def test_workers_finding_the_same_formation_due_form_it_once(stack) -> None:  # type: ignore[no-untyped-def]
-    import threading
+def all_at_once(work: Callable[[], int], *, times: int) -> tuple[list[int], list[BaseException]]:
+    """Run `work` in `times` threads released together, as workers that wake on the same tick."""
+    start = threading.Barrier(times)
+    results: list[int] = []
+    errors: list[BaseException] = []
 
+    def worker() -> None:
+        start.wait()
+        try:
+            results.append(work())
+        except BaseException as exc:  # noqa: BLE001 - collected and asserted by the caller
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(times)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    return results, errors
+
+
+def test_workers_finding_the_same_formation_due_form_it_once(stack) -> None:  # type: ignore[no-untyped-def]
     from bot.circles import jobs, service
     from bot.models import Circle, Program
     from tests.e2e.test_circles import roster
@@ -150,23 +170,12 @@ def test_workers_finding_the_same_formation_due_form_it_once(stack) -> None:  # 
     now = dt.datetime(2026, 12, 1, 10, tzinfo=UTC)
     with session_scope(stack.sessions) as session:
         [(program_id, period)] = service.formations_due(session, catalog=stack.catalog, now=now)
-    start = threading.Barrier(3)
-    formed: list[int] = []
-    errors: list[BaseException] = []
 
-    def worker() -> None:
-        start.wait()
-        try:
-            with session_scope(stack.sessions) as session:
-                formed.append(jobs.form(session, program_id=program_id, period=period, catalog=stack.catalog, now=now))
-        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
-            errors.append(exc)
+    def form() -> int:
+        with session_scope(stack.sessions) as session:
+            return jobs.form(session, program_id=program_id, period=period, catalog=stack.catalog, now=now)
 
-    threads = [threading.Thread(target=worker) for _ in range(3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
+    formed, errors = all_at_once(form, times=3)
     assert errors == []
     with stack.session() as s:
         circles = s.scalar(select(func.count()).select_from(Circle).where(Circle.program_id == program_id))
@@ -175,29 +184,12 @@ def test_workers_finding_the_same_formation_due_form_it_once(stack) -> None:  # 
 
 
 def test_workers_finding_the_same_digest_due_compute_and_queue_it_once(stack) -> None:  # type: ignore[no-untyped-def]
-    import threading
-
     from bot.digest import jobs as digest_jobs
     from bot.models import DigestRun
 
     stack.create_pilot(start=dt.date(2026, 11, 3))
     monday = dt.datetime(2026, 11, 9, 9, tzinfo=UTC)
-    start = threading.Barrier(3)
-    queued: list[int] = []
-    errors: list[BaseException] = []
-
-    def worker() -> None:
-        start.wait()
-        try:
-            queued.append(digest_jobs.run(stack.sessions, catalog=stack.catalog, now=monday))
-        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=worker) for _ in range(3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
+    queued, errors = all_at_once(lambda: digest_jobs.run(stack.sessions, catalog=stack.catalog, now=monday), times=3)
     assert errors == [] and sorted(queued) == [0, 0, 1]
     with stack.session() as s:
         keys = s.scalars(select(OutboxMessage.idempotency_key).where(OutboxMessage.idempotency_key.like("digest:%"))).all()
