@@ -141,15 +141,11 @@ class Member:
         return next(m for m in self.person.bot_dms() if m["ts"] == message["ts"])
 
     def _click(self, message: dict, **find: str) -> None:
-        ws = self.stack.slack.workspace
-
-        def answered() -> int:  # the click's effect: a message update or a response_url post
-            with ws.lock:
-                return len(ws.calls_to("chat.update")) + len(ws.state.responses)
-
-        before = answered()
+        """Click, then wait until the message itself shows the click (updated in place, or replaced)."""
+        before = text_of(self._current(message))
         assert self.person.click(message, **find).status == 200
-        assert eventually(lambda: answered() > before, timeout=30), f"{self.uid}'s click on {find} had no effect"
+        changed = eventually(lambda: text_of(self._current(message)) != before, timeout=30)
+        assert changed, f"{self.uid}'s click on {find} had no effect"
 
 
 def run_circles(stack: Stack, now: dt.datetime, handled: set[int]) -> None:
