@@ -188,6 +188,47 @@ def content_validate(path: Path | None) -> None:
     )
 
 
+@content.command("preview")
+@click.argument("module_id", required=False)
+@click.option("--json", "only_json", is_flag=True, help="Only the JSON: every step's Web API method and payload.")
+@click.option("--text", "only_text", is_flag=True, help="Only the plain-text rendering.")
+@click.option("--template", help="Number the module as in this program template (default: the first that lists it).")
+@click.option("--content-dir", type=click.Path(path_type=Path), help="The content folder (default: UPWARD_CONTENT_DIR or the shipped content/).")
+@click.option("--list", "list_ids", is_flag=True, help="List the module ids and exit.")
+@friendly_errors
+def content_preview(module_id: str | None, only_json: bool, only_text: bool, template: str | None,
+                    content_dir: Path | None, list_ids: bool) -> None:
+    """Show what an executive sees of module MODULE_ID: each message as Upward sends it (Block Kit
+    JSON) and as plain text, checked against Slack's limits. Sends nothing.
+
+    Exit status 1 when the module's file is invalid or Slack would refuse a message.
+    """
+    import json
+
+    from bot.content import preview as pv
+
+    root = content_dir if content_dir is not None else load_settings().content_dir
+    if list_ids:
+        click.echo("\n".join(pv.list_modules(check_catalog(root)[0])) or f"no valid modules in {root}")
+        return
+    if module_id is None or (only_json and only_text):
+        raise UserError("give one MODULE_ID (and at most one of --json, --text); `--list` lists the ids")
+    try:
+        shown, problems = pv.preview_module(root, module_id, template_id=template)
+    except pv.PreviewError as exc:
+        raise UserError(str(exc)) from None
+    if shown is not None and not only_json:
+        click.echo(pv.render_text(shown))
+    if shown is not None and not only_text:
+        click.echo(("" if only_json else "\n── The same as JSON (what --json prints) ────────\n")
+                   + json.dumps(shown.as_json(), indent=2, ensure_ascii=False))
+    for problem in problems:
+        click.echo(str(problem), err=True)
+    if problems:
+        click.echo(f"{len(problems)} problem(s); fix them and run this again (`upward content validate` checks everything).", err=True)
+        sys.exit(1)
+
+
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on (0.0.0.0 for all).")
 @click.option("--port", default=3000, show_default=True, type=click.IntRange(0, 65535), help="TCP port.")

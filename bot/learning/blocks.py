@@ -265,6 +265,11 @@ def assessment_message(
     return blocks
 
 
+def module_text(module: Module) -> str:
+    """The message's plain `text`: notifications and screen readers show it instead of the blocks."""
+    return f"{module.title} ({module.minutes} min)"
+
+
 def reminder_text(module: Module) -> str:
     """The one gentle nudge, as a threaded reply under the module."""
     return (

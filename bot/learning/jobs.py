@@ -13,7 +13,7 @@ from bot.content.loader import Catalog
 from bot.db import session_scope
 from bot.learning import service
 from bot.learning.answers import message_state
-from bot.learning.blocks import assessment_message, module_message, reminder_text
+from bot.learning.blocks import assessment_message, module_message, module_text, reminder_text
 from bot.models import (
     Delivery,
     DeliveryKind,
@@ -124,7 +124,7 @@ def render_delivery(session: Session, delivery: Delivery, *, catalog: Catalog, r
             reflected=state.reflected,
             retrying=retrying,
         )
-        text = f"{module.title} ({module.minutes} min)"
+        text = module_text(module)
     else:
         program = session.get(Program, delivery.program_id)
         template = catalog.programs.get(program.template) if program else None
