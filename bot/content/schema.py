@@ -187,6 +187,14 @@ class DeliveryWindow(Strict):
     start: dt.time = dt.time(9, 0)
     end: dt.time = dt.time(17, 0)
 
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _quoted(cls, v: object) -> object:
+        # YAML 1.1 reads an unquoted 17:00 as the base-60 number 1020 (but 09:00 as a string).
+        if isinstance(v, int):
+            raise ValueError('put the time in quotes, e.g. "17:00": unquoted, YAML reads it as a number')
+        return v
+
     @model_validator(mode="after")
     def _ordered(self) -> DeliveryWindow:
         if self.end <= self.start:

@@ -155,3 +155,14 @@ def test_cli_validate_passes_on_the_shipped_catalog() -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "all valid" in result.stdout
+
+
+def test_an_unquoted_delivery_time_is_reported_with_the_fix(catalog_copy: Path) -> None:
+    path = catalog_copy / "programs" / "pilot.yaml"
+    path.write_text(path.read_text() + "delivery_window:\n  start: 08:30\n  end: 16:00\n")
+    _, problems = check_catalog(catalog_copy)
+    assert [(p.field, p.reason) for p in problems] == [
+        ("delivery_window.end", 'put the time in quotes, e.g. "17:00": unquoted, YAML reads it as a number')
+    ]
+    path.write_text(path.read_text().replace("08:30", '"08:30"').replace("16:00", '"16:00"'))
+    assert check_catalog(catalog_copy)[1] == []
