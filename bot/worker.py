@@ -5,16 +5,18 @@ from __future__ import annotations
 import datetime as dt
 import fcntl
 import logging
+import os
 import signal
 from pathlib import Path
 from typing import IO
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.exc import OperationalError
 
 from bot.config import ConfigError, Settings
 from bot.content.loader import load_catalog
-from bot.db import make_engine, make_session_factory
+from bot.db import describe_db_error, make_engine, make_session_factory
 from bot.models import utcnow
 from bot.slack.client import make_web_client
 from bot.tick import run_tick, worker_id
@@ -52,16 +54,33 @@ def run_worker(settings: Settings, *, interval_seconds: int = 60) -> None:
     me = worker_id()
     scheduler = BlockingScheduler(timezone="UTC")
 
+    database_down = False
+
     def tick() -> None:
+        nonlocal database_down
         try:
             report = run_tick(
                 sessions, client, catalog=catalog, now=utcnow(), worker=me,
                 lease=dt.timedelta(seconds=settings.outbox_lease_seconds),
             )
-            if report.busy:
-                log.info("tick %s", report.line())
+        except OperationalError as exc:
+            # The database is down or restarting: one line a tick, not a traceback each time. The
+            # next tick reconnects (the pool pre-pings), and rows this one had claimed are taken
+            # over when their lease ends.
+            database_down = True
+            log.warning(
+                "tick failed: %s; retrying at the next tick", describe_db_error(settings.database, exc),
+                exc_info=bool(os.environ.get("UPWARD_DEBUG")),
+            )
+            return
         except Exception:  # one bad tick must not stop the worker; the next one retries
             log.exception("tick failed; retrying at the next one")
+            return
+        if database_down:
+            database_down = False
+            log.info("the database is reachable again; ticking as usual")
+        if report.busy:
+            log.info("tick %s", report.line())
 
     scheduler.add_job(
         tick, IntervalTrigger(seconds=interval_seconds), id="tick", next_run_time=utcnow(),

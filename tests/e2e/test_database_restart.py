@@ -218,4 +218,5 @@ def test_worker_and_web_process_recover_from_a_postgresql_restart_on_their_own(
     assert "Traceback" not in log, f"one line per failed tick, not a traceback:\n{log}"
     failures = [line for line in log.splitlines() if "tick failed" in line]
     assert failures and all("cannot use the database" in line for line in failures), log
+    assert "the database is reachable again" in log
     assert worker.returncode == 0 and web.returncode == 0, (tmp_path / "web.log").read_text()
