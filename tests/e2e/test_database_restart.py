@@ -2,9 +2,10 @@
 
 The shared server serves the other tests in parallel, so this test restarts a private cluster of its
 own (tests/pgcluster.py). Real processes, real HTTP, the Slack stand-in: messages go out before the
-outage, /healthz says 503 while the server is down, and afterwards, without restarting either
-process, /healthz is 200 again, a click is recorded, and every message (including one a tick had
-claimed but not sent when the server went away) lands in Slack exactly once.
+outage, a quick restart goes unnoticed, /healthz says 503 while the server is down for longer, and
+afterwards, without restarting either process, /healthz is 200 again, a click is recorded, and every
+message (including one a tick had claimed but not sent when the server went away) lands in Slack
+exactly once.
 """
 
 from __future__ import annotations
@@ -172,12 +173,21 @@ def test_worker_and_web_process_recover_from_a_postgresql_restart_on_their_own(
             _wait_healthy(bot_url, web)
             web_workers = poll(lambda: len(children(web.pid)) == 2 and children(web.pid), timeout=10, what="2 gunicorn workers")
             assert wait_all_sent(database, 3, timeout=20)["sent"] == 3, "the messages queued at the start were sent"
+            poll(lambda: "3 sent" in worker_log.read_text(), timeout=10, what="the tick that sent them to end")
+            assert [health(bot_url)[0] for _ in range(10)] == [200] * 10  # the web workers hold pooled connections
+
+            # A quick restart between two ticks, with nothing asking meanwhile: every pooled
+            # connection is dead, and each process must find that out before using one (pre-ping).
+            cluster.stop("fast")
+            cluster.start()
+            assert [health(bot_url)[0] for _ in range(10)] == [200] * 10, "the first requests after a restart succeed"
 
             # A tick in flight when the server goes: it has claimed two rows and waits for Slack's
             # answer to the first (posted, not yet recorded); the second is claimed but not sent.
             slack.faults.configure(slow_rate=1.0, slow_seconds=SLOW_SEND_SECONDS, methods=frozenset({"chat.postMessage"}))
             in_flight = enqueue(database, slack, 2)
             posted = slack.workspace.wait_until(lambda: posted_to(slack, in_flight), timeout=15)
+            assert "tick failed" not in worker_log.read_text(), "the first tick after the quick restart worked"
             assert len(posted) == 1 and outbox_statuses(database, in_flight) == dict.fromkeys(in_flight, OutboxStatus.sending)
             cluster.stop("fast")
             slack.faults.clear()
