@@ -17,9 +17,8 @@ import sys
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TypeVar
 
 import pytest
 from sqlalchemy import select, update
@@ -35,12 +34,11 @@ from bot.roster.service import parse_roster
 from bot.sandbox import DEMO_SEED_PATH, SignedSender, SimulatedUser, SlackStandIn
 from bot.slack.client import make_web_client
 from bot.slack.directory import SlackDirectory
-from tests.e2e.conftest import stack_settings
+from tests.e2e.conftest import eventually, stack_settings
 from tests.e2e.test_scale_out import delivered, enqueue, start_worker, stop, wait_all_sent
 from tests.e2e.test_serve import _env, _free_port, _get, _wait_healthy
 from tests.pgcluster import ClusterError, PostgresCluster
 
-T = TypeVar("T")
 EXEC = "U07EXEC0003"  # Sofia Lindqvist
 # A send the stand-in holds this long after posting: the server is stopped while the worker waits.
 SLOW_SEND_SECONDS = 4.0
@@ -91,18 +89,6 @@ def enrol_paused_executive(url: URL, slack: SlackStandIn) -> None:
         assert not report.problems, report.problems
         session.execute(update(Person).where(Person.slack_user_id == EXEC).values(status=PersonStatus.paused))
     engine.dispose()
-
-
-def poll(check: Callable[[], T], *, timeout: float, what: str) -> T:
-    """`check()` once it is truthy; AssertionError naming `what` after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not within {timeout}s")
-        time.sleep(0.1)
 
 
 def health(url: str) -> tuple[int, dict]:
@@ -171,9 +157,10 @@ def test_worker_and_web_process_recover_from_a_postgresql_restart_on_their_own(
         web, bot_url = start_web(database, slack, tmp_path)
         try:
             _wait_healthy(bot_url, web)
-            web_workers = poll(lambda: len(children(web.pid)) == 2 and children(web.pid), timeout=10, what="2 gunicorn workers")
+            web_workers = eventually(lambda: len(children(web.pid)) == 2 and children(web.pid), timeout=10)
+            assert web_workers, "gunicorn started its 2 workers"
             assert wait_all_sent(database, 3, timeout=20)["sent"] == 3, "the messages queued at the start were sent"
-            poll(lambda: "3 sent" in worker_log.read_text(), timeout=10, what="the tick that sent them to end")
+            assert eventually(lambda: "3 sent" in worker_log.read_text(), timeout=10), "the tick that sent them to end"
             assert [health(bot_url)[0] for _ in range(10)] == [200] * 10  # the web workers hold pooled connections
 
             # A quick restart between two ticks, with nothing asking meanwhile: every pooled
@@ -196,20 +183,21 @@ def test_worker_and_web_process_recover_from_a_postgresql_restart_on_their_own(
                 status, body = health(bot_url)
                 assert status == 503 and body["ok"] is False and "cannot use the database" in body["database"], (status, body)
             # The in-flight tick fails when it records its send, the next one as it starts.
-            poll(lambda: worker_log.read_text().count("tick failed") >= 2, timeout=20, what="two ticks failing during the outage")
+            failing = eventually(lambda: worker_log.read_text().count("tick failed") >= 2, timeout=20)
+            assert failing, "two ticks failed during the outage"
             assert worker.poll() is None, f"the worker exited during the outage:\n{worker_log.read_text()}"
             assert web.poll() is None, (tmp_path / "web.log").read_text()
             assert posted_to(slack, in_flight) == posted, "nothing was sent while the database was down"
 
             cluster.start()
             after = enqueue(database, slack, 2)  # due once the server is back
-            poll(lambda: all(health(bot_url)[0] == 200 for _ in range(4)), timeout=10, what="/healthz back to 200")
+            assert eventually(lambda: all(health(bot_url)[0] == 200 for _ in range(4)), timeout=10), "/healthz back to 200"
 
             sofia = SimulatedUser(slack, SignedSender(f"{bot_url}/slack/events", slack.signing_secret), EXEC)
             assert sofia.open_home().status == 200
             slack.workspace.wait_until(lambda: "Resume Upward" in str(sofia.home()), timeout=10)
             assert sofia.click_in_view(home=True, text="Resume Upward").status == 200
-            poll(lambda: person_status(database) == PersonStatus.active, timeout=10, what="the click recorded")
+            assert eventually(lambda: person_status(database) == PersonStatus.active, timeout=10), "the click recorded"
             slack.workspace.wait_until(lambda: "Snooze a week" in str(sofia.home()), timeout=10)
 
             counts = wait_all_sent(database, 7, timeout=30)
