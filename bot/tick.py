@@ -86,6 +86,7 @@ def run_tick(
     report.digests = digest_jobs.run(sessions, catalog=catalog, now=now)
     stats = outbox.flush(sessions, client, now=now, worker_id=worker, lease=lease)
     report.sent, report.retried, report.failed = stats.sent, stats.retried, stats.failed
-    with session_scope(sessions) as session:
-        learning_jobs.sync_sent(session)
+    if stats.sent or stats.failed:  # else the next tick's learning run syncs what others sent
+        with session_scope(sessions) as session:
+            learning_jobs.sync_sent(session)
     return report

@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from bot.learning.calendar import is_working_day, local_day, may_deliver
@@ -116,36 +116,53 @@ def checkin_day(monday: dt.date, country: str | None) -> dt.date | None:
 
 def due_checkins(session: Session, *, now: dt.datetime) -> list[DueCheckin]:
     """Executives whose weekly check-in day is today, inside their window (the caller skips the
-    ones already sent, by outbox key)."""
-    rows = session.execute(
-        select(Person, Program)
-        .join(Membership, Membership.person_id == Person.id)
-        .join(Program, Program.id == Membership.program_id)
-        .where(
-            Membership.role == Role.executive,
-            Membership.left_at.is_(None),
-            Program.status == ProgramStatus.active,
-            Person.status != PersonStatus.opted_out,
-            Person.forgotten_at.is_(None),
-        )
-    ).all()
-    with_kpis = set(
-        session.scalars(select(Kpi.program_id).where(Kpi.status == KpiStatus.active, Kpi.kind != OBSERVED).distinct())
+    ones already sent, by outbox key).
+
+    The rules depend only on the program and the person's zone, country and window, so they are
+    decided once per distinct combination; people are read only when some combination is due, so
+    a tick on any other day costs one small query whatever the roster's size.
+    """
+    eligible = (
+        Membership.role == Role.executive,
+        Membership.left_at.is_(None),
+        Program.status == ProgramStatus.active,
+        Program.id.in_(select(Kpi.program_id).where(Kpi.status == KpiStatus.active, Kpi.kind != OBSERVED)),
+        Person.status != PersonStatus.opted_out,
+        Person.forgotten_at.is_(None),
+        or_(Person.paused_until.is_(None), Person.paused_until <= now),  # a dated pause ends by itself
+        ~((Person.status == PersonStatus.paused) & Person.paused_until.is_(None)),  # paused until further notice
     )
-    due = []
-    for person, program in rows:
-        if program.id not in with_kpis or (person.paused_until is not None and person.paused_until > now):
-            continue
-        if person.status == PersonStatus.paused and person.paused_until is None:
-            continue
+    rules = (Person.timezone, Person.country, Person.window_start, Person.window_end)
+    joined = (
+        select(Membership.program_id, *rules)
+        .join(Person, Person.id == Membership.person_id)
+        .join(Program, Program.id == Membership.program_id)
+        .where(*eligible)
+    )
+    groups = session.execute(joined.distinct()).all()
+    programs = {p.id: p for p in session.scalars(select(Program).where(Program.id.in_({g[0] for g in groups})))}
+    weeks: dict[tuple, dt.date] = {}
+    for program_id, timezone, country, window_start, window_end in groups:
+        program = programs[program_id]
+        # A stand-in carrying just what the rules read; never added to the session.
+        person = Person(timezone=timezone, country=country, window_start=window_start, window_end=window_end)
         tz, window = local_rules(person, program)
         today = local_day(now, tz)
         monday = week_start(today)
         if today < program.start_date or (program.end_date and monday > program.end_date):
             continue
-        if checkin_day(monday, person.country) != today or not may_deliver(now, tz=tz, country=person.country, window=window):
+        if checkin_day(monday, country) != today or not may_deliver(now, tz=tz, country=country, window=window):
             continue
-        due.append(DueCheckin(program.id, person.id, person.slack_user_id, monday))
+        weeks[(program_id, timezone, country, window_start, window_end)] = monday
+    if not weeks:
+        return []
+    due = []
+    for program_id, timezone, country, window_start, window_end, person_id, slack_user_id in session.execute(
+        joined.add_columns(Person.id, Person.slack_user_id).order_by(Person.id)
+    ):
+        monday = weeks.get((program_id, timezone, country, window_start, window_end))
+        if monday is not None:
+            due.append(DueCheckin(program_id, person_id, slack_user_id, monday))
     return due
 
 

@@ -144,6 +144,12 @@ def due_deliveries(session: Session, *, catalog: Catalog, now: dt.datetime) -> l
     At most one per person (the lowest pending sequence already due): after downtime this sends the
     one module now due, not the backlog. Window, weekend, holiday, pause and once-a-day rules apply.
     """
+    # The earliest pending due time is the first entry of the (status, due_at) index: a tick when
+    # nothing is due stops here, reading nothing of the planned deliveries however many there are.
+    earliest = session.scalar(select(func.min(Delivery.due_at)).where(Delivery.status == DeliveryStatus.pending))
+    if earliest is None or earliest > now:
+        return []
+    due_now = (Delivery.status == DeliveryStatus.pending) & (Delivery.due_at <= now)
     first_pending = (
         select(Delivery.person_id, Delivery.program_id, func.min(Delivery.sequence).label("sequence"))
         .where(Delivery.status == DeliveryStatus.pending)
@@ -163,8 +169,7 @@ def due_deliveries(session: Session, *, catalog: Catalog, now: dt.datetime) -> l
         .join(Person, Person.id == Delivery.person_id)
         .join(Program, Program.id == Delivery.program_id)
         .where(
-            Delivery.status == DeliveryStatus.pending,
-            Delivery.due_at <= now,
+            due_now,
             Program.status == ProgramStatus.active,
             Person.status != PersonStatus.opted_out,
             Person.forgotten_at.is_(None),
