@@ -22,8 +22,6 @@ import argparse
 import calendar
 import datetime as dt
 import inspect
-import json
-import os
 import random
 import statistics
 import sys
@@ -40,12 +38,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import psycopg  # noqa: E402
-from sqlalchemy import JSON, Engine, func, insert, select  # noqa: E402
-from sqlalchemy.engine import URL  # noqa: E402
+from sqlalchemy import Engine, func, select  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-from bot.config import parse_database_url  # noqa: E402
+from bench.common import POSTGRES_URL, Loader, Row, analyze, database  # noqa: E402
 from bot.content.loader import Catalog, load_catalog  # noqa: E402
 from bot.db import make_engine  # noqa: E402
 from bot.digest import metrics, service  # noqa: E402
@@ -57,7 +53,7 @@ from bot.learning.service import BASELINE_ID, CLOSING_ID  # noqa: E402
 from bot.migrate import upgrade  # noqa: E402
 from bot.models import (  # noqa: E402
     OBSERVED, Answer, Base, Circle, CircleMember, Delivery, Kpi, KpiObservation, Membership, MentorNote,
-    OutboxMessage, Person, Program, UTCDateTime,
+    OutboxMessage, Person, Program,
 )
 from bot.programs.service import create_program  # noqa: E402
 
@@ -71,7 +67,6 @@ TZ = "Europe/Berlin"
 TEMPLATE = "enterprise"
 CIRCLE = 5  # executives per circle, with one mentor
 CHUNK = 500  # executives generated and loaded at a time
-POSTGRES_URL = os.environ.get("UPWARD_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 DATABASE = "upward_bench_digest"
 UTC = dt.timezone.utc
 NOTE = (
@@ -294,57 +289,6 @@ class Year:
             yield KpiObservation, observed
 
 
-class Loader:
-    """Bulk inserts of generated rows: COPY on PostgreSQL, one executemany per chunk on SQLite."""
-
-    def __init__(self, engine: Engine):
-        self.engine, self.postgres = engine, engine.dialect.name == "postgresql"
-        self.raw = engine.raw_connection() if self.postgres else None
-
-    def load(self, model: type[Base], rows: list[dict[str, Any]]) -> None:
-        if not rows:
-            return
-        if not self.postgres:
-            with self.engine.begin() as conn:
-                conn.execute(insert(model), rows)
-            return
-        table = model.__table__  # type: ignore[attr-defined]
-        columns = list(rows[0])
-        naive = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, UTCDateTime)]
-        as_json = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, JSON)]
-        with self.raw.cursor() as cur, cur.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in rows:
-                values = list(row.values())
-                for i in naive:  # the columns hold naive UTC (see UTCDateTime)
-                    if values[i] is not None:
-                        values[i] = values[i].astimezone(UTC).replace(tzinfo=None)
-                for i in as_json:
-                    values[i] = json.dumps(values[i])
-                copy.write_row(values)
-        self.raw.commit()
-
-    def close(self) -> None:
-        if self.raw is not None:
-            self.raw.close()
-
-
-@contextmanager
-def database(backend: str, size: int, tmp: Path, postgres_url: str) -> Iterator[URL]:
-    """An empty database for one run: a SQLite file, or a PostgreSQL database dropped afterwards."""
-    if backend == "sqlite":
-        yield parse_database_url(f"sqlite:///{tmp / f'digest-{size}.db'}")
-        return
-    admin = parse_database_url(postgres_url).set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{DATABASE}"')
-    try:
-        yield parse_database_url(postgres_url).set(database=DATABASE)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-
-
 def generate(engine: Engine, catalog: Catalog, executives: int) -> tuple[int, int]:
     """Migrate, create the program and load its year; returns (program id, answers + KPI observations)."""
     upgrade(engine)
@@ -360,9 +304,8 @@ def generate(engine: Engine, catalog: Catalog, executives: int) -> tuple[int, in
             loader.load(model, rows)
     finally:
         loader.close()
+    analyze(engine)
     with engine.connect() as conn:
-        if engine.dialect.name == "postgresql":
-            conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM ANALYZE")
         counted = sum(conn.scalar(select(func.count()).select_from(m)) or 0 for m in (Answer, KpiObservation))
     return year.program_id, counted
 
@@ -419,9 +362,10 @@ class Result:
     queries: dict[str, list[float]]
 
 
-def measure(backend: str, executives: int, catalog: Catalog, tmp: Path, args: argparse.Namespace) -> Result:
+def measure(backend: str, executives: int, catalog: Catalog, tmp: Path, postgres_url: str, breakdown: bool) -> Result:
     """Generate one program in a fresh database, then time its digest (and each query with --breakdown)."""
-    with database(backend, executives, tmp, args.postgres_url) as url:
+    name = DATABASE if backend == "postgresql" else f"digest-{executives}"
+    with database(backend, name, tmp, postgres_url) as url:
         engine = make_engine(url)
         try:
             start = time.perf_counter()
@@ -430,7 +374,7 @@ def measure(backend: str, executives: int, catalog: Catalog, tmp: Path, args: ar
             _, digest = run_digest(engine, catalog, program_id)  # warm-up
             times = [run_digest(engine, catalog, program_id)[0] for _ in range(RUNS)]
             queries: dict[str, list[float]] = defaultdict(list)
-            for _ in range(RUNS if args.breakdown else 0):
+            for _ in range(RUNS if breakdown else 0):
                 with timed_queries() as spent:
                     total, _ = run_digest(engine, catalog, program_id)
                 for _module, name in QUERIES:
@@ -441,6 +385,58 @@ def measure(backend: str, executives: int, catalog: Catalog, tmp: Path, args: ar
     return Result(backend, executives, rows, generated, times, digest, queries)
 
 
+def run(
+    backends: list[str], sizes: tuple[int, int], postgres_url: str = POSTGRES_URL, breakdown: bool = False
+) -> dict[tuple[str, int], Result]:
+    """Generate and time each backend at each size."""
+    catalog = load_catalog(ROOT / "content")
+    results: dict[tuple[str, int], Result] = {}
+    with tempfile.TemporaryDirectory(prefix="upward-bench-digest-") as tmp:
+        for backend in backends:
+            for executives in sizes:
+                results[backend, executives] = measure(backend, executives, catalog, Path(tmp), postgres_url, breakdown)
+    return results
+
+
+def _median(results: dict[tuple[str, int], Result], backend: str, executives: int) -> float:
+    return statistics.median(results[backend, executives].times)
+
+
+def checks(results: dict[tuple[str, int], Result], sizes: tuple[int, int]) -> list[tuple[bool, str]]:
+    """Each target as (passed, line): PostgreSQL under TARGET_SECONDS at the larger size, and the ratio."""
+    small, large = sizes
+    backends = list(dict.fromkeys(backend for backend, _ in results))
+    out = []
+    if "postgresql" in backends:
+        median = _median(results, "postgresql", large)
+        out.append((median < TARGET_SECONDS, f"postgresql, {large:,} executives: median {median:.3f} s (target < {TARGET_SECONDS:g} s)"))
+    for backend in backends:
+        ratio = _median(results, backend, large) / _median(results, backend, small)
+        out.append((ratio <= MAX_RATIO, f"{backend}, {large // small}x the executives: {ratio:.1f}x the time (target <= {MAX_RATIO:g}x)"))
+    return out
+
+
+def table_rows(results: dict[tuple[str, int], Result], sizes: tuple[int, int]) -> list[Row]:
+    """One row of bench/run.py's table per backend."""
+    small, large = sizes
+    out = []
+    for backend in dict.fromkeys(backend for backend, _ in results):
+        big, little = _median(results, backend, large), _median(results, backend, small)
+        ratio = big / little
+        pg = backend == "postgresql"
+        ok = ratio <= MAX_RATIO and (big < TARGET_SECONDS or not pg)
+        out.append(Row(
+            f"digest, {backend}, {large:,} executives, a year",
+            f"median {big:.3f} s, worst {max(results[backend, large].times):.3f} s",
+            f"{small:,} executives: {little:.3f} s ({ratio:.1f}x for {large // small}x)",
+            (f"< {TARGET_SECONDS:g} s; " if pg else "") + f"<= {MAX_RATIO:g}x for {large // small}x",
+            ok,
+            (f"{backend}: {results[backend, large].rows:,} answers + observations generated in "
+             f"{results[backend, large].generated:.0f} s",),
+        ))
+    return out
+
+
 def main() -> int:
     """Print the table; exit status 1 when a target is missed."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -449,14 +445,9 @@ def main() -> int:
     parser.add_argument("--backend", choices=("sqlite", "postgresql"), action="append", help="only this one (repeatable)")
     parser.add_argument("--postgres-url", default=POSTGRES_URL, help=f"the server to create {DATABASE} on")
     args = parser.parse_args()
-    small, large = QUICK_SIZES if args.quick else SIZES
-    backends = args.backend or ["sqlite", "postgresql"]
-    catalog = load_catalog(ROOT / "content")
-    results: dict[tuple[str, int], Result] = {}
-    with tempfile.TemporaryDirectory(prefix="upward-bench-digest-") as tmp:
-        for backend in backends:
-            for executives in (small, large):
-                results[backend, executives] = measure(backend, executives, catalog, Path(tmp), args)
+    sizes = QUICK_SIZES if args.quick else SIZES
+    small, large = sizes
+    results = run(args.backend or ["sqlite", "postgresql"], sizes, args.postgres_url, args.breakdown)
 
     header = (
         f"{'backend':<10} {'executives':>10} {'answers+observations':>20} {'generate s':>10} "
@@ -467,7 +458,7 @@ def main() -> int:
     for (backend, executives), r in results.items():
         ratio = ""
         if executives == large:
-            ratio = f"{statistics.median(r.times) / statistics.median(results[backend, small].times):.1f}"
+            ratio = f"{_median(results, backend, large) / _median(results, backend, small):.1f}"
         print(
             f"{backend:<10} {executives:>10,} {r.rows:>20,} {r.generated:>10.1f} "
             f"{statistics.median(r.times):>8.3f} {max(r.times):>7.3f} {ratio:>8}"
@@ -479,31 +470,16 @@ def main() -> int:
             f"  {backend} {executives:,}: digest of {d.week.label}: {d.enrolled:,} enrolled, {d.active[0]:,} active, "
             f"completion {completion}, {len(d.kpis)} KPI trends, {d.at_risk_total:,} at risk"
         )
-
-    failed = False
-    if "postgresql" in backends:
-        median = statistics.median(results["postgresql", large].times)
-        ok = median < TARGET_SECONDS
-        failed |= not ok
-        print(
-            f"{'PASS' if ok else 'FAIL'}  postgresql, {large:,} executives: "
-            f"median {median:.3f} s (target < {TARGET_SECONDS:g} s)"
-        )
-    for backend in backends:
-        ratio = statistics.median(results[backend, large].times) / statistics.median(results[backend, small].times)
-        ok = ratio <= MAX_RATIO
-        failed |= not ok
-        print(
-            f"{'PASS' if ok else 'FAIL'}  {backend}, {large // small}x the executives: "
-            f"{ratio:.1f}x the time (target <= {MAX_RATIO:g}x)"
-        )
+    outcome = checks(results, sizes)
+    for ok, line in outcome:
+        print(f"{'PASS' if ok else 'FAIL'}  {line}")
 
     if args.breakdown:
         for (backend, executives), r in results.items():
             print(f"\nper query, {backend}, {executives:,} executives (median of {RUNS} runs, s):")
             for name, spent in sorted(r.queries.items(), key=lambda item: -statistics.median(item[1])):
                 print(f"  {name:<24} {statistics.median(spent):>8.4f}")
-    return 1 if failed else 0
+    return 0 if all(ok for ok, _ in outcome) else 1
 
 
 if __name__ == "__main__":
