@@ -6,7 +6,6 @@ import datetime as dt
 import logging
 import re
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable
 
 from slack_bolt import Ack, App, BoltContext, BoltRequest, BoltResponse
@@ -42,10 +41,11 @@ def build_app(
     catalog: Catalog | None = None,
     socket_mode: bool = False,
     clock: Callable[[], dt.datetime] = utcnow,
+    work: WorkPool | None = None,
 ) -> App:
     """The Upward Bolt app; in HTTP mode every request's Slack signature is verified."""
     catalog = catalog or load_catalog(settings.content_dir)
-    work = WorkPool(WORK_THREADS)
+    work = work or WorkPool(WORK_THREADS, listener_threads=LISTENER_THREADS)
     app = App(
         client=client or make_web_client(settings),
         signing_secret=None if socket_mode else settings.require_signing_secret(),
@@ -55,7 +55,7 @@ def build_app(
         process_before_response=False,
         logger=logging.getLogger("upward.bolt"),
         # Bolt's default of 5 threads makes the 6th concurrent request wait before it can even ack.
-        listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="upward-listener"),
+        listener_executor=work.listeners,
     )
 
     @app.middleware

@@ -15,6 +15,7 @@ from bot.config import ConfigError, Settings
 from bot.db import check_database, make_engine, make_session_factory
 from bot.logs import configure_logging
 from bot.models import utcnow
+from bot.slack.acking import WorkPool
 from bot.slack.client import make_web_client
 from bot.web import UpwardWSGI
 
@@ -35,10 +36,10 @@ def verify_token(settings: Settings) -> dict[str, Any]:
         raise ConfigError(f"cannot reach the Slack API at {settings.slack_api_url}: {exc}") from None
 
 
-def wsgi_app(settings: Settings, *, clock: Callable[[], dt.datetime] = utcnow) -> UpwardWSGI:
+def wsgi_app(settings: Settings, *, clock: Callable[[], dt.datetime] = utcnow, work: WorkPool | None = None) -> UpwardWSGI:
     """Build the WSGI app (one engine and Bolt app per worker process, created after fork)."""
     engine = make_engine(settings.database)
-    return UpwardWSGI(build_app(settings, make_session_factory(engine), clock=clock), engine)
+    return UpwardWSGI(build_app(settings, make_session_factory(engine), clock=clock, work=work), engine)
 
 
 class _Gunicorn(BaseApplication):  # type: ignore[misc]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from typing import TypeVar
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.app import LISTENER_THREADS, WORK_THREADS
 from bot.config import Settings
 from bot.content.loader import Catalog, load_catalog
 from bot.db import make_engine, make_session_factory, session_scope
@@ -27,6 +29,7 @@ from bot.roster.enroll import enroll
 from bot.roster.service import parse_roster
 from bot.sandbox import DEMO_SEED_PATH, SignedSender, SimulatedUser, SlackStandIn
 from bot.serve import wsgi_app
+from bot.slack.acking import WorkPool
 from bot.slack.client import make_web_client
 from bot.slack.directory import SlackDirectory
 from bot.tick import TickReport, run_tick
@@ -61,6 +64,11 @@ class Stack:
     bot_url: str
     sender: SignedSender
     clock: Clock
+    work: WorkPool
+
+    def settle(self, timeout: float = 30.0) -> None:
+        """Wait until every request answered so far has been handled completely (listeners run after the ack)."""
+        assert self.work.wait_idle(timeout), f"the app was still busy after {timeout} s"
 
     def person(self, user_id: str) -> SimulatedUser:
         return SimulatedUser(self.slack, self.sender, user_id)
@@ -108,14 +116,16 @@ def stack_settings(url: URL, slack: SlackStandIn) -> Settings:
     )
 
 
-@pytest.fixture()
-def stack(empty_database: URL) -> Iterator[Stack]:
+@contextmanager
+def running_stack(database: URL) -> Iterator[Stack]:
+    """The stand-in and Upward's web app over HTTP, on a new migrated database at `database`."""
     with SlackStandIn(DEMO_SEED_PATH, rate_limits=False) as slack:
-        settings = stack_settings(empty_database, slack)
+        settings = stack_settings(database, slack)
         engine = make_engine(settings.database)
         upgrade(engine)
         clock = Clock(dt.datetime(2026, 11, 30, tzinfo=dt.timezone.utc))
-        app = wsgi_app(settings, clock=clock)
+        work = WorkPool(WORK_THREADS, listener_threads=LISTENER_THREADS)  # as in production, but the test holds it
+        app = wsgi_app(settings, clock=clock, work=work)
         server, url = serve_in_thread(app)
         try:
             yield Stack(
@@ -127,9 +137,16 @@ def stack(empty_database: URL) -> Iterator[Stack]:
                 bot_url=url,
                 sender=SignedSender(f"{url}/slack/events", slack.signing_secret),
                 clock=clock,
+                work=work,
             )
         finally:
             server.shutdown()
             server.server_close()
             app.engine.dispose()
             engine.dispose()
+
+
+@pytest.fixture()
+def stack(empty_database: URL) -> Iterator[Stack]:
+    with running_stack(empty_database) as running:
+        yield running
