@@ -12,16 +12,12 @@ from bot.models import Circle, CircleMember, OutboxMessage, Person, Role
 from bot.slack import outbox
 
 
-def checkin_key(program_id: int, person_id: int, week: dt.date) -> str:
-    return f"kpi-checkin:{program_id}:{person_id}:{week.isoformat()}"
-
-
 def enqueue_checkins(session: Session, *, now: dt.datetime) -> int:
     """Write today's check-ins to the outbox (skipping any already written for that week)."""
     due = service.due_checkins(session, now=now)
     if not due:
         return 0
-    keys = {checkin_key(d.program_id, d.person_id, d.week_start): d for d in due}
+    keys = {service.checkin_key(d.program_id, d.person_id, d.week_start): d for d in due}
     sent = set(session.scalars(select(OutboxMessage.idempotency_key).where(OutboxMessage.idempotency_key.in_(keys))))
     kpis_by_program: dict[int, list] = {}
     count = 0

@@ -20,6 +20,7 @@ from bot.models import (
     KpiStatus,
     Membership,
     ObservationSource,
+    OutboxMessage,
     Person,
     PersonStatus,
     Program,
@@ -166,17 +167,30 @@ def due_checkins(session: Session, *, now: dt.datetime) -> list[DueCheckin]:
     return due
 
 
+def checkin_key(program_id: int, person_id: int, week: dt.date) -> str:
+    """The outbox key of a person's check-in for a week: also the record that they were asked."""
+    return f"kpi-checkin:{program_id}:{person_id}:{week.isoformat()}"
+
+
 def record(session: Session, *, kpi_id: int, slack_user_id: str, week: dt.date, value: int, now: dt.datetime) -> KpiObservation:
-    """Store (or change) a person's value for one KPI and week; ValueError when it cannot count."""
+    """Store (or change) a person's value for one KPI and week; ValueError when it cannot count.
+
+    Only someone who was sent that week's check-in can answer it: the button names a KPI and a
+    week, and anyone can send a button, so the outbox row of their own check-in is the proof.
+    """
     row = session.execute(
         select(Kpi, Person)
         .join(Membership, Membership.program_id == Kpi.program_id)
         .join(Person, Person.id == Membership.person_id)
         .where(
-            Kpi.id == kpi_id, Kpi.kind != OBSERVED, Person.slack_user_id == slack_user_id, Membership.role == Role.executive
+            Kpi.id == kpi_id, Kpi.kind != OBSERVED, Person.slack_user_id == slack_user_id, Membership.role == Role.executive,
+            Membership.left_at.is_(None), Person.forgotten_at.is_(None),
         )
     ).first()
-    if row is None:
+    asked = row is not None and session.scalar(
+        select(OutboxMessage.id).where(OutboxMessage.idempotency_key == checkin_key(row.Kpi.program_id, row.Person.id, week))
+    )
+    if row is None or not asked:
         raise ValueError("This check-in was not for you, so nothing was recorded.")
     kpi, person = row
     if not kpi.scale_min <= value <= kpi.scale_max:
