@@ -1,6 +1,6 @@
 """Settings: every knob, typed, from the environment and an optional `.env` file.
 
-The five Slack/database variable names are a contract with installers and acceptance checks.
+The Slack/database variable names are a contract with installers and acceptance checks.
 """
 
 from __future__ import annotations
@@ -8,12 +8,16 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+import yaml
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from bot.content.loader import default_content_dir
+
+# The app manifest installers create the Slack app from; its bot scopes are what /slack/install asks for.
+MANIFEST_PATH = Path(__file__).resolve().parents[1] / "slack-manifest.yaml"
 
 
 class ConfigError(Exception):
@@ -32,6 +36,13 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = Field(default=None, validation_alias="SLACK_SIGNING_SECRET")
     slack_app_token: SecretStr | None = Field(default=None, validation_alias="SLACK_APP_TOKEN")
     slack_api_url: str = Field(default="https://slack.com/api/", validation_alias="SLACK_API_URL")
+    # Distribution to several workspaces (OAuth): both set turns it on; tokens then come from installations.
+    slack_client_id: str | None = Field(default=None, validation_alias="SLACK_CLIENT_ID")
+    slack_client_secret: SecretStr | None = Field(default=None, validation_alias="SLACK_CLIENT_SECRET")
+    # The public URL of /slack/oauth_redirect; unset, Slack uses the app's one configured Redirect URL.
+    slack_redirect_uri: str | None = Field(default=None, validation_alias="SLACK_REDIRECT_URI")
+    # Comma-separated bot scopes /slack/install asks for; unset, the ones in slack-manifest.yaml.
+    slack_scopes: str | None = Field(default=None, validation_alias="SLACK_SCOPES")
     content_dir: Path = Field(
         default_factory=default_content_dir,
         validation_alias=AliasChoices("UPWARD_CONTENT_DIR", "content_dir"),
@@ -43,10 +54,23 @@ class Settings(BaseSettings):
         default=120, ge=5, le=3600, validation_alias=AliasChoices("UPWARD_OUTBOX_LEASE_SECONDS", "outbox_lease_seconds")
     )
 
-    @field_validator("slack_bot_token", "slack_signing_secret", "slack_app_token", mode="before")
+    @field_validator(
+        "slack_bot_token", "slack_signing_secret", "slack_app_token", "slack_client_id", "slack_client_secret",
+        "slack_redirect_uri", "slack_scopes", mode="before",
+    )
     @classmethod
     def _blank_is_unset(cls, v: object) -> object:
         return None if isinstance(v, str) and not v.strip() else v
+
+    @model_validator(mode="after")
+    def _client_id_and_secret_together(self) -> Settings:
+        if (self.slack_client_id is None) != (self.slack_client_secret is None):
+            missing = "SLACK_CLIENT_SECRET" if self.slack_client_secret is None else "SLACK_CLIENT_ID"
+            raise ValueError(
+                f"{missing} is not set: distributing to several workspaces needs both SLACK_CLIENT_ID and "
+                "SLACK_CLIENT_SECRET (your Slack app's 'Basic Information' page); unset both for one workspace"
+            )
+        return self
 
     @field_validator("slack_api_url")
     @classmethod
@@ -59,6 +83,29 @@ class Settings(BaseSettings):
     def database(self) -> URL:
         """The parsed DATABASE_URL; ConfigError when it is not a URL SQLAlchemy understands."""
         return parse_database_url(self.database_url)
+
+    @property
+    def multi_workspace(self) -> bool:
+        """True when Upward is distributed: installed through /slack/install, one bot token per workspace."""
+        return self.slack_client_id is not None and self.slack_client_secret is not None
+
+    @property
+    def oauth_authorize_url(self) -> str:
+        """Slack's install-approval page, beside the Web API (slack.com/oauth/v2/authorize, or the stand-in's)."""
+        return self.slack_api_url.removesuffix("api/") + "oauth/v2/authorize"
+
+    def bot_scopes(self) -> list[str]:
+        """The bot scopes to ask for at install: SLACK_SCOPES, else the manifest's; ConfigError when neither."""
+        if self.slack_scopes is not None:
+            return [s.strip() for s in self.slack_scopes.split(",") if s.strip()]
+        try:
+            manifest = yaml.safe_load(MANIFEST_PATH.read_text(encoding="utf-8"))
+            return list(manifest["oauth_config"]["scopes"]["bot"])
+        except (OSError, yaml.YAMLError, KeyError, TypeError):
+            raise ConfigError(
+                f"cannot read the bot scopes from {MANIFEST_PATH}: set SLACK_SCOPES to a comma-separated list "
+                "(e.g. chat:write,im:write,users:read)"
+            ) from None
 
     def require_bot_token(self) -> str:
         """The bot token, or a ConfigError that tells the installer how to set it."""
@@ -114,5 +161,6 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)
     except ValidationError as exc:
         first = exc.errors()[0]
-        name = str(first["loc"][0]) if first["loc"] else "settings"
-        raise ConfigError(f"{name.upper()}: {str(first['msg']).removeprefix('Value error, ')}") from None
+        message = str(first["msg"]).removeprefix("Value error, ")
+        # A check across fields (no location) names the variables in its own message.
+        raise ConfigError(f"{str(first['loc'][0]).upper()}: {message}" if first["loc"] else message) from None

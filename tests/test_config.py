@@ -8,7 +8,10 @@ import pytest
 
 from bot.config import ConfigError, Settings, load_settings
 
-CONTRACT = ("DATABASE_URL", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_API_URL")
+CONTRACT = (
+    "DATABASE_URL", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_API_URL",
+    "SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "SLACK_REDIRECT_URI", "SLACK_SCOPES",
+)
 
 
 @pytest.fixture(autouse=True)
@@ -75,3 +78,41 @@ def test_bad_api_url_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("SLACK_API_URL", "slack.com/api")
     with pytest.raises(ConfigError, match="SLACK_API_URL"):
         load_settings()
+
+
+def test_client_id_and_secret_make_upward_distributed(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert not load_settings().multi_workspace
+    monkeypatch.setenv("SLACK_CLIENT_ID", "123.456")
+    monkeypatch.setenv("SLACK_CLIENT_SECRET", "client-very-secret")
+    monkeypatch.setenv("SLACK_REDIRECT_URI", "https://upward.example.com/slack/oauth_redirect")
+    settings = load_settings()
+    assert settings.multi_workspace and settings.slack_client_id == "123.456"
+    assert settings.slack_redirect_uri == "https://upward.example.com/slack/oauth_redirect"
+    for text in (repr(settings), str(settings), settings.model_dump_json()):
+        assert "client-very-secret" not in text
+
+
+@pytest.mark.parametrize("given, missing", [("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET"), ("SLACK_CLIENT_SECRET", "SLACK_CLIENT_ID")])
+def test_one_of_client_id_and_secret_alone_is_one_clear_error(monkeypatch: pytest.MonkeyPatch, given: str, missing: str) -> None:
+    monkeypatch.setenv(given, "x")
+    with pytest.raises(ConfigError, match=f"^{missing} is not set: .* needs both SLACK_CLIENT_ID and SLACK_CLIENT_SECRET"):
+        load_settings()
+
+
+def test_install_asks_for_the_manifests_bot_scopes_unless_slack_scopes_says_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
+    import yaml
+
+    from bot.config import MANIFEST_PATH
+
+    manifest = yaml.safe_load(MANIFEST_PATH.read_text(encoding="utf-8"))
+    assert load_settings().bot_scopes() == manifest["oauth_config"]["scopes"]["bot"]
+    monkeypatch.setenv("SLACK_SCOPES", "chat:write, users:read")
+    assert load_settings().bot_scopes() == ["chat:write", "users:read"]
+
+
+@pytest.mark.parametrize(
+    "api, authorize",
+    [("https://slack.com/api/", "https://slack.com/oauth/v2/authorize"), ("http://127.0.0.1:9999/api/", "http://127.0.0.1:9999/oauth/v2/authorize")],
+)
+def test_the_install_approval_page_sits_beside_the_web_api(api: str, authorize: str) -> None:
+    assert Settings(slack_api_url=api).oauth_authorize_url == authorize
