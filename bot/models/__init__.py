@@ -14,6 +14,7 @@ from bot.models.enums import (
     Role,
     RunStatus,
 )
+from bot.models.installations import slack_bots, slack_installations, slack_oauth_states
 from bot.models.learning import Answer, Delivery
 from bot.models.measurement import OBSERVED, DigestRun, Kpi, KpiObservation
 from bot.models.outbox import OutboxMessage
@@ -23,5 +24,6 @@ __all__ = [
     "OBSERVED", "Answer", "Base", "Circle", "CircleMember", "CirclePrompt", "CircleStatus", "Delivery", "DeliveryKind",
     "DeliveryStatus", "DigestRun", "Kpi", "KpiObservation", "KpiStatus", "Membership", "MentorNote",
     "ObservationSource", "OutboxMessage", "OutboxStatus", "Person", "PersonStatus", "Program",
-    "ProgramStatus", "Role", "RunStatus", "UTCDateTime", "utcnow",
+    "ProgramStatus", "Role", "RunStatus", "UTCDateTime", "slack_bots", "slack_installations", "slack_oauth_states",
+    "utcnow",
 ]

@@ -32,6 +32,8 @@ class OutboxMessage(Base):
     channel_id: Mapped[str | None] = mapped_column(String(32))
     slack_ts: Mapped[str | None] = mapped_column(String(32))
     program_id: Mapped[int | None] = mapped_column(ForeignKey("programs.id", ondelete="SET NULL"))
+    # The workspace whose bot token sends it (its program's, unless given); NULL: SLACK_BOT_TOKEN's.
+    team_id: Mapped[str | None] = mapped_column(String(32))
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[dt.datetime | None]

@@ -24,6 +24,8 @@ class Program(Base):
     end_date: Mapped[dt.date | None] = mapped_column(Date)
     timezone: Mapped[str] = mapped_column(String(64))
     status: Mapped[ProgramStatus] = mapped_column(str_enum(ProgramStatus), default=ProgramStatus.active)
+    # The Slack workspace (team id) the program runs in; NULL means the one workspace of SLACK_BOT_TOKEN.
+    team_id: Mapped[str | None] = mapped_column(String(32), index=True)
     # Per-program overrides of the template (delivery window, circle size, privacy threshold...),
     # validated by a pydantic model in the service layer.
     settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
