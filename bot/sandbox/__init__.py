@@ -13,15 +13,16 @@
 from bot.sandbox.errors import SlackError
 from bot.sandbox.faults import Fault, FaultPlan, Faults
 from bot.sandbox.model import CallRecord
+from bot.sandbox.oauth import InstallError, InstallResult
 from bot.sandbox.people import SimulatedUser
 from bot.sandbox.ratelimit import Limit, RateLimiter, RateLimits
 from bot.sandbox.requests import SignedSender, SlackHttpResponse, signature_headers
-from bot.sandbox.seed import DEMO_SEED_PATH, MINIMAL_SEED, SeedError, load_seed
+from bot.sandbox.seed import DEMO_SEED_PATH, MINIMAL_SEED, OTHER_TEAM_SEED, SeedError, load_seed
 from bot.sandbox.server import SlackStandIn
 from bot.sandbox.workspace import Workspace
 
 __all__ = [
-    "DEMO_SEED_PATH", "MINIMAL_SEED", "CallRecord", "Fault", "FaultPlan", "Faults", "Limit",
-    "RateLimiter", "RateLimits", "SeedError", "SignedSender", "SimulatedUser", "SlackError",
+    "DEMO_SEED_PATH", "MINIMAL_SEED", "OTHER_TEAM_SEED", "CallRecord", "Fault", "FaultPlan", "Faults",
+    "InstallError", "InstallResult", "Limit", "RateLimiter", "RateLimits", "SeedError", "SignedSender", "SimulatedUser", "SlackError",
     "SlackHttpResponse", "SlackStandIn", "Workspace", "load_seed", "signature_headers",
 ]

@@ -244,6 +244,8 @@ class CallRecord:
     error: str | None
     at: float
     fault: str | None = None  # which injected fault, if any, shaped the answer
+    team: str | None = None  # the team the call's token (or OAuth code) belongs to
+    token_tail: str | None = None  # the last 8 characters of the token it carried (which install)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form for /sandbox/calls."""

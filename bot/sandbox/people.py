@@ -29,14 +29,15 @@ class SimulatedUser:
         self.stand_in = stand_in
         self.sender = sender
         self.user_id = user_id
-        stand_in.workspace.user(user_id)  # fail early on a typo
+        self._ws = stand_in.workspace_for_user(user_id)  # their own team, when the stand-in has several
+        self._ws.user(user_id)  # fail early on a typo
 
     def __repr__(self) -> str:
         return f"SimulatedUser({self.user_id!r})"
 
     @property
     def ws(self) -> Workspace:
-        return self.stand_in.workspace
+        return self._ws
 
     # -- what they see ----------------------------------------------------------------------
     @property

@@ -1,7 +1,8 @@
 """Reading a workspace seed (YAML, JSON or a dict) into checked records.
 
-A seed names the team, the app (its signing secret), the bot user and its tokens, the people,
-and optionally channels. Mistakes are reported with the path of the bad field.
+A seed names the team, the app (its signing secret, and the client id and secret its OAuth install
+flow checks), the bot user and its tokens, the people, and optionally channels. Mistakes are
+reported with the path of the bad field.
 """
 
 from __future__ import annotations
@@ -34,6 +35,29 @@ MINIMAL_SEED: dict[str, Any] = {
 }
 
 
+# A second workspace for multi-workspace tests (``SlackStandIn(seed, teams=[OTHER_TEAM_SEED])``);
+# it installs the same app as the first team, so its app fields are taken from there.
+OTHER_TEAM_SEED: dict[str, Any] = {
+    "team": {"id": "T0OTHERCO1", "name": "Other Co", "domain": "other-co"},
+    "bot": {"user_id": "U0OTHERBOT", "bot_id": "B0OTHERBOT", "name": "upward",
+            "token": "xoxb-upward-sandbox-other-team-token"},
+    "users": [
+        {"id": "U0OLEAD001", "name": "olu.lead", "real_name": "Olu Lead",
+         "email": "olu@other.example", "tz": "Africa/Lagos", "is_admin": True},
+        {"id": "U0OMENT001", "name": "mei.mentor", "real_name": "Mei Mentor",
+         "email": "mei@other.example", "tz": "Asia/Singapore"},
+        {"id": "U0OEXEC001", "name": "otto.exec", "real_name": "Otto Exec",
+         "email": "otto@other.example", "tz": "Europe/Vienna"},
+        {"id": "U0OEXEC002", "name": "oona.exec", "real_name": "Oona Exec",
+         "email": "oona@other.example", "tz": "Europe/Helsinki"},
+    ],
+}
+
+# The app's OAuth credentials when a seed does not name them (oauth.v2.access checks them).
+DEFAULT_CLIENT_ID = "1000000000001.1000000000001"
+DEFAULT_CLIENT_SECRET = "sandbox-client-secret"
+
+
 class SeedError(ValueError):
     """A seed that cannot describe a workspace; the message names the field and the fix."""
 
@@ -52,6 +76,10 @@ class Seed:
     tokens: list[str]
     users: list[User]
     channels: list[dict[str, Any]] = field(default_factory=list)
+    client_id: str = DEFAULT_CLIENT_ID
+    client_secret: str = DEFAULT_CLIENT_SECRET
+    # Redirect URLs configured for the app; empty accepts any http(s) redirect_uri.
+    redirect_urls: list[str] = field(default_factory=list)
 
 
 def load_seed(source: Mapping[str, Any] | str | Path | None = None) -> Seed:
@@ -149,4 +177,7 @@ def parse_seed(data: Mapping[str, Any]) -> Seed:
         tokens=tokens,
         users=users,
         channels=channels,
+        client_id=str(app.get("client_id", DEFAULT_CLIENT_ID)),
+        client_secret=str(app.get("client_secret", DEFAULT_CLIENT_SECRET)),
+        redirect_urls=[str(u) for u in app.get("redirect_urls") or []],
     )

@@ -3,10 +3,17 @@
 ``POST /api/<method>`` takes form-encoded or JSON bodies (plus query parameters) and a bot token
 in ``Authorization: Bearer`` or a ``token`` field, and answers like slack.com. ``/sandbox/...``
 serves uploads, response_urls, state inspection and run-time fault/rate-limit control.
+``GET /oauth/v2/authorize`` approves an install (``bot/sandbox/oauth.py``).
+
+Several teams can share one stand-in (``teams=[seed, ...]`` or ``add_team``): each has its own
+people, conversations and calls, and a token answers in the team it belongs to. They install the
+same app: the first team's app id, signing secret and OAuth credentials.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import logging
 import threading
@@ -25,12 +32,19 @@ from bot.sandbox.interactions import apply_response_url
 from bot.sandbox.methods import METHODS, Call
 from bot.sandbox.methods.files import receive_upload
 from bot.sandbox.model import CallRecord
+from bot.sandbox.oauth import AUTHORIZE_PATH, InstallResult, approve, install
 from bot.sandbox.people import SimulatedUser
 from bot.sandbox.ratelimit import RateLimiter, RateLimits, limits_from_json
 from bot.sandbox.requests import SignedSender
+from bot.sandbox.seed import load_seed
 from bot.sandbox.workspace import Workspace
 
 log = logging.getLogger("bot.sandbox")
+
+# Methods an app calls with its client id and secret instead of a token.
+CLIENT_AUTH_METHODS = frozenset({"oauth.v2.access"})
+# Call arguments never shown in /sandbox/calls.
+SECRET_ARGS = frozenset({"client_secret"})
 
 
 @dataclass
@@ -77,9 +91,13 @@ class SlackStandIn:
         workspace: Workspace | None = None, host: str = "127.0.0.1", port: int = 0,
         rate_limits: bool | RateLimits = True, faults: FaultPlan | None = None,
         trigger_ttl: float = 3.0, id_seed: int = 0,
+        teams: list[Mapping[str, Any] | str | Path] | None = None,
     ) -> None:
         self.workspace = workspace or Workspace.from_seed(seed, id_seed=id_seed,
                                                           trigger_ttl=trigger_ttl)
+        self.teams: dict[str, Workspace] = {self.workspace.team_id: self.workspace}
+        for other in teams or []:
+            self.add_team(other)
         if isinstance(rate_limits, bool):
             rate_limits = RateLimits() if rate_limits else RateLimits.off()
         self.rate_limiter = RateLimiter(rate_limits)
@@ -97,7 +115,8 @@ class SlackStandIn:
         server.stand_in = self
         host, port = self._address[0], server.server_address[1]
         public_host = "127.0.0.1" if host in ("0.0.0.0", "") else host
-        self.workspace.public_url = f"http://{public_host}:{port}"
+        for ws in self.teams.values():
+            ws.public_url = f"http://{public_host}:{port}"
         self._server = server
         # A short poll interval makes stop() return within ~10 ms, which keeps test suites fast.
         self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01},
@@ -142,35 +161,76 @@ class SlackStandIn:
     def signing_secret(self) -> str:
         return self.workspace.signing_secret
 
+    # -- several teams -------------------------------------------------------------------------
+    def add_team(self, seed: Mapping[str, Any] | str | Path) -> Workspace:
+        """Another team that can install the same app (the first team's app id, secret and credentials)."""
+        first = self.workspace
+        parsed = load_seed(seed)
+        if parsed.team_id in self.teams:
+            raise ValueError(f"team {parsed.team_id} is already in the stand-in")
+        parsed.app_id, parsed.signing_secret = first.app_id, first.signing_secret
+        parsed.verification_token, parsed.bot.app_id = first.seed.verification_token, first.app_id
+        parsed.client_id, parsed.client_secret = first.client_id, first.client_secret
+        parsed.redirect_urls = first.seed.redirect_urls
+        # Ids differ between teams (as on Slack), so generated channel ids never collide.
+        ws = Workspace(parsed, id_seed=first.ids_seed + 7919 * len(self.teams), trigger_ttl=first.trigger_ttl,
+                       clock=first.clock)
+        ws.public_url = first.public_url
+        self.teams[ws.team_id] = ws
+        return ws
+
+    def team(self, team_id: str) -> Workspace:
+        """One team's workspace, by team id."""
+        return self.teams[team_id]
+
+    def workspace_for_token(self, token: str | None) -> Workspace:
+        """The team a token belongs to (the first team for unknown tokens, which answer invalid_auth)."""
+        return next((ws for ws in self.teams.values() if ws.owns_token(token)), self.workspace)
+
+    def workspace_for_user(self, user_id: str) -> Workspace:
+        """The team a person belongs to (the first team when nobody has that id)."""
+        return next((ws for ws in self.teams.values() if user_id in ws.state.users), self.workspace)
+
+    def _workspace_holding(self, kind: str, key: str) -> Workspace:
+        """The team whose state has ``key`` in its ``kind`` map (response_urls, files, oauth_codes)."""
+        return next((ws for ws in self.teams.values() if key in getattr(ws.state, kind)), self.workspace)
+
+    def install(self, install_url: str, **options: Any) -> InstallResult:
+        """Install the app through its install link as a person of a team would; see ``bot.sandbox.oauth.install``."""
+        return install(self, install_url, **options)
+
     def fail_next(self, method: str, **kwargs: Any) -> None:
         """Shortcut for ``faults.fail_next`` (see there)."""
         self.faults.fail_next(method, **kwargs)
 
     def person(self, user_id: str, request_url: str, **sender_options: Any) -> SimulatedUser:
-        """A SimulatedUser who sends signed requests to the app at ``request_url``."""
+        """A SimulatedUser (of whichever team they are in) who sends signed requests to the app at ``request_url``."""
         sender = SignedSender(request_url, self.signing_secret, **sender_options)
         return SimulatedUser(self, sender, user_id)
 
     # -- the Web API --------------------------------------------------------------------------
     def handle_api(self, method: str, args: dict[str, Any], token: str | None) -> ApiAnswer:
-        """Answer one Web API call: auth, rate limit, faults, then the method itself."""
-        ws = self.workspace
+        """Answer one Web API call: auth, rate limit, faults, then the method itself, in the token's team."""
+        if method in CLIENT_AUTH_METHODS:  # no token: the code says which team is installing
+            ws = self._workspace_holding("oauth_codes", str(args.get("code") or ""))
+        else:
+            ws = self.workspace_for_token(token)
         if method not in METHODS:
             unknown = ApiAnswer(404, {"ok": False, "error": "unknown_method"})
-            return self._record(method, args, unknown)
+            return self._record(method, args, token, unknown, ws=ws)
         with ws.lock:
-            auth_error = ws.token_error(token)
-            channel_key = self._rate_key(method, args)
+            auth_error = None if method in CLIENT_AUTH_METHODS else ws.token_error(token)
+            channel_key = self._rate_key(ws, method, args)
         if auth_error:
-            return self._record(method, args, ApiAnswer(200, {"ok": False, "error": auth_error}))
+            return self._record(method, args, token, ApiAnswer(200, {"ok": False, "error": auth_error}), ws=ws)
         retry_after = self.rate_limiter.check(method, channel_key)
         if retry_after is not None:
             answer = ApiAnswer(429, {"ok": False, "error": "ratelimited"},
                                {"Retry-After": str(retry_after)})
-            return self._record(method, args, answer)
+            return self._record(method, args, token, answer, ws=ws)
         fault = self.faults.decide(method)
         if fault and fault.kind != "slow" and not fault.after_commit:
-            return self._record(method, args, self._fault_answer(fault), fault)  # did nothing
+            return self._record(method, args, token, self._fault_answer(fault), fault, ws=ws)  # did nothing
         with ws.mutation():
             try:
                 answer = ApiAnswer(200, {"ok": True, **METHODS[method](Call(ws, method, args))})
@@ -183,14 +243,15 @@ class SlackStandIn:
             answer = self._fault_answer(fault)  # the effect happened, the client hears failure
         elif fault:
             answer.delay = fault.delay
-        return self._record(method, args, answer, fault)
+        return self._record(method, args, token, answer, fault, ws=ws)
 
-    def _rate_key(self, method: str, args: dict[str, Any]) -> str | None:
+    @staticmethod
+    def _rate_key(ws: Workspace, method: str, args: dict[str, Any]) -> str | None:
         """The conversation a chat.postMessage counts against (a user id means their DM)."""
         if method != "chat.postMessage":
             return None
         channel = str(args.get("channel") or "")
-        found = self.workspace.state.channels.get(channel)
+        found = ws.state.channels.get(channel)
         return found.user or channel if found is not None and found.is_im else channel
 
     @staticmethod
@@ -199,24 +260,33 @@ class SlackStandIn:
             return ApiAnswer(0, None, delay=fault.delay)
         return ApiAnswer(fault.status, {"ok": False, "error": fault.error}, delay=fault.delay)
 
-    def _record(self, method: str, args: dict[str, Any], answer: ApiAnswer,
-                fault: Fault | None = None) -> ApiAnswer:
+    def _record(self, method: str, args: dict[str, Any], token: str | None, answer: ApiAnswer,
+                fault: Fault | None = None, *, ws: Workspace | None = None) -> ApiAnswer:
+        ws = ws or self.workspace
         body = answer.body or {}
-        record = CallRecord(method=method, args=args, status=answer.status,
+        shown = {k: "***" if k in SECRET_ARGS else v for k, v in args.items()}
+        record = CallRecord(method=method, args=shown, status=answer.status,
                             ok=bool(body.get("ok")), error=body.get("error"), at=time.time(),
-                            fault=fault.label if fault else None)
-        with self.workspace.mutation() as state:
+                            fault=fault.label if fault else None, team=ws.team_id,
+                            token_tail=token[-8:] if token else None)
+        with ws.mutation() as state:
             state.calls.append(record)
         return answer
 
     # -- control endpoints --------------------------------------------------------------------
-    def control(self, path: str, verb: str, body: bytes) -> tuple[int, Any]:
-        """Handle ``/sandbox/...`` inspection and control requests; (status, JSON)."""
+    def control(self, path: str, verb: str, body: bytes, query: str = "") -> tuple[int, Any]:
+        """Handle ``/sandbox/...`` inspection and control requests; (status, JSON).
+
+        ``/sandbox/state`` and ``/sandbox/calls`` show the first team, or ``?team=T…``.
+        """
         data = json.loads(body) if body.strip() else {}
+        team = parse_qs(query).get("team", [self.workspace.team_id])[-1]
+        if path in ("/sandbox/state", "/sandbox/calls") and team not in self.teams:
+            return 404, {"ok": False, "error": "team_not_found"}
         if path == "/sandbox/state":
-            return 200, self.workspace.snapshot()
+            return 200, self.teams[team].snapshot()
         if path == "/sandbox/calls":
-            return 200, [c.to_dict() for c in self.workspace.calls]
+            return 200, [c.to_dict() for c in self.teams[team].calls]
         if path == "/sandbox/faults":
             if verb == "POST":
                 self.faults.configure(plan_from_json(data, self.faults.plan))
@@ -259,20 +329,27 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         path = url.path
         try:
+            stand_in = self.stand_in
             if path.startswith("/api/"):
                 self._api(path.removeprefix("/api/"), url.query, body)
+            elif path == AUTHORIZE_PATH and verb == "GET":
+                status, headers, text = approve(stand_in, url.query)
+                self._send(status, text, headers)
             elif path.startswith("/sandbox/upload/") and verb == "POST":
-                ok = receive_upload(self.stand_in.workspace, path.rsplit("/", 1)[-1], body)
+                file_id = path.rsplit("/", 1)[-1]
+                ok = receive_upload(stand_in._workspace_holding("files", file_id), file_id, body)
                 self._send(200 if ok else 404, f"OK - {len(body)}" if ok else "file_not_found")
             elif path.startswith("/sandbox/response/") and verb == "POST":
                 payload = _loads_or_none(body)
-                self._send(*apply_response_url(self.stand_in.workspace,
-                                               path.rsplit("/", 1)[-1], payload))
+                response_id = path.rsplit("/", 1)[-1]
+                self._send(*apply_response_url(stand_in._workspace_holding("response_urls", response_id),
+                                               response_id, payload))
             elif path.startswith("/sandbox/files/"):
-                content = self.stand_in.workspace.file_content(path.split("/")[3])
+                file_id = path.split("/")[3]
+                content = stand_in._workspace_holding("files", file_id).file_content(file_id)
                 self._send(200 if content is not None else 404, content or b"")
             else:
-                self._send(*self.stand_in.control(path, verb, body))
+                self._send(*self.stand_in.control(path, verb, body, url.query))
         except (ValueError, KeyError, TypeError) as exc:  # malformed control request
             self._send(400, {"ok": False, "error": "invalid_request", "detail": str(exc)})
 
@@ -285,6 +362,13 @@ class _Handler(BaseHTTPRequestHandler):
         authorization = self.headers.get("Authorization", "")
         if authorization.lower().startswith("bearer "):
             token = authorization[7:].strip()
+        elif authorization.lower().startswith("basic "):  # oauth.v2.access: client id and secret
+            try:
+                client_id, _, secret = base64.b64decode(authorization[6:].strip()).decode().partition(":")
+            except (binascii.Error, UnicodeDecodeError):
+                client_id, secret = "", ""
+            args.setdefault("client_id", client_id)
+            args.setdefault("client_secret", secret)
         answer = self.stand_in.handle_api(method, args, token)
         if answer.delay:
             time.sleep(answer.delay)

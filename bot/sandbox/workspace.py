@@ -51,6 +51,17 @@ class ResponseTarget:
 
 
 @dataclass
+class OAuthGrant:
+    """An authorization code handed to the app's redirect URL; oauth.v2.access exchanges it once."""
+
+    user_id: str
+    scopes: list[str]
+    redirect_uri: str | None
+    issued_at: float
+    used: bool = False
+
+
+@dataclass
 class State:
     """Everything the workspace holds. Hold ``Workspace.lock`` while touching it."""
 
@@ -69,6 +80,8 @@ class State:
     responses: list[dict[str, Any]] = field(default_factory=list)
     calls: list[CallRecord] = field(default_factory=list)
     revoked_tokens: set[str] = field(default_factory=set)
+    issued_tokens: dict[str, list[str]] = field(default_factory=dict)  # OAuth-installed bot token -> scopes
+    oauth_codes: dict[str, OAuthGrant] = field(default_factory=dict)
 
 
 class Workspace:
@@ -84,6 +97,7 @@ class Workspace:
         self.public_url = "http://127.0.0.1"  # the server sets its real address on start
         self.lock = threading.RLock()
         self._changed = threading.Condition(self.lock)
+        self.ids_seed = id_seed
         self.ids = IdFactory(id_seed)
         self.rng = random.Random(id_seed + 1)  # generated block_ids, view hashes
         self._ts = TsFactory()
@@ -145,13 +159,27 @@ class Workspace:
     def bot_token(self) -> str:
         return self.seed.tokens[0]
 
+    @property
+    def client_id(self) -> str:
+        return self.seed.client_id
+
+    @property
+    def client_secret(self) -> str:
+        return self.seed.client_secret
+
+    def owns_token(self, token: str | None) -> bool:
+        """Whether a token was ever this workspace's (seeded, issued by an install, or revoked)."""
+        return bool(token) and (
+            token in self.seed.tokens or token in self.state.issued_tokens or token in self.state.revoked_tokens
+        )
+
     def token_error(self, token: str | None) -> str | None:
         """The auth error a token earns (not_authed, invalid_auth, token_revoked) or None."""
         if not token:
             return "not_authed"
         if token in self.state.revoked_tokens:
             return "token_revoked"
-        return None if token in self.seed.tokens else "invalid_auth"
+        return None if token in self.seed.tokens or token in self.state.issued_tokens else "invalid_auth"
 
     def revoke_token(self, token: str) -> None:
         """Make a token answer ``token_revoked`` from now on (app uninstalled)."""
