@@ -19,10 +19,12 @@ from bot.digest import listeners as digest_listeners
 from bot.kpis import listeners as kpi_listeners
 from bot.learning import listeners as learning_listeners
 from bot.config import Settings
+from bot.db import session_scope
 from bot.logs import request_id
 from bot.models import utcnow
 from bot.slack.acking import WorkPool
 from bot.slack.client import make_web_client
+from bot.slack.installations import known_elsewhere, oauth_settings
 
 log = logging.getLogger(__name__)
 
@@ -43,11 +45,17 @@ def build_app(
     clock: Callable[[], dt.datetime] = utcnow,
     work: WorkPool | None = None,
 ) -> App:
-    """The Upward Bolt app; in HTTP mode every request's Slack signature is verified."""
+    """The Upward Bolt app; in HTTP mode every request's Slack signature is verified.
+
+    With SLACK_CLIENT_ID and SLACK_CLIENT_SECRET it is distributed: Bolt serves /slack/install and
+    /slack/oauth_redirect, and each request's `client` carries its own workspace's bot token.
+    """
     catalog = catalog or load_catalog(settings.content_dir)
     work = work or WorkPool(WORK_THREADS, listener_threads=LISTENER_THREADS)
+    distributed = settings.multi_workspace
     app = App(
-        client=client or make_web_client(settings),
+        client=client or make_web_client(settings, with_token=not distributed),
+        oauth_settings=oauth_settings(settings, sessions.kw["bind"]) if distributed else None,
         signing_secret=None if socket_mode else settings.require_signing_secret(),
         request_verification_enabled=not socket_mode,
         # auth.test at start-up happens once in `upward serve`, not in every worker process.
@@ -69,6 +77,22 @@ def build_app(
         context["work"] = work
         context["clock"] = clock  # listeners take `now` from here, so tests can move time
         return next()
+
+    if distributed:
+        app.enable_token_revocation_listeners()  # app_uninstalled / tokens_revoked delete the workspace's tokens
+
+        @app.middleware
+        def _same_workspace(context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse:
+            # Data never crosses workspaces: a request naming people or circles of another
+            # workspace's programs is answered (so Slack does not retry) and goes no further.
+            with session_scope(sessions) as session:
+                foreign = known_elsewhere(
+                    session, team_id=context.team_id, user_id=context.user_id, channel_id=context.channel_id
+                )
+            if foreign:
+                log.warning("refused a request from workspace %s naming another workspace's people or circles", context.team_id)
+                return BoltResponse(status=200, body="")
+            return next()
 
     @app.error
     def _on_error(error: Exception, body: dict) -> None:

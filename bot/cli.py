@@ -74,8 +74,9 @@ def friendly_errors(func: F) -> F:
 def _domain_errors() -> tuple[type[Exception], ...]:
     from bot.programs.service import ProgramError
     from bot.slack.directory import SlackDirectoryError
+    from bot.slack.installations import NoWorkspace
 
-    return (ProgramError, SlackDirectoryError)
+    return (ProgramError, SlackDirectoryError, NoWorkspace)
 
 
 @contextlib.contextmanager
@@ -284,12 +285,14 @@ def program() -> None:
 @click.option("--start", "start", required=True, type=click.DateTime(["%Y-%m-%d"]), help="First day, YYYY-MM-DD.")
 @click.option("--timezone", default="UTC", show_default=True, help="The program's home time zone (IANA name).")
 @click.option("--window", help="Local delivery hours, e.g. 08:30-16:00 (default: the template's, 09:00-17:00).")
+@click.option("--team", help="Several workspaces: the one the program runs in (team id T…; default: the only one installed).")
 @friendly_errors
-def program_create(name: str, template: str, start: Any, timezone: str, window: str | None) -> None:
+def program_create(name: str, template: str, start: Any, timezone: str, window: str | None, team: str | None) -> None:
     """Create a program NAME from a playbook template."""
     from bot.content.loader import load_catalog
     from bot.models import utcnow
     from bot.programs.service import create_program, describe, parse_window
+    from bot.slack.installations import choose_team
 
     try:
         hours = parse_window(window) if window else None
@@ -301,7 +304,7 @@ def program_create(name: str, template: str, start: Any, timezone: str, window: 
     with session_scope(sessions) as session:
         created = create_program(
             session, catalog=catalog, name=name, template_id=template, start=start.date(), timezone=timezone,
-            now=utcnow(), window=hours,
+            now=utcnow(), window=hours, team_id=choose_team(session, settings, team),
         )
         info = describe(created)
     engine.dispose()
@@ -391,16 +394,21 @@ def program_resume(name: str) -> None:
 @click.option("--digest-at", help="When leads get the weekly digest, in each lead's zone, e.g. 'mon 09:00'.")
 @click.option("--digest-channel", help="Also post the digest in this channel (its ID, e.g. C0123ABC; invite Upward first); 'none' to stop.")
 @click.option("--min-group", type=int, help="Hide figures covering fewer people than this (3 or more).")
+@click.option("--team", help="Several workspaces: put a program that has no workspace yet into this one (team id T…).")
 @friendly_errors
-def program_configure(name: str, digest_at: str | None, digest_channel: str | None, min_group: int | None) -> None:
-    """Change a program's digest schedule, digest channel or privacy threshold."""
+def program_configure(name: str, digest_at: str | None, digest_channel: str | None, min_group: int | None, team: str | None) -> None:
+    """Change a program's digest schedule, digest channel, privacy threshold or (once) workspace."""
     from bot.models import utcnow
-    from bot.programs.service import configure
+    from bot.programs.service import assign_team, configure
+    from bot.slack.installations import choose_team
 
-    if digest_at is None and digest_channel is None and min_group is None:
-        raise UserError("nothing to change: give --digest-at, --digest-channel or --min-group")
-    engine, sessions = _open_database(load_settings())
+    if digest_at is None and digest_channel is None and min_group is None and team is None:
+        raise UserError("nothing to change: give --digest-at, --digest-channel, --min-group or --team")
+    settings = load_settings()
+    engine, sessions = _open_database(settings)
     with session_scope(sessions) as session:
+        if team is not None:
+            assign_team(session, name=name, team_id=choose_team(session, settings, team) or "", now=utcnow())
         shown = configure(session, name=name, digest_at=digest_at, digest_channel=digest_channel, min_group=min_group, now=utcnow())
     engine.dispose()
     click.echo(shown)
@@ -450,11 +458,12 @@ def digest_send(program_name: str, week: str | None) -> None:
     from bot.digest import jobs
     from bot.models import utcnow
     from bot.slack import outbox
-    from bot.slack.client import make_web_client
+    from bot.slack.installations import WorkspaceClients
     from bot.tick import worker_id
 
     settings = load_settings()
-    settings.require_bot_token()
+    if not settings.multi_workspace:
+        settings.require_bot_token()
     catalog = load_catalog(settings.content_dir)
     engine, sessions = _open_database(settings)
     now = utcnow()
@@ -464,7 +473,7 @@ def digest_send(program_name: str, week: str | None) -> None:
         if not to:
             raise UserError(f"'{prog.name}' has no leads to send to: add one with `upward roster import` (role lead)")
         jobs.enqueue(session, computed, to, now=now, manual=True)
-    stats = outbox.flush(sessions, make_web_client(settings), now=now, worker_id=worker_id())
+    stats = outbox.flush(sessions, WorkspaceClients.from_settings(settings, engine), now=now, worker_id=worker_id())
     engine.dispose()
     click.echo(f"Sent the {computed.week.label} digest of '{computed.program_name}' to {len(to)} recipient(s): {stats.sent} message(s) sent"
                + (f", {stats.retried} to retry on the next tick" if stats.retried else "")
@@ -535,13 +544,13 @@ def circles_form(program_name: str) -> None:
     from bot.models import Circle, utcnow
     from bot.programs.service import find_program
     from bot.slack import outbox
-    from bot.slack.client import make_web_client
+    from bot.slack.installations import WorkspaceClients
     from bot.tick import worker_id
 
     settings = load_settings()
     catalog = load_catalog(settings.content_dir)
-    client = make_web_client(settings)
     engine, sessions = _open_database(settings)
+    client = WorkspaceClients.from_settings(settings, engine)
     now = utcnow()
     try:
         with session_scope(sessions) as session:
@@ -668,8 +677,8 @@ def roster_import(file: Path, program_name: str) -> None:
     from bot.content.loader import load_catalog
     from bot.roster.enroll import enroll
     from bot.roster.service import parse_roster, read_roster_file
-    from bot.slack.client import make_web_client
     from bot.slack.directory import SlackDirectory
+    from bot.slack.installations import WorkspaceClients
 
     settings = load_settings()
     try:
@@ -679,7 +688,10 @@ def roster_import(file: Path, program_name: str) -> None:
     rows, problems = parse_roster(text, filename=str(file))
     catalog = load_catalog(settings.content_dir)
     engine, sessions = _open_database(settings)
-    directory = SlackDirectory(make_web_client(settings))
+    with session_scope(sessions) as session:
+        team_id = find_program(session, program_name).team_id
+    # People are looked up in the program's own workspace (its token is read outside the write below).
+    directory = SlackDirectory(WorkspaceClients.from_settings(settings, engine).for_team(team_id))
     with session_scope(sessions) as session:
         prog = find_program(session, program_name)
         report = enroll(
@@ -732,7 +744,7 @@ def tick(at: str | None, until: str | None, every: str) -> None:
     """
     from bot.content.loader import load_catalog
     from bot.models import utcnow
-    from bot.slack.client import make_web_client
+    from bot.slack.installations import WorkspaceClients
     from bot.tick import run_tick
 
     start = _parse_instant(at, "--at") if at else utcnow()
@@ -745,7 +757,7 @@ def tick(at: str | None, until: str | None, every: str) -> None:
     settings = load_settings()
     catalog = load_catalog(settings.content_dir)
     engine, sessions = _open_database(settings)
-    client = make_web_client(settings)
+    client = WorkspaceClients.from_settings(settings, engine)
     totals = {"modules": 0, "reminders": 0, "sent": 0, "failed": 0}
     now = start
     try:
@@ -776,10 +788,29 @@ def worker(interval: int) -> None:
 
     settings = load_settings()
     configure_logging(settings.log_format)
-    settings.require_bot_token()
+    if not settings.multi_workspace:
+        settings.require_bot_token()
     engine, _ = _open_database(settings)
     engine.dispose()
     run_worker(settings, interval_seconds=interval)
+
+
+@cli.command()
+@click.option("--out", "out", default="upward-demo", show_default=True, type=click.Path(path_type=Path),
+              help="Folder for the transcript (index.html), the demo's database and its log.")
+@friendly_errors
+def demo(out: Path) -> None:
+    """Run a 4-week pilot in fast-forward on SQLite and a local Slack stand-in, and write a transcript.
+
+    Needs no Slack workspace and no network: simulated people click what Upward posts. Prints a
+    summary and the final weekly digest, and writes OUT/index.html with what everyone saw in Slack.
+    """
+    from bot.demo.run import DemoError, run_demo
+
+    try:
+        run_demo(out, echo=click.echo)
+    except DemoError as exc:
+        raise UserError(str(exc)) from None
 
 
 def _register_extensions() -> None:

@@ -58,12 +58,17 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
 
 
 def serve_http(settings: Settings, *, host: str, port: int, workers: int, threads: int) -> None:
-    """Serve `/slack/events` and `/healthz` with gunicorn's threaded workers until stopped."""
+    """Serve `/slack/events` and `/healthz` (and, distributed, `/slack/install` and `/slack/oauth_redirect`)
+    with gunicorn's threaded workers until stopped."""
     settings.require_signing_secret()
-    settings.require_bot_token()
     check_database(make_engine(settings.database))
-    identity = verify_token(settings)
-    log.info("serving Slack workspace %s as %s", identity.get("team"), identity.get("user"))
+    if settings.multi_workspace:
+        settings.bot_scopes()  # a missing manifest is one clear line now, not a failing install later
+        log.info("serving every workspace that installs Upward; install link: /slack/install")
+    else:
+        settings.require_bot_token()
+        identity = verify_token(settings)
+        log.info("serving Slack workspace %s as %s", identity.get("team"), identity.get("user"))
     _Gunicorn(
         settings,
         {
@@ -86,6 +91,11 @@ def serve_socket_mode(settings: Settings) -> None:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
     assert settings.slack_app_token is not None
+    if settings.multi_workspace:
+        raise ConfigError(
+            "SLACK_APP_TOKEN (Socket Mode) serves one workspace: unset it to distribute with SLACK_CLIENT_ID and "
+            "SLACK_CLIENT_SECRET over HTTP, or unset those two"
+        )
     settings.require_bot_token()
     engine = make_engine(settings.database)
     check_database(engine)

@@ -18,6 +18,7 @@ from bot.digest import jobs as digest_jobs
 from bot.kpis import jobs as kpi_jobs
 from bot.learning import jobs as learning_jobs
 from bot.slack import outbox
+from bot.slack.installations import WorkspaceClients
 
 log = logging.getLogger(__name__)
 
@@ -71,10 +72,13 @@ def worker_id() -> str:
 
 
 def run_tick(
-    sessions: sessionmaker[Session], client: WebClient, *, catalog: Catalog, now: dt.datetime, worker: str | None = None,
+    sessions: sessionmaker[Session], client: WebClient | WorkspaceClients, *, catalog: Catalog, now: dt.datetime, worker: str | None = None,
     lease: dt.timedelta = outbox.LEASE,
 ) -> TickReport:
-    """Run every duty due at `now`, send what they queued, and record where it landed."""
+    """Run every duty due at `now`, send what they queued, and record where it landed.
+
+    `client` is one WebClient (one workspace) or WorkspaceClients (each program's workspace's token).
+    """
     worker = worker or worker_id()
     report = TickReport(at=now)
     learning = learning_jobs.run(sessions, catalog=catalog, now=now)

@@ -1,4 +1,8 @@
-"""The WSGI application `upward serve` runs: Slack's endpoint plus a health check."""
+"""The WSGI application `upward serve` runs: Slack's endpoint plus a health check.
+
+Distributed (SLACK_CLIENT_ID set), Bolt's WSGI handler also answers GET /slack/install and
+GET /slack/oauth_redirect (bot.slack.installations.INSTALL_PATH / REDIRECT_PATH).
+"""
 
 from __future__ import annotations
 
@@ -24,7 +28,7 @@ MAX_BODY_BYTES = 1_000_000
 
 
 class UpwardWSGI:
-    """Route `/healthz` to a database check, everything else to Bolt's WSGI handler."""
+    """Route `/healthz` to a database check, everything else to Bolt's WSGI handler (events, and the OAuth pages)."""
 
     def __init__(self, bolt_app: App, engine: Engine):
         self.engine = engine

@@ -18,7 +18,7 @@ from bot.config import ConfigError, Settings
 from bot.content.loader import load_catalog
 from bot.db import describe_db_error, make_engine, make_session_factory
 from bot.models import utcnow
-from bot.slack.client import make_web_client
+from bot.slack.installations import WorkspaceClients
 from bot.tick import run_tick, worker_id
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ def run_worker(settings: Settings, *, interval_seconds: int = 60) -> None:
     catalog = load_catalog(settings.content_dir)
     engine = make_engine(settings.database)
     sessions = make_session_factory(engine)
-    client = make_web_client(settings)
+    client = WorkspaceClients.from_settings(settings, engine)  # one worker sends for every workspace
     me = worker_id()
     scheduler = BlockingScheduler(timezone="UTC")
 

@@ -18,6 +18,7 @@ from bot.kpis import jobs as kpi_jobs
 from bot.learning.calendar import local_day
 from bot.models import Circle, CircleMember, CircleStatus, Person, Program, Role
 from bot.slack import outbox
+from bot.slack.installations import NoWorkspace, WorkspaceClients, as_clients
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ class CircleStats:
     archived: int = 0
 
 
-def run(sessions: sessionmaker[Session], client: WebClient, *, catalog: Catalog, now: dt.datetime) -> CircleStats:
+def run(sessions: sessionmaker[Session], client: WebClient | WorkspaceClients, *, catalog: Catalog, now: dt.datetime) -> CircleStats:
     """Every circle duty due at `now`; one program's failure does not stop the others."""
     stats = CircleStats()
     with session_scope(sessions) as session:
@@ -52,6 +53,8 @@ def run(sessions: sessionmaker[Session], client: WebClient, *, catalog: Catalog,
             stats.provisioned += provision(sessions, client, circle_id=circle_id, catalog=catalog, now=now)
         except SlackApiError as exc:
             log.warning("circle %s: Slack said %s; the next tick retries", circle_id, exc.response.get("error"))
+        except NoWorkspace as exc:
+            log.warning("circle %s: %s", circle_id, exc)
     with session_scope(sessions) as session:
         ask_did_you_meet(session, now=now)
         stats.closed = close_finished(session, now=now)
@@ -88,7 +91,9 @@ def form(session: Session, *, program_id: int, period: service.Period, catalog: 
     return len(ids)
 
 
-def provision(sessions: sessionmaker[Session], client: WebClient, *, circle_id: int, catalog: Catalog, now: dt.datetime) -> int:
+def provision(
+    sessions: sessionmaker[Session], client: WebClient | WorkspaceClients, *, circle_id: int, catalog: Catalog, now: dt.datetime
+) -> int:
     """Create the circle's private channel, invite its members, set topic and purpose, welcome them.
 
     Every step is safe to repeat, so a crash or a Slack error part-way is finished by the next tick.
@@ -102,14 +107,16 @@ def provision(sessions: sessionmaker[Session], client: WebClient, *, circle_id: 
         channel_id, name, number = circle.slack_channel_id, circle.channel_name, circle.number
         prompt = catalog.prompts.get(circle.prompt_id or "")
         program_name, period_start = program.name if program else "", circle.period_start
+        team_id = program.team_id if program else None
+    slack = as_clients(client).for_team(team_id)  # the program's workspace's bot creates its channel
     if channel_id is None:
-        channel_id, name = _create_channel(client, circle_id=circle_id, name=name, program=program_name, period_start=period_start, number=number)
+        channel_id, name = _create_channel(slack, circle_id=circle_id, name=name, program=program_name, period_start=period_start, number=number)
         with session_scope(sessions) as session:
             circle = session.get(Circle, circle_id)
             assert circle is not None
             circle.slack_channel_id, circle.channel_name = channel_id, name
-    _invite(client, channel_id, [uid for uid, _ in members])
-    client.conversations_setTopic(channel=channel_id, topic=f"Peer circle · {period_start:%B %Y} · meeting time to be agreed")
+    _invite(slack, channel_id, [uid for uid, _ in members])
+    slack.conversations_setTopic(channel=channel_id, topic=f"Peer circle · {period_start:%B %Y} · meeting time to be agreed")
     with session_scope(sessions) as session:
         outbox.enqueue(
             session,
@@ -122,6 +129,7 @@ def provision(sessions: sessionmaker[Session], client: WebClient, *, circle_id: 
             },
             now=now,
             program_id=None,
+            team_id=team_id,
         )
         circle = session.get(Circle, circle_id)
         assert circle is not None
@@ -258,20 +266,23 @@ def post_closing(session: Session, *, circle: Circle, now: dt.datetime) -> None:
     )
 
 
-def archive_closed(sessions: sessionmaker[Session], client: WebClient, *, now: dt.datetime) -> int:
+def archive_closed(sessions: sessionmaker[Session], client: WebClient | WorkspaceClients, *, now: dt.datetime) -> int:
     """A few days after the closing message, archive the channel (the circle's records stay)."""
     with session_scope(sessions) as session:
-        due = [
-            (c.id, c.slack_channel_id)
-            for c in session.scalars(
-                select(Circle).where(Circle.status == CircleStatus.closing, Circle.closing_posted_at <= now - ARCHIVE_AFTER)
-            )
-        ]
+        due = session.execute(
+            select(Circle.id, Circle.slack_channel_id, Program.team_id)
+            .join(Program, Program.id == Circle.program_id)
+            .where(Circle.status == CircleStatus.closing, Circle.closing_posted_at <= now - ARCHIVE_AFTER)
+        ).all()
+    clients = as_clients(client)
     archived = 0
-    for circle_id, channel_id in due:
+    for circle_id, channel_id, team_id in due:
         if channel_id:
             try:
-                client.conversations_archive(channel=channel_id)
+                clients.for_team(team_id).conversations_archive(channel=channel_id)
+            except NoWorkspace as exc:
+                log.warning("archiving circle %s: %s", circle_id, exc)
+                continue
             except SlackApiError as exc:
                 if exc.response.get("error") not in ("already_archived", "channel_not_found"):
                     log.warning("archiving circle %s: %s; the next tick retries", circle_id, exc.response.get("error"))

@@ -99,7 +99,7 @@ def _dispatch(parsed: command.Command, *, user: str, channel: str | None, contex
             client.conversations_setTopic(channel=topic[0], topic=topic[1])
         except SlackApiError as exc:
             log.info("topic not updated: %s", exc.response.get("error"))
-    outbox.flush(sessions, client, now=now, worker_id=replies.web_worker_id(), max_rows=20)
+    outbox.flush(sessions, client, now=now, worker_id=replies.web_worker_id(), max_rows=20, only_team=replies.this_workspace_only(context))
     return reply
 
 
@@ -205,7 +205,7 @@ def _form(parsed: command.Form, *, user: str, context: dict, client: WebClient, 
         ids = list(session.scalars(select(Circle.id).where(Circle.program_id == program.id, Circle.period_start == period.start)))
     for circle_id in ids:
         jobs.provision(sessions, client, circle_id=circle_id, catalog=catalog, now=now)
-    outbox.flush(sessions, client, now=now, worker_id=replies.web_worker_id(), max_rows=200)
+    outbox.flush(sessions, client, now=now, worker_id=replies.web_worker_id(), max_rows=200, only_team=replies.this_workspace_only(context))
     return f"Formed {len(ids)} circles for {program.name} ({period.start:%B %Y}); their channels are ready."
 
 

@@ -72,8 +72,12 @@ def create_program(
     timezone: str,
     now: dt.datetime,
     window: DeliveryWindow | None = None,
+    team_id: str | None = None,
 ) -> Program:
-    """A new program from a template, with the template's KPIs; ProgramError when it can't be."""
+    """A new program from a template, with the template's KPIs; ProgramError when it can't be.
+
+    `team_id` is the Slack workspace it runs in (None: the one workspace of SLACK_BOT_TOKEN).
+    """
     name = " ".join(name.split())
     if not name or len(name) > 80:
         raise ProgramError("a program name is 1–80 characters")
@@ -95,6 +99,7 @@ def create_program(
         end_date=start + dt.timedelta(weeks=template.weeks) - dt.timedelta(days=1) if template.weeks else None,
         timezone=timezone,
         status=ProgramStatus.active,
+        team_id=team_id,
         settings=_settings_from(template, window).model_dump(mode="json"),
         created_at=now,
         updated_at=now,
@@ -180,6 +185,19 @@ def configure(
     )
 
 
+def assign_team(session: Session, *, name: str, team_id: str, now: dt.datetime) -> Program:
+    """Put a program that has no workspace yet into one (after moving from one workspace to several)."""
+    program = find_program(session, name)
+    if program.team_id not in (None, team_id):
+        raise ProgramError(
+            f"'{program.name}' already belongs to workspace {program.team_id}: its people and channels live there, "
+            "so it cannot move; create a new program in the other workspace"
+        )
+    program.team_id = team_id
+    program.updated_at = now
+    return program
+
+
 def find_program(session: Session, name: str) -> Program:
     """The program called `name` (case-insensitive), or ProgramError listing the ones there are."""
     program = session.scalars(select(Program).where(func.lower(Program.name) == " ".join(name.split()).lower())).one_or_none()
@@ -252,6 +270,7 @@ def describe(program: Program) -> dict[str, Any]:
         "start": program.start_date.isoformat(),
         "end": program.end_date.isoformat() if program.end_date else "ongoing",
         "timezone": program.timezone,
+        **({"workspace": program.team_id} if program.team_id else {}),
         "delivery window": f"{s.delivery_window.start:%H:%M}–{s.delivery_window.end:%H:%M} local, weekdays",
         "circle size": f"{s.circle_size_min}–{s.circle_size_max}",
         "digest": f"{DAYS[s.digest_weekday]} {s.digest_time:%H:%M} in each lead's zone"

@@ -8,14 +8,17 @@ from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, R
 from bot.config import Settings
 
 
-def make_web_client(settings: Settings, *, token: str | None = None, timeout: int = 10) -> WebClient:
+def make_web_client(settings: Settings, *, token: str | None = None, timeout: int = 10, with_token: bool = True) -> WebClient:
     """A WebClient that waits out 429s (Retry-After) and retries dropped connections.
 
     5xx answers are not retried here: a 500 after chat.postMessage may still have posted the
-    message, so the outbox decides what is safe to send again.
+    message, so the outbox decides what is safe to send again. `with_token=False` gives a client
+    without a token (a distributed app's base client: Bolt sets each workspace's token per request).
     """
+    if with_token and token is None:
+        token = settings.require_bot_token()
     return WebClient(
-        token=token if token is not None else settings.require_bot_token(),
+        token=token,
         base_url=settings.slack_api_url,
         timeout=timeout,
         retry_handlers=[

@@ -30,7 +30,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db import session_scope
-from bot.models import OutboxMessage, OutboxStatus
+from bot.models import OutboxMessage, OutboxStatus, Program
+from bot.slack.installations import NoWorkspace, WorkspaceClients, as_clients
 
 log = logging.getLogger(__name__)
 
@@ -86,9 +87,16 @@ def enqueue(
     program_id: int | None = None,
     person_id: int | None = None,
     not_before: dt.datetime | None = None,
+    team_id: str | None = None,
 ) -> bool:
-    """Write an outbound call once per key; False when a row with that key already exists."""
+    """Write an outbound call once per key; False when a row with that key already exists.
+
+    The row is sent with the bot token of `team_id`'s workspace, by default its program's.
+    """
+    if team_id is None and program_id is not None:
+        team_id = select(Program.team_id).where(Program.id == program_id).scalar_subquery()  # type: ignore[assignment]
     values = dict(
+        team_id=team_id,
         idempotency_key=key,
         method=method,
         payload=payload,
@@ -110,16 +118,21 @@ def enqueue(
 
 
 def claim_due(
-    session: Session, *, now: dt.datetime, worker_id: str, limit: int = 100, lease: dt.timedelta = LEASE
+    session: Session, *, now: dt.datetime, worker_id: str, limit: int = 100, lease: dt.timedelta = LEASE,
+    only_team: str | None = None,
 ) -> list[OutboxMessage]:
-    """Take up to `limit` due rows (and rows whose claim expired) for this worker; commit after."""
+    """Take up to `limit` due rows (and rows whose claim expired) for this worker; commit after.
+
+    `only_team` takes only that workspace's rows (a listener's client holds one workspace's token).
+    """
     due = (
         select(OutboxMessage)
         .where(
             or_(
                 (OutboxMessage.status == OutboxStatus.pending) & (OutboxMessage.next_attempt_at <= now),
                 (OutboxMessage.status == OutboxStatus.sending) & (OutboxMessage.claimed_until < now),
-            )
+            ),
+            *([OutboxMessage.team_id == only_team] if only_team is not None else []),
         )
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
         .limit(limit)
@@ -195,15 +208,17 @@ def backoff(attempts: int) -> dt.timedelta:
 
 def flush(
     sessions: sessionmaker[Session],
-    client: WebClient,
+    client: WebClient | WorkspaceClients,
     *,
     now: dt.datetime,
     worker_id: str,
     batch: int = 100,
     max_rows: int | None = None,
     lease: dt.timedelta = LEASE,
+    only_team: str | None = None,
 ) -> FlushStats:
-    """Send everything due as of `now`; each outcome is committed as soon as it is known."""
+    """Send everything due as of `now`, each row with its workspace's token; each outcome is committed as soon as it is known."""
+    clients = as_clients(client)
     stats = FlushStats()
     started = time.monotonic()
     while max_rows is None or stats.attempted < max_rows:
@@ -212,11 +227,11 @@ def flush(
         # taken so far, so a claim never starts out already expired for the other workers.
         elapsed = dt.timedelta(seconds=time.monotonic() - started)
         with session_scope(sessions) as session:
-            rows = claim_due(session, now=now, worker_id=worker_id, limit=limit, lease=lease + elapsed)
+            rows = claim_due(session, now=now, worker_id=worker_id, limit=limit, lease=lease + elapsed, only_team=only_team)
         if not rows:
             break
         for row in rows:
-            outcome = send(client, row)
+            outcome = _send_in_workspace(clients, row)
             with session_scope(sessions) as session:
                 record(session, row.id, outcome, now=now, worker_id=worker_id)
             if outcome.kind == "sent":
@@ -229,6 +244,15 @@ def flush(
                 stats.failed += 1
                 log.warning("outbox %s failed for good: %s", row.idempotency_key, outcome.error)
     return stats
+
+
+def _send_in_workspace(clients: WorkspaceClients, row: OutboxMessage) -> Outcome:
+    """Send a row with the bot token of its workspace; a workspace without one fails the row for good."""
+    try:
+        client = clients.for_team(row.team_id)
+    except NoWorkspace as exc:
+        return Outcome("failed", error=str(exc))
+    return send(client, row)
 
 
 def send_now(

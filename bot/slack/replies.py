@@ -21,8 +21,13 @@ def send_at_once(context: dict, client: WebClient, *, key: str, method: str, pay
     """Write one outbound call to the outbox (once per key) and send it now rather than at the next tick."""
     now = context["clock"]()
     with session_scope(context["sessions"]) as session:
-        outbox.enqueue(session, key=key, method=method, payload=payload, now=now)
+        outbox.enqueue(session, key=key, method=method, payload=payload, now=now, team_id=context.get("team_id"))
     send_queued(context, client, key)
+
+
+def this_workspace_only(context: dict) -> str | None:
+    """The team a listener's flush is limited to when distributed (its client holds that workspace's token)."""
+    return context.get("team_id") if context["settings"].multi_workspace else None
 
 
 def send_queued(context: dict, client: WebClient, key: str) -> None:
