@@ -39,7 +39,8 @@ def verify_token(settings: Settings) -> dict[str, Any]:
 def wsgi_app(settings: Settings, *, clock: Callable[[], dt.datetime] = utcnow, work: WorkPool | None = None) -> UpwardWSGI:
     """Build the WSGI app (one engine and Bolt app per worker process, created after fork)."""
     engine = make_engine(settings.database)
-    return UpwardWSGI(build_app(settings, make_session_factory(engine), clock=clock, work=work), engine)
+    app = build_app(settings, make_session_factory(engine), clock=clock, work=work)
+    return UpwardWSGI(app, engine, signing_secret=settings.require_signing_secret())
 
 
 class _Gunicorn(BaseApplication):  # type: ignore[misc]

@@ -6,7 +6,9 @@ GET /slack/oauth_redirect (bot.slack.installations.INSTALL_PATH / REDIRECT_PATH)
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 import threading
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
@@ -15,12 +17,16 @@ from typing import TYPE_CHECKING
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import Engine
 
 from bot.db import DatabaseUnavailable, check_database
+from bot.slack import inbound
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIEnvironment
+
+log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
 # Slack's largest payloads (a modal submission with long texts) are a few hundred KB at most.
@@ -30,9 +36,10 @@ MAX_BODY_BYTES = 1_000_000
 class UpwardWSGI:
     """Route `/healthz` to a database check, everything else to Bolt's WSGI handler (events, and the OAuth pages)."""
 
-    def __init__(self, bolt_app: App, engine: Engine):
+    def __init__(self, bolt_app: App, engine: Engine, *, signing_secret: str):
         self.engine = engine
         self.slack = SlackRequestHandler(bolt_app, path=EVENTS_PATH)
+        self.verifier = SignatureVerifier(signing_secret)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -44,7 +51,29 @@ class UpwardWSGI:
             length = -1
         if length < 0 or length > MAX_BODY_BYTES:
             return _json(start_response, "413 Content Too Large", {"ok": False, "error": "request body too large"})
+        if path == EVENTS_PATH and environ.get("REQUEST_METHOD") == "POST":
+            refused = self._malformed(environ, start_response, length)
+            if refused is not None:
+                return refused
         return self.slack(environ, start_response)
+
+    def _malformed(self, environ: WSGIEnvironment, start_response: StartResponse, length: int) -> Iterable[bytes] | None:
+        """A 401 or 400 for a body Slack would never send (Bolt would fail on it with a 500); None for the rest."""
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)  # Bolt reads it again
+        problem = inbound.problem(body, environ.get("CONTENT_TYPE"))
+        if problem is None:
+            return None
+        try:
+            signed = self.verifier.is_valid(
+                body, environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP"), environ.get("HTTP_X_SLACK_SIGNATURE")
+            )
+        except (UnicodeDecodeError, ValueError):  # not UTF-8 (slack_sdk signs text), or a timestamp that is no number
+            signed = False
+        if not signed:  # as Bolt answers any request without a valid signature
+            return _json(start_response, "401 Unauthorized", {"error": "invalid request"})
+        log.warning("refused a signed request Slack would never send (%s); nothing was done", problem)
+        return _json(start_response, "400 Bad Request", {"ok": False, "error": f"malformed request: {problem}"})
 
     def _health(self, start_response: StartResponse) -> Iterable[bytes]:
         try:

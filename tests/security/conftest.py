@@ -10,15 +10,17 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from sqlalchemy import Engine, delete, insert, select, update
 
 from bot.models import Base, Circle, CircleMember, Delivery, DeliveryKind, Person, Role
-from bot.sandbox import payloads
+from bot.sandbox import CallRecord, SlackHttpResponse, payloads
 from tests.dbs import scratch_database
 from tests.e2e.conftest import Stack, running_stack
 from tests.e2e.test_circles import roster, run
@@ -122,6 +124,61 @@ def errors_logged() -> Iterator[ErrorLog]:
     assert not handler.records, "the app logged errors:\n" + "\n".join(handler.lines())
 
 
+# -- one request, start to finish ------------------------------------------------------------------
+
+REPLY_METHODS = ("response_url", "chat.postEphemeral")  # outbox rows that only answer the sender
+SHOWN_METHODS = ("chat.postEphemeral", "views.open", "views.publish")
+CRASH = re.compile(r"Traceback|File \"|\b\w+(Error|Exception)\b")  # Python's own words for a crash
+
+
+@dataclass
+class Exchange:
+    """What one request did, once the app had finished with it."""
+
+    response: SlackHttpResponse
+    diff: list[Change]  # database changes, replies aside
+    replies: list[tuple[str, str]]  # (user, text) shown only to them: response_url posts and ephemerals
+    calls: list[CallRecord]  # every other Web API call (Bolt's one-off auth.test aside)
+    shown: list[str]  # everything a person could read: replies, modals, home tabs (as JSON)
+    errors: list[str]  # ERROR lines the app logged
+
+
+def exchange(world: World, send: Callable[[], SlackHttpResponse], errors: ErrorLog) -> Exchange:
+    """Send one request, wait until the app has finished with it, then rewind the database."""
+    ws, engine = world.ws, world.stack.engine
+    calls, responses, logged = len(ws.calls), len(ws.responses), len(errors.records)
+    before = snapshot(engine)
+    response = send()
+    world.stack.settle()
+    after = snapshot(engine)
+    rewind(engine, before, after)
+    new_calls = [c for c in ws.calls[calls:] if c.method != "auth.test"]
+    posted = ws.responses[responses:]
+    ephemerals = [c for c in new_calls if c.method == "chat.postEphemeral"]
+    return Exchange(
+        response=response,
+        diff=[c for c in changes(before, after) if not (c.table == "outbox" and c.row["method"] in REPLY_METHODS)],
+        replies=[(r["user"], r["payload"].get("text", "")) for r in posted] + [(c.args.get("user", ""), c.args.get("text", "")) for c in ephemerals],
+        calls=[c for c in new_calls if c.method != "chat.postEphemeral"],
+        shown=[json.dumps(r["payload"]) for r in posted] + [json.dumps(c.args) for c in new_calls if c.method in SHOWN_METHODS],
+        errors=errors.lines()[logged:],
+    )
+
+
+def sound(result: Exchange) -> None:
+    """What must hold after any request at all: no 5xx, no crash logged, no crash shown."""
+    assert result.response.status < 500, (result.response.status, result.response.text)
+    assert not CRASH.search(result.response.text), result.response.text
+    assert not result.errors, "the app logged errors:\n" + "\n".join(result.errors)
+    for text in result.shown:
+        assert not CRASH.search(text), f"a person was shown: {text[:500]}"
+
+
+def as_interaction(body: Any) -> str:
+    """The form body Slack posts for an interaction (`payload=<json>`)."""
+    return urlencode({"payload": json.dumps(body)})
+
+
 # -- the world -----------------------------------------------------------------------------------
 
 @dataclass
@@ -141,6 +198,12 @@ class World:
     closed_circle: Circle
     messages: dict[str, dict] = field(default_factory=dict)  # what -> the message as its recipient sees it
     views: dict[str, dict] = field(default_factory=dict)
+
+    def __repr__(self) -> str:  # hypothesis prints the arguments of a failing example
+        return f"World(executive={self.executive!r}, mentor={self.mentor!r}, lead={self.lead!r})"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # hypothesis's printer
+        printer.text(repr(self))
 
     @property
     def ws(self):  # type: ignore[no-untyped-def]
@@ -162,6 +225,15 @@ class World:
             body = payloads.block_actions(self.ws, user_id=uid, action=action, message=message, channel_id=channel)
         return self.stack.sender.send_interaction(body)
 
+    def real_click(self, what: str, **find: Any) -> dict[str, Any]:
+        """The block_actions payload of the click the recipient of `what` would send."""
+        entry = self.messages[what]
+        found = self.stack.person(entry["owner"]).find_action(entry["message"], channel_id=entry["channel"], **find)
+        with self.ws.lock:
+            picked = "2026-12-20" if found["element"]["type"] == "datepicker" else None
+            action = payloads.action_entry(found["block"], found["element"], option=found["option"], picked=picked)
+            return payloads.block_actions(self.ws, user_id=entry["owner"], action=action, message=entry["message"], channel_id=entry["channel"])
+
     def click_home_as(self, uid: str, owner: str, action_id: str, picked: Any = None) -> Any:
         """`uid` sends a click on an element of `owner`'s App Home."""
         home = self.ws.home_tab(owner)
@@ -171,10 +243,12 @@ class World:
             body = payloads.block_actions(self.ws, user_id=uid, action=action, view=home)
         return self.stack.sender.send_interaction(body)
 
-    def submit_as(self, uid: str, what: str, text: str) -> Any:
-        """`uid` submits the modal opened for someone else, with `text` typed in."""
+    def submit_as(self, uid: str, what: str, text: str, *, metadata: str | None = None) -> Any:
+        """`uid` submits the modal opened for someone else, with `text` typed in (and `metadata`, if given)."""
         view = json.loads(json.dumps(self.views[what]))
         view["state"] = {"values": {"reflection": {"text": {"type": "plain_text_input", "value": text}}}}
+        if metadata is not None:
+            view["private_metadata"] = metadata
         with self.ws.lock:
             body = payloads.view_submission(self.ws, user_id=uid, view=view)
         return self.stack.sender.send_interaction(body)
