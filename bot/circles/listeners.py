@@ -20,6 +20,7 @@ from bot.models import Circle, CircleMember, CirclePrompt, OutboxMessage, Outbox
 from bot.slack import outbox, replies
 from bot.slack.acking import acked
 from bot.slack.ids import Action
+from bot.slack.values import number, row_id
 
 log = logging.getLogger(__name__)
 
@@ -226,19 +227,21 @@ def _met(body: dict, action: dict, context: dict, client: WebClient) -> None:
 
 def _pulse(body: dict, action: dict, context: dict, client: WebClient) -> None:
     circle_id, value = _circle_value(action.get("value"))
+    rating = number(value, low=1, high=5)
     with session_scope(context["sessions"]) as session:
         member = _membership(session, circle_id, body["user"]["id"])
-        if member is None or not value.isdigit() or not 1 <= int(value) <= 5:
+        if member is None or rating is None:
             text = "Only this circle's members can rate it; nothing was recorded."
         else:
-            member.pulse = int(value)
-            text = f"Thanks! You rated this circle {value} out of 5. You can change it by clicking again."
+            member.pulse = rating
+            text = f"Thanks! You rated this circle {rating} out of 5. You can change it by clicking again."
     replies.ephemeral(context, client, body, text)
 
 
 def _circle_value(raw: str | None) -> tuple[int, str]:
     circle, _, rest = (raw or "").partition("|")
-    return (int(circle), rest) if circle.isdigit() else (0, "")
+    circle_id = row_id(circle)
+    return (circle_id, rest) if circle_id is not None else (0, "")
 
 
 def _membership(session: Session, circle_id: int, slack_user_id: str) -> CircleMember | None:

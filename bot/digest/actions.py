@@ -16,6 +16,7 @@ from bot.digest.service import latest_mentors
 from bot.learning.calendar import local_day
 from bot.models import Membership, Person, PersonStatus, Program, Role
 from bot.slack import outbox
+from bot.slack.values import row_id
 
 PAUSE = dt.timedelta(weeks=2)
 
@@ -41,15 +42,16 @@ class Target:
 
 def target(session: Session, *, value: str, clicker: str) -> Target:
     """The program and executive a button names, if the clicker leads that program."""
-    program_id, _, person_id = value.partition("|")
-    if not (program_id.isdigit() and person_id.isdigit()):
+    program_text, _, person_text = value.partition("|")
+    program_id, person_id = row_id(program_text), row_id(person_text)
+    if program_id is None or person_id is None:
         raise Refused("Sorry, that button is not one Upward understands. Nothing was changed.")
-    program = session.get(Program, int(program_id))
+    program = session.get(Program, program_id)
     lead = session.scalars(
         select(Person)
         .join(Membership, Membership.person_id == Person.id)
         .where(
-            Membership.program_id == int(program_id), Membership.role == Role.lead, Membership.left_at.is_(None),
+            Membership.program_id == program_id, Membership.role == Role.lead, Membership.left_at.is_(None),
             Person.slack_user_id == clicker,
         )
     ).one_or_none()
@@ -60,7 +62,7 @@ def target(session: Session, *, value: str, clicker: str) -> Target:
         .join(Membership, Membership.person_id == Person.id)
         .where(
             Membership.program_id == program.id, Membership.role == Role.executive, Membership.left_at.is_(None),
-            Person.id == int(person_id), Person.forgotten_at.is_(None),
+            Person.id == person_id, Person.forgotten_at.is_(None),
         )
     ).one_or_none()
     if executive is None:

@@ -14,6 +14,7 @@ from bot.models import Kpi
 from bot.slack import replies
 from bot.slack.acking import acked
 from bot.slack.ids import Action
+from bot.slack.values import number, row_id
 
 
 def register(app: App) -> None:
@@ -27,10 +28,13 @@ def _value(body: dict, action: dict, context: dict, client: WebClient) -> None:
     now = context["clock"]()
     payload: dict
     try:
-        kpi_id, week_text, value = (action.get("value") or "").split("|")
+        kpi_text, week_text, value_text = (action.get("value") or "").split("|")
         week = dt.date.fromisoformat(week_text)
+        kpi_id, value = row_id(kpi_text), number(value_text, low=0, high=100)
+        if kpi_id is None or value is None:
+            raise ValueError("not one of ours")
         with session_scope(context["sessions"]) as session:
-            observation = service.record(session, kpi_id=int(kpi_id), slack_user_id=user, week=week, value=int(value), now=now)
+            observation = service.record(session, kpi_id=kpi_id, slack_user_id=user, week=week, value=value, now=now)
             kpi = session.get(Kpi, observation.kpi_id)
             assert kpi is not None
             kpis = service.active_kpis(session, kpi.program_id)
@@ -50,7 +54,11 @@ def _observe(body: dict, action: dict, context: dict, client: WebClient) -> None
     now = context["clock"]()
     payload: dict
     try:
-        kpi_id, circle_id, executive_id, value = (int(part) for part in (action.get("value") or "").split("|"))
+        *ids, value_text = (action.get("value") or "").split("|")
+        kpi_id, circle_id, executive_id = (row_id(part) for part in ids) if len(ids) == 3 else (None, None, None)
+        value = number(value_text, low=0, high=100)
+        if kpi_id is None or circle_id is None or executive_id is None or value is None:
+            raise ValueError("not one of ours")
         with session_scope(context["sessions"]) as session:
             kpi, circle = service.record_observation(
                 session, kpi_id=kpi_id, circle_id=circle_id, executive_id=executive_id,

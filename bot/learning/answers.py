@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from bot.content.loader import Catalog
 from bot.learning.blocks import QuestionState
+from bot.slack.values import number, row_id
 from bot.models import (
     Answer,
     Delivery,
@@ -25,6 +26,7 @@ from bot.models import (
 REFLECTION_ID = "reflection"
 REFLECTION_MAX = 2000
 SNOOZE = dt.timedelta(days=7)
+MAX_ATTEMPT = 1000  # far more retries than anyone clicks; keeps the number a small integer
 MAX_PAUSE = dt.timedelta(days=365)
 # A module can be answered until this long after its program ends (or after it was sent, if ongoing).
 ANSWERABLE_FOR = dt.timedelta(days=60)
@@ -45,13 +47,11 @@ class ButtonValue:
 def parse_value(raw: str | None) -> ButtonValue:
     """Parse `delivery|question|option|attempt`; Refusal when it is not one of ours."""
     parts = (raw or "").split("|")
-    try:
-        if len(parts) != 4:
-            raise ValueError
-        delivery_id, question_id, option_id, attempt = parts
-        return ButtonValue(int(delivery_id), question_id[:64], option_id[:64], int(attempt or 0))
-    except ValueError:
-        raise Refusal("Sorry, that button is not one Upward understands. Nothing was recorded.") from None
+    delivery_id = row_id(parts[0]) if len(parts) == 4 else None
+    attempt = number(parts[3] or "0", low=0, high=MAX_ATTEMPT) if len(parts) == 4 else None
+    if delivery_id is None or attempt is None:
+        raise Refusal("Sorry, that button is not one Upward understands. Nothing was recorded.")
+    return ButtonValue(delivery_id, parts[1][:64], parts[2][:64], attempt)
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from bot.models import Delivery, OutboxMessage
 from bot.slack import outbox, replies
 from bot.slack.acking import acked
 from bot.slack.ids import Action, Block, Callback
+from bot.slack.values import row_id
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +131,12 @@ def _reflect(ack: Ack, body: dict, action: dict, context: dict, client: WebClien
 
 
 def _reflection_submitted(ack: Ack, body: dict, view: dict, context: dict, client: WebClient) -> None:
-    text = ((view.get("state", {}).get("values", {}).get(Block.reflection_input, {}).get("text") or {}).get("value")) or ""
+    typed = (((view.get("state") or {}).get("values") or {}).get(Block.reflection_input) or {}).get("text") or {}
+    text = typed.get("value") if isinstance(typed.get("value"), str) else ""
+    delivery_id = row_id(view.get("private_metadata"))
+    if delivery_id is None:  # not a form Upward opened
+        ack(response_action="errors", errors={Block.reflection_input: "Sorry, Upward cannot save this form. Close it and open the reflection again."})
+        return
     if not text.strip():
         ack(response_action="errors", errors={Block.reflection_input: "Write a few words, or press Cancel."})
         return
@@ -140,10 +146,6 @@ def _reflection_submitted(ack: Ack, body: dict, view: dict, context: dict, clien
     ack()
     user = body["user"]["id"]
     now = context["clock"]()
-    try:
-        delivery_id = int(view.get("private_metadata") or "")
-    except ValueError:
-        return
     try:
         with session_scope(context["sessions"]) as session:
             answers.save_reflection(session, delivery_id=delivery_id, slack_user_id=user, text=text, now=now)
