@@ -6,6 +6,7 @@ import logging
 
 from slack_bolt import App
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.db import session_scope
 from bot.home.blocks import home_view
@@ -27,7 +28,10 @@ def publish_home(client: WebClient, context: dict, user_id: str) -> None:
     """Render and publish one person's home tab (views.publish is idempotent: latest wins)."""
     with session_scope(context["sessions"]) as session:
         view = home_for(session, slack_user_id=user_id, catalog=context["catalog"], now=context["clock"]())
-    client.views_publish(user_id=user_id, view=home_view(view))
+    try:
+        client.views_publish(user_id=user_id, view=home_view(view))
+    except SlackApiError as exc:  # e.g. user_not_found, account_inactive: the next visit publishes again
+        log.warning("home tab of %s not published: %s", user_id, exc.response.get("error"))
 
 
 def _opened(event: dict, client: WebClient, context: dict) -> None:

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -127,7 +128,11 @@ def _reflect(ack: Ack, body: dict, action: dict, context: dict, client: WebClien
     except Refusal as refusal:
         ephemeral_reply(context, client, body, str(refusal))
         return
-    client.views_open(trigger_id=body["trigger_id"], view=view)
+    try:
+        client.views_open(trigger_id=body.get("trigger_id") or "", view=view)
+    except SlackApiError as exc:  # e.g. expired_trigger_id: the click took Slack's 3 seconds
+        log.info("reflection modal not opened: %s", exc.response.get("error"))
+        ephemeral_reply(context, client, body, "Slack did not open the reflection form in time. Please click *Write a reflection* again.")
 
 
 def _reflection_submitted(ack: Ack, body: dict, view: dict, context: dict, client: WebClient) -> None:
