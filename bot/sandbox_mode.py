@@ -46,8 +46,9 @@ def sandbox_settings(settings: Settings, slack: SlackStandIn) -> Settings:
     )
 
 
-def seed_demo_program(settings: Settings, slack: SlackStandIn, *, today: dt.date) -> str:
-    """Create the demo pilot (starting today) and import every demo person; idempotent."""
+def seed_demo_program(settings: Settings, slack: SlackStandIn, *, today: dt.date, now: dt.datetime | None = None) -> str:
+    """Create the demo pilot (starting `today`) and import every demo person as of `now`; idempotent."""
+    now = now or utcnow()
     catalog = load_catalog(settings.content_dir)
     engine = make_engine(settings.database)
     upgrade(engine)
@@ -59,11 +60,11 @@ def seed_demo_program(settings: Settings, slack: SlackStandIn, *, today: dt.date
             program = find_program(session, DEMO_PROGRAM)
         except ProgramError:
             program = create_program(
-                session, catalog=catalog, name=DEMO_PROGRAM, template_id="pilot", start=today, timezone="Europe/London", now=utcnow()
+                session, catalog=catalog, name=DEMO_PROGRAM, template_id="pilot", start=today, timezone="Europe/London", now=now
             )
         enroll(
             session, program=program, rows=rows, directory=SlackDirectory(make_web_client(settings)),
-            catalog=catalog, filename=DEMO_ROSTER.name, now=utcnow(),
+            catalog=catalog, filename=DEMO_ROSTER.name, now=now,
         )
         summary = f"'{program.name}' (pilot, from {program.start_date:%d %b %Y}) with {len(rows)} people"
     engine.dispose()
