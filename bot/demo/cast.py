@@ -37,10 +37,20 @@ class SimulationError(RuntimeError):
     """The app did not answer a simulated person as Slack would need (a bug, not a habit)."""
 
 
-class Clock(Protocol):
-    now: dt.datetime
+class SimClock:
+    """Simulated time, shared by Upward's listeners (a datetime) and the stand-in (epoch seconds)."""
 
-    def set(self, now: dt.datetime) -> None: ...
+    def __init__(self, now: dt.datetime):
+        self.now = now
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def set(self, now: dt.datetime) -> None:
+        self.now = now
+
+    def epoch(self) -> float:
+        return self.now.timestamp()
 
 
 class World(Protocol):
@@ -48,7 +58,7 @@ class World(Protocol):
 
     slack: SlackStandIn
     catalog: Catalog
-    clock: Clock
+    clock: SimClock
 
     def session(self) -> Session: ...
 

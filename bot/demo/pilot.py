@@ -23,7 +23,7 @@ from bot.app import LISTENER_THREADS, WORK_THREADS
 from bot.config import Settings
 from bot.content.loader import Catalog, load_catalog
 from bot.db import make_engine, make_session_factory
-from bot.demo.cast import Cast, Habits, LeadHabits, MentorHabits, Pause, SimulationError, Timing
+from bot.demo.cast import Cast, Habits, LeadHabits, MentorHabits, Pause, SimClock, SimulationError, Timing
 from bot.models import OutboxMessage, OutboxStatus
 from bot.sandbox import DEMO_SEED_PATH, SignedSender, SimulatedUser, SlackStandIn, Workspace
 from bot.sandbox_mode import DEMO_PROGRAM, seed_demo_program
@@ -42,22 +42,6 @@ STEP = dt.timedelta(hours=4)  # from 01:00 UTC: 09:00 London (the lead's digest)
 WORKING_HOURS = (8, 19)  # local hours in which somebody may be at work; other instants are skipped
 LEAD = "U07LEAD0001"
 PROGRAM_TZ = "Europe/London"
-
-
-class SimClock:
-    """Simulated time, shared by Upward's listeners (a datetime) and the stand-in (epoch seconds)."""
-
-    def __init__(self, now: dt.datetime):
-        self.now = now
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def set(self, now: dt.datetime) -> None:
-        self.now = now
-
-    def epoch(self) -> float:
-        return self.now.timestamp()
 
 
 @dataclass

@@ -22,6 +22,7 @@ from bot.app import LISTENER_THREADS, WORK_THREADS
 from bot.config import Settings
 from bot.content.loader import Catalog, load_catalog
 from bot.db import make_engine, make_session_factory, session_scope
+from bot.demo.cast import SimClock as Clock
 from bot.migrate import upgrade
 from bot.models import utcnow
 from bot.programs.service import create_program
@@ -37,19 +38,6 @@ from bot.web import serve_in_thread
 
 T = TypeVar("T")
 DEMO_ROSTER = Path(__file__).resolve().parents[2] / "bot" / "sandbox" / "demo_roster.csv"
-
-
-class Clock:
-    """The app's idea of now: tests move it with each tick, as real time would have moved."""
-
-    def __init__(self, now: dt.datetime):
-        self.now = now
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def set(self, now: dt.datetime) -> None:
-        self.now = now
 
 
 @dataclass

@@ -16,12 +16,10 @@ from statistics import mean
 
 from sqlalchemy import select
 
+from bot.demo.cast import Cast, Habits, MentorHabits
 from bot.digest.service import Week, compute
-from bot.kpis.blocks import CHECKIN_TEXT, OBSERVATION_TEXT
 from bot.models import (
     Answer,
-    Circle,
-    CircleMember,
     Delivery,
     DeliveryKind,
     Kpi,
@@ -31,7 +29,6 @@ from bot.models import (
     OutboxStatus,
     Person,
     Program,
-    Role,
 )
 from bot.sandbox import payloads
 from tests.e2e.conftest import Stack, eventually
@@ -51,127 +48,25 @@ def text_of(message: dict) -> str:
     return json.dumps(message.get("blocks") or [], ensure_ascii=False) + message.get("text", "")
 
 
-class Member:
-    """A simulated executive or mentor reacting to each new message in their DMs and circle."""
-
-    def __init__(self, stack: Stack, uid: str):
-        self.stack, self.uid, self.person = stack, uid, stack.person(uid)
-        self.seen: set[str] = set()
-        self.modules = 0
-        self.checkins = 0
-        self.circles = 0
-
-    @property
-    def profile(self) -> str:
-        if self.uid in ENGAGED:
-            return "engaged"
-        if self.uid in MIXED:
-            return "mixed"
-        if self.uid in FADING:
-            return "fading"
-        return "absent" if self.uid == ABSENT else "mentor"
-
-    def react(self) -> None:
-        for message in self.person.bot_dms():
-            if message["ts"] in self.seen:
-                continue
-            self.seen.add(message["ts"])
-            if self.profile == "absent":
-                continue
-            key = ((message.get("metadata") or {}).get("event_payload") or {}).get("key", "")
-            if key.startswith("delivery:"):
-                self._on_delivery(int(key.split(":")[1]), message)
-            elif message.get("text") == CHECKIN_TEXT:
-                self._on_checkin(message)
-            elif message.get("text") == "Did your peer circle meet?":
-                self.circles += 1
-                met = not (self.profile == "fading" and self.circles == 2)
-                self._click(message, text="Yes, we met" if met else "We couldn't")
-            elif message.get("text") == OBSERVATION_TEXT:
-                self._observe(message)
-
-    def _on_delivery(self, delivery_id: int, message: dict) -> None:
-        with self.stack.session() as s:
-            delivery = s.get(Delivery, delivery_id)
-            kind, module_id = delivery.kind, delivery.module_id
-        if kind != DeliveryKind.module:
-            rating = {"engaged": (2, 4), "mixed": (3, 3), "fading": (2, 2)}[self.profile][kind == DeliveryKind.closing]
-            if kind == DeliveryKind.closing and self.profile == "fading":
-                return
-            for _ in range(12):
-                try:
-                    self._click(self._current(message), text=str(rating))
-                except LookupError:
-                    return
-            return
-        self.modules += 1
-        if self.profile == "fading" and self.modules > 3:
-            return
-        module = self.stack.catalog.modules[module_id]
-        for question in module.questions:
-            right = next(o for o in question.options if o.id == question.correct)
-            if self.profile == "mixed":
-                wrong = next(o for o in question.options if o.id != question.correct)
-                self._click(self._current(message), text=wrong.label)
-                self._click(self._current(message), text="Try again")
-            self._click(self._current(message), text=right.label)
-
-    def _on_checkin(self, message: dict) -> None:
-        self.checkins += 1
-        if self.profile == "fading" and self.checkins > 1:
-            return
-        value = {"engaged": min(self.checkins, 5), "mixed": 2, "fading": 1}[self.profile]
-        with self.stack.session() as s:
-            kpis = s.scalars(select(Kpi).where(Kpi.kind != "observed").order_by(Kpi.id)).all()
-            ids = [k.id for k in kpis]
-        for kpi_id in ids:
-            current = self._current(message)
-            week = next(
-                e["value"].split("|")[1] for b in current["blocks"] if b.get("block_id") == f"kpi-{kpi_id}" for e in b["elements"]
-            )
-            self._click(current, value=f"{kpi_id}|{week}|{value}")
-
-    def _observe(self, message: dict) -> None:
-        for block in message["blocks"]:
-            if block.get("block_id", "").startswith("observe-"):
-                button = next(e for e in block["elements"] if e["value"].endswith("|4"))
-                self._click(self._current(message), value=button["value"])
-
-    def _current(self, message: dict) -> dict:
-        return next(m for m in self.person.bot_dms() if m["ts"] == message["ts"])
-
-    def _click(self, message: dict, **find: str) -> None:
-        """Click, then wait until the message itself shows the click (updated in place, or replaced)."""
-        before = text_of(self._current(message))
-        assert self.person.click(message, **find).status == 200
-        changed = eventually(lambda: text_of(self._current(message)) != before, timeout=30)
-        assert changed, f"{self.uid}'s click on {find} had no effect"
+HABITS = {
+    "engaged": Habits(),  # right first time, KPIs rising 1 -> 5, self-ratings 2 -> 4, pulse 5
+    "mixed": Habits(wrong_first=1.0, checkin_value=lambda n: 2, ratings=(3, 3), pulse=lambda n: 4),
+    "fading": Habits(modules=3, checkins=1, checkin_value=lambda n: 1, ratings=(2, None), meets=lambda n: n != 2,
+                     pulse=lambda n: 4 if n < 2 else 2),
+    "absent": Habits(absent=True),
+}
 
 
-def run_circles(stack: Stack, now: dt.datetime, handled: set[int]) -> None:
-    """Mentors schedule each new circle for two days later, record a note; members rate the closing."""
-    with stack.session() as s:
-        circles = s.scalars(select(Circle).where(Circle.slack_channel_id.is_not(None))).all()
-        for circle in circles:
-            members = s.execute(
-                select(Person.slack_user_id, CircleMember.role).join(Person).where(CircleMember.circle_id == circle.id)
-            ).all()
-            mentor = next(uid for uid, role in members if role == Role.mentor)
-            if circle.id not in handled and circle.meeting_at is None:
-                handled.add(circle.id)
-                meeting = (now + dt.timedelta(days=2)).astimezone(dt.timezone.utc)
-                person = stack.person(mentor)
-                person.command("/circle", f"schedule {meeting:%Y-%m-%d} 13:00", channel_id=circle.slack_channel_id)
-                person.command("/circle", f"note Circle {circle.number} talked about async habits and who speaks first in meetings.",
-                               channel_id=circle.slack_channel_id)
-            closing = [m for m in stack.slack.workspace.channel_messages(circle.slack_channel_id) if m.get("text") == "How useful was this circle?"]
-            if closing and -circle.id not in handled:
-                handled.add(-circle.id)
-                for uid, role in members:
-                    if role == Role.executive and uid == ABSENT:
-                        continue
-                    pulse = 5 if uid in ENGAGED else 4 if uid in MIXED else (4 if circle.period_start < dt.date(2026, 11, 20) else 2)
-                    stack.person(uid).click(closing[0], text=str(pulse), channel_id=circle.slack_channel_id)
+def cast_pilot(stack: Stack) -> Cast:
+    """The eight executives by profile and the three mentors, reacting the moment a message arrives."""
+    cast = Cast(stack)
+    for profile, uids in (("engaged", ENGAGED), ("mixed", MIXED), ("fading", FADING), ("absent", (ABSENT,))):
+        for uid in uids:
+            cast.executive(uid, HABITS[profile])
+    for uid in ("U07MENT0001", "U07MENT0002", "U07MENT0003"):
+        # Each circle's first mentor schedules it two days ahead at 13:00 and writes a note; 4, then 2 for the circle.
+        cast.mentor(uid, MentorHabits(pulse=lambda n: 4 if n < 2 else 2))
+    return cast
 
 
 def expected(stack: Stack, week: Week, program_id: int) -> dict:
@@ -224,14 +119,11 @@ def expected(stack: Stack, week: Week, program_id: int) -> dict:
 
 def test_a_pilot_s_digests_show_the_right_numbers_at_risk_people_and_a_chart(stack: Stack) -> None:
     stack.create_pilot(start=START)
-    members = {uid: Member(stack, uid) for uid in (*ENGAGED, *MIXED, *FADING, ABSENT, "U07MENT0001", "U07MENT0002", "U07MENT0003")}
-    handled: set[int] = set()
+    cast = cast_pilot(stack)
     now = dt.datetime.combine(START, dt.time(), tzinfo=UTC)
     while now < END_OF_RUN:
         stack.tick(now)
-        for member in members.values():
-            member.react()
-        run_circles(stack, now, handled)
+        cast.act_until(now + dt.timedelta(hours=1))
         now += dt.timedelta(hours=1)
 
     lead = stack.person(LEAD)
