@@ -139,3 +139,17 @@ def print_table(rows: list[Row], out: Any = None) -> None:
         print(file=out)
     for name, note in notes:
         print(f"{name}: {note}", file=out)
+
+
+def print_markdown(rows: list[Row], out: Any = None) -> None:
+    """The rows as a Markdown table (for bench/README.md), notes as a list under it."""
+    out = out or sys.stdout
+    print("| benchmark | measured | reference / bound | target | |", file=out)
+    print("|---|---|---|---|---|", file=out)
+    for r in rows:
+        print(f"| {r.benchmark} | {r.measured} | {r.reference} | {r.target} | {'PASS' if r.ok else 'FAIL'} |", file=out)
+    notes = [(r.benchmark, note) for r in rows for note in r.notes]
+    if notes:
+        print(file=out)
+    for name, note in notes:
+        print(f"- {name}: {note}", file=out)
