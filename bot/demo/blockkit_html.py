@@ -361,7 +361,7 @@ def initials(name: str) -> str:
 
 
 def avatar_colour(key: str) -> str:
-    palette = ("#4a154b", "#1264a3", "#2eb67d", "#e01e5a", "#ecb22e", "#36c5f0", "#7c3085", "#e8912d")
+    palette = ("#e57373", "#1264a3", "#2eb67d", "#e01e5a", "#ecb22e", "#36c5f0", "#7c3085", "#e8912d")
     return palette[sum(map(ord, key)) % len(palette)]
 
 

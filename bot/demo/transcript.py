@@ -219,7 +219,8 @@ body{margin:0;font-family:Lato,"Helvetica Neue",Helvetica,"Segoe UI",Roboto,Aria
 .sidebar .team{font-weight:900;font-size:18px;color:#fff;padding:0 16px}
 .sidebar .program{font-size:13px;padding:2px 16px 12px;border-bottom:1px solid #5d3a5e;margin-bottom:8px}
 .sidebar h3{font-size:12px;text-transform:uppercase;letter-spacing:.04em;margin:14px 16px 4px;color:#bcabbc}
-.sidebar a{display:flex;align-items:center;gap:8px;padding:3px 16px;color:#e6dce6;text-decoration:none;font-size:15px}
+.sidebar a{display:flex;align-items:center;gap:8px;padding:3px 16px;color:#e6dce6;text-decoration:none;font-size:15px;
+  white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
 .sidebar a:hover{background:#350d36;color:#fff}
 .sidebar small{margin-left:auto;color:#a08fa0;font-size:11px}
 .sidebar .dot{width:9px;height:9px;border-radius:50%;flex:0 0 9px}
