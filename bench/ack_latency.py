@@ -35,7 +35,7 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.common import POSTGRES_URL, Row, database  # noqa: E402
+from bench.common import POSTGRES_URL, Row, database, upward_env  # noqa: E402
 from bot.config import Settings, parse_database_url  # noqa: E402
 from bot.content.loader import load_catalog  # noqa: E402
 from bot.db import make_engine, make_session_factory, session_scope  # noqa: E402
@@ -213,9 +213,7 @@ def run(database_url: str | None = None, requests: int = 1000, *, backend: str =
         else:
             url = stack.enter_context(database(backend, "upward_bench_ack", Path(tmp), postgres_url))
         slack = stack.enter_context(SlackStandIn(DEMO_SEED_PATH, rate_limits=False))
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL", "UPWARD_"))}
-        env.update(DATABASE_URL=url.render_as_string(hide_password=False), SLACK_API_URL=slack.api_url,
-                   SLACK_BOT_TOKEN=slack.bot_token, SLACK_SIGNING_SECRET=slack.signing_secret)
+        env = upward_env(url, slack)
         settings = Settings(database_url=env["DATABASE_URL"], slack_api_url=slack.api_url,
                             slack_bot_token=slack.bot_token, slack_signing_secret=slack.signing_secret)
         prepare(settings, slack)

@@ -153,3 +153,20 @@ def print_markdown(rows: list[Row], out: Any = None) -> None:
         print(file=out)
     for name, note in notes:
         print(f"- {name}: {note}", file=out)
+
+
+def upward_env(url: URL, slack: Any) -> dict[str, str]:
+    """The environment of an `upward` process on `url` talking to the stand-in `slack` (nothing inherited of ours)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL", "UPWARD_"))}
+    env.update(DATABASE_URL=url.render_as_string(hide_password=False), SLACK_API_URL=slack.api_url,
+               SLACK_BOT_TOKEN=slack.bot_token, SLACK_SIGNING_SECRET=slack.signing_secret)
+    return env
+
+
+def report(rows: list[Row]) -> int:
+    """A script's own summary: one PASS/FAIL line per row with its notes; the exit status."""
+    for row in rows:
+        print(f"{'PASS' if row.ok else 'FAIL'}  {row.benchmark}: {row.measured} ({row.reference}; target {row.target})")
+        for note in row.notes:
+            print(f"      {note}")
+    return 0 if all(r.ok for r in rows) else 1

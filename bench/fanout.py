@@ -21,8 +21,6 @@ TARGET_RATIO times the bound, or on any duplicate or missing message.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import os
 import subprocess
 import sys
 import tempfile
@@ -35,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import func, select  # noqa: E402
 
-from bench.common import POSTGRES_URL, ROOT, Row, database  # noqa: E402
+from bench.common import POSTGRES_URL, ROOT, Row, database, report, upward_env  # noqa: E402
 from bench.enrolled import FAN_OUT_AT, enroll, slack_user_id  # noqa: E402
 from bot.content.loader import load_catalog  # noqa: E402
 from bot.db import make_engine  # noqa: E402
@@ -114,9 +112,7 @@ def measure(people: int, time_scale: float, postgres_url: str = POSTGRES_URL) ->
             enroll(engine, catalog, people)
             for n in range(1, people + 1):
                 slack.workspace.add_user(id=slack_user_id(n), name=f"exec{n}", real_name=f"Executive {n}", tz="UTC")
-            env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL", "UPWARD_"))}
-            env.update(DATABASE_URL=url.render_as_string(hide_password=False), SLACK_API_URL=slack.api_url,
-                       SLACK_BOT_TOKEN=slack.bot_token, SLACK_SIGNING_SECRET=slack.signing_secret)
+            env = upward_env(url, slack)
             before = len(slack.workspace.calls)
             start = time.perf_counter()
             done = subprocess.run(
@@ -173,11 +169,7 @@ def main() -> int:
     parser.add_argument("--postgres-url", default=POSTGRES_URL)
     args = parser.parse_args()
     result = measure(args.people or (QUICK_PEOPLE if args.quick else PEOPLE), args.time_scale, args.postgres_url)
-    for row in table_rows(result):
-        print(f"{'PASS' if row.ok else 'FAIL'}  {row.benchmark}: {row.measured} ({row.reference}; target {row.target})")
-        for note in row.notes:
-            print(f"      {note}")
-    return 0 if result.ok else 1
+    return report(table_rows(result))
 
 
 if __name__ == "__main__":

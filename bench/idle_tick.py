@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import Engine, event  # noqa: E402
 
-from bench.common import POSTGRES_URL, Row, database  # noqa: E402
+from bench.common import POSTGRES_URL, Row, database, report  # noqa: E402
 from bench.enrolled import IDLE_AT, enroll, first_modules_sent  # noqa: E402
 from bot.content.loader import load_catalog  # noqa: E402
 from bot.db import make_engine, make_session_factory  # noqa: E402
@@ -141,12 +141,7 @@ def main() -> int:
     print(f"{'backend':<11}{'enrolled':>9}{'queries':>9}{'median ms':>11}{'worst ms':>10}")
     for (backend, people), r in results.items():
         print(f"{backend:<11}{people:>9,}{_counts(r):>9}{r.median_ms:>11.1f}{max(r.times) * 1000:>10.1f}")
-    rows = table_rows(results, sizes)
-    for row in rows:
-        print(f"{'PASS' if row.ok else 'FAIL'}  {row.benchmark}: {row.measured} ({row.reference}; target {row.target})")
-        for note in row.notes:
-            print(f"      {note}")
-    return 0 if all(r.ok for r in rows) else 1
+    return report(table_rows(results, sizes))
 
 
 if __name__ == "__main__":

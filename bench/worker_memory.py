@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import signal
 import subprocess
 import sys
@@ -27,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import func, select, update  # noqa: E402
 
-from bench.common import POSTGRES_URL, ROOT, Row, database  # noqa: E402
+from bench.common import POSTGRES_URL, ROOT, Row, database, report, upward_env  # noqa: E402
 from bench.enrolled import FAN_OUT_AT, enroll, slack_user_id  # noqa: E402
 from bot.content.loader import load_catalog  # noqa: E402
 from bot.db import make_engine, make_session_factory  # noqa: E402
@@ -78,9 +77,7 @@ def measure(people: int, postgres_url: str = POSTGRES_URL) -> Result:
             with engine.begin() as conn:  # the worker ticks at the real time: make the fan-out due now
                 conn.execute(update(OutboxMessage).where(OutboxMessage.program_id == program_id)
                              .values(next_attempt_at=utcnow() - dt.timedelta(minutes=1)))
-            env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL", "UPWARD_"))}
-            env.update(DATABASE_URL=url.render_as_string(hide_password=False), SLACK_API_URL=slack.api_url,
-                       SLACK_BOT_TOKEN=slack.bot_token, SLACK_SIGNING_SECRET=slack.signing_secret)
+            env = upward_env(url, slack)
             log = (Path(tmp) / "worker.log").open("w")
             start = time.monotonic()
             worker = subprocess.Popen([sys.executable, "-m", "bot", "worker", "--interval", str(INTERVAL)],
@@ -130,11 +127,7 @@ def main() -> int:
     parser.add_argument("--postgres-url", default=POSTGRES_URL)
     args = parser.parse_args()
     result = measure(args.people or (QUICK_PEOPLE if args.quick else PEOPLE), args.postgres_url)
-    for row in table_rows(result):
-        print(f"{'PASS' if row.ok else 'FAIL'}  {row.benchmark}: {row.measured} ({row.reference}; target {row.target})")
-        for note in row.notes:
-            print(f"      {note}")
-    return 0 if result.ok else 1
+    return report(table_rows(result))
 
 
 if __name__ == "__main__":
