@@ -154,15 +154,18 @@ class WeekReport:
 
     def line(self) -> str:
         t = self.ticks
-        parts = [f"{t['modules']} modules", f"{t['reminders']} reminders", f"{t['checkins']} check-ins"]
-        if t["circles_formed"]:
-            parts.append(f"{t['circles_formed']} circles formed")
-        if t["circles_closed"]:
-            parts.append(f"{t['circles_closed']} closed")
-        if t["digests"]:
-            parts.append(f"{t['digests']} digest{'s' if t['digests'] > 1 else ''}")
-        return (f"  {self.label}: " + ", ".join(parts) + f"; {t['sent']} messages sent; "
+        parts = [_count_of(t["modules"], "module"), _count_of(t["reminders"], "reminder"),
+                 _count_of(t["checkins"], "check-in")]
+        parts += [_count_of(t[key], word) for key, word in (("circles_formed", "circle formed"),
+                  ("circles_closed", "circle closed"), ("digests", "digest")) if t[key]]
+        return (f"  {self.label}: " + ", ".join(parts) + f"; {_count_of(t['sent'], 'message')} sent; "
                 f"{self.actions} clicks and commands  ({self.seconds:.1f} s)")
+
+
+def _count_of(n: int, what: str) -> str:
+    """'1 circle formed', '2 circles formed'."""
+    noun, _, rest = what.partition(" ")
+    return f"{n} {noun}{'' if n == 1 else 's'}{' ' + rest if rest else ''}"
 
 
 @dataclass

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from bot.demo import pilot, report
+from bot.demo.cast import SimulationError
 from bot.demo.transcript import Person, Transcript, write_html
 
 Echo = Callable[[str], None]
@@ -37,10 +38,11 @@ def prepare(out: Path) -> Path:
 
 @contextlib.contextmanager
 def logs_to(path: Path) -> Iterator[None]:
-    """Send every log record (and any traceback a thread logs) to a file instead of the terminal."""
+    """Send every log record, and anything a thread or server prints on stderr, to a file instead of the terminal."""
     root = logging.getLogger()
     saved = root.handlers[:], root.level
-    handler = logging.FileHandler(path, mode="w", encoding="utf-8")
+    stream = path.open("w", encoding="utf-8")
+    handler = logging.StreamHandler(stream)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO)
@@ -48,12 +50,13 @@ def logs_to(path: Path) -> Iterator[None]:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     logging.captureWarnings(True)
     try:
-        yield
+        with contextlib.redirect_stderr(stream):
+            yield
     finally:
         logging.captureWarnings(False)
-        handler.close()
         root.handlers[:], _ = saved
         root.setLevel(saved[1])
+        stream.close()
 
 
 def people(workspace) -> list[Person]:  # type: ignore[no-untyped-def]
@@ -76,14 +79,16 @@ def run_demo(out: Path, *, echo: Echo) -> Path:
     database = out / "demo.db"
     echo(f"Upward demo: a 4-week reverse-mentoring pilot at Northwind Labs, in fast-forward "
          f"({pilot.START:%a %-d %b} – {pilot.END:%a %-d %b %Y})")
-    with logs_to(out / "demo.log"):
-        with pilot.pilot_run(f"sqlite:///{database}", progress=echo) as run:
+    try:
+        with logs_to(out / "demo.log"), pilot.pilot_run(f"sqlite:///{database}", progress=echo) as run:
             rows = report.summary(run.world, run.cast, ticks=run.ticks)
             digest, week = report.final_digest(run.world)
             page = write_html(Transcript(
                 workspace=run.world.slack.workspace, people=people(run.world.slack.workspace),
                 program=run.program, period="4-week", summary=rows, journal=run.cast.journal,
             ))
+    except SimulationError as exc:
+        raise DemoError(f"the demo stopped: {exc}. {out / 'demo.log'} has Upward's log of the run") from None
     index = out / "index.html"
     try:
         partial = out / ".index.html.partial"

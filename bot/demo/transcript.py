@@ -193,7 +193,7 @@ def _channel(t: Transcript, channel_id: str, ctx: RenderContext) -> str:
         if message.get("subtype"):
             local = ctx.local(dt.datetime.fromtimestamp(float(message["ts"]), dt.timezone.utc))
             items.append((float(message["ts"]), 0,
-                          f'<div class="system">{esc(ctx.user(message.get("user", "")))} {esc(_system_text(message))}'
+                          f'<div class="system">{esc(ctx.user(message.get("user", "")))} {render_mrkdwn(_system_text(message), ctx)}'
                           f' <time>{local:%H:%M}</time></div>'))
         else:
             items.append((float(message["ts"]), 0, _with_thread(ws, channel_id, message, ctx)))
@@ -201,7 +201,7 @@ def _channel(t: Transcript, channel_id: str, ctx: RenderContext) -> str:
     lock = "🔒" if info.get("is_private") else "#"
     return (
         f'<section id="channel-{esc(channel_id)}" class="channel"><h2>{lock} {esc(info.get("name", channel_id))}{badge}</h2>'
-        f'<div class="who">{esc((info.get("topic") or {}).get("value", ""))}</div>'
+        f'<div class="who">{render_mrkdwn((info.get("topic") or {}).get("value", ""), ctx)}</div>'
         f'<div class="habits">Members: {members}. Times in {esc(t.channel_tz)}.</div>'
         f'<div class="pane">{"".join(_day_dividers(items, ctx))}</div></section>'
     )
