@@ -245,10 +245,11 @@ def _circle_value(raw: str | None) -> tuple[int, str]:
 
 
 def _membership(session: Session, circle_id: int, slack_user_id: str) -> CircleMember | None:
+    """The clicker's place in the circle, if they are still in it."""
     return session.scalars(
         select(CircleMember)
         .join(Person, Person.id == CircleMember.person_id)
-        .where(CircleMember.circle_id == circle_id, Person.slack_user_id == slack_user_id)
+        .where(CircleMember.circle_id == circle_id, Person.slack_user_id == slack_user_id, CircleMember.left_at.is_(None))
     ).one_or_none()
 
 

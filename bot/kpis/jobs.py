@@ -58,7 +58,7 @@ def enqueue_observations(session: Session, *, circle: Circle, now: dt.datetime) 
     for person_id, slack_user_id in mentors:
         outbox.enqueue(
             session,
-            key=f"observe:{circle.id}:{person_id}",
+            key=service.observation_key(circle.id, person_id),
             method="chat.postMessage",
             payload={
                 "channel": slack_user_id,

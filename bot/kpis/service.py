@@ -263,23 +263,39 @@ def observation_sheet(session: Session, *, kpi: Kpi, circle: Circle) -> list[Obs
     return [Observed(pid, uid, value) for pid, uid, value in rows]
 
 
+def observation_key(circle_id: int, mentor_id: int) -> str:
+    """The outbox key of a mentor's rating sheet for a circle: also the record that they were asked."""
+    return f"observe:{circle_id}:{mentor_id}"
+
+
 def record_observation(
     session: Session, *, kpi_id: int, circle_id: int, executive_id: int, mentor_slack_id: str, value: int, now: dt.datetime
 ) -> tuple[Kpi, Circle]:
-    """A mentor's 1–5 on one executive of their circle; ValueError (nothing recorded) for anyone else."""
+    """A mentor's 1–5 on one executive of their circle; ValueError (nothing recorded) for anyone else.
+
+    Only a mentor still in the circle, who was sent its rating sheet (when it closed), can rate an
+    executive still in it.
+    """
     circle = session.get(Circle, circle_id)
     kpi = session.get(Kpi, kpi_id)
     mentor = session.scalars(
         select(Person)
         .join(CircleMember, CircleMember.person_id == Person.id)
-        .where(CircleMember.circle_id == circle_id, CircleMember.role == Role.mentor, Person.slack_user_id == mentor_slack_id)
+        .where(
+            CircleMember.circle_id == circle_id, CircleMember.role == Role.mentor, CircleMember.left_at.is_(None),
+            Person.slack_user_id == mentor_slack_id,
+        )
     ).one_or_none()
     executive = session.scalar(
         select(CircleMember.id).where(
-            CircleMember.circle_id == circle_id, CircleMember.person_id == executive_id, CircleMember.role == Role.executive
+            CircleMember.circle_id == circle_id, CircleMember.person_id == executive_id, CircleMember.role == Role.executive,
+            CircleMember.left_at.is_(None),
         )
     )
-    if circle is None or kpi is None or mentor is None or executive is None or kpi.program_id != circle.program_id or kpi.kind != OBSERVED:
+    asked = mentor is not None and session.scalar(
+        select(OutboxMessage.id).where(OutboxMessage.idempotency_key == observation_key(circle_id, mentor.id))
+    )
+    if circle is None or kpi is None or not asked or executive is None or kpi.program_id != circle.program_id or kpi.kind != OBSERVED:
         raise ValueError("Only this circle's mentor can rate its executives, so nothing was recorded.")
     if not kpi.scale_min <= value <= kpi.scale_max:
         raise ValueError("That value is outside the scale, so nothing was recorded.")

@@ -214,14 +214,17 @@ class World:
             return s.scalars(select(Person.id).where(Person.slack_user_id == uid)).one()
 
     def click_as(
-        self, uid: str, what: str, *, action_id: str | None = None, text: str | None = None, value: str | None = None, picked: Any = None
+        self, uid: str, what: str, *, action_id: str | None = None, text: str | None = None, value: str | None = None,
+        picked: Any = None, forged_value: str | None = None,
     ) -> Any:
-        """`uid` sends a click on an element of the message `what` as its recipient saw it (a forged or reused payload)."""
+        """`uid` sends a click on an element of the message `what` as its recipient saw it (a forged or reused
+        payload), with the button's value replaced by `forged_value` if given."""
         message, channel = self.messages[what]["message"], self.messages[what]["channel"]
         owner = self.messages[what]["owner"]
         found = self.stack.person(owner).find_action(message, action_id=action_id, text=text, value=value, channel_id=channel)
+        element = found["element"] if forged_value is None else {**found["element"], "value": forged_value}
         with self.ws.lock:
-            action = payloads.action_entry(found["block"], found["element"], option=found["option"], picked=picked)
+            action = payloads.action_entry(found["block"], element, option=found["option"], picked=picked)
             body = payloads.block_actions(self.ws, user_id=uid, action=action, message=message, channel_id=channel)
         return self.stack.sender.send_interaction(body)
 

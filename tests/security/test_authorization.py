@@ -21,11 +21,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from bot.models import Delivery, DeliveryKind, DeliveryStatus, ObservationSource, Person, PersonStatus, Program
+from bot.models import CircleMember, Delivery, DeliveryKind, DeliveryStatus, Membership, ObservationSource, Person, PersonStatus, Program
 from bot.sandbox import CallRecord
-from tests.security.conftest import NOW, Change, ErrorLog, World, exchange, sound
+from tests.security.conftest import NOW, Change, ErrorLog, World, exchange, rewind, snapshot, sound
 
 ROLES = ("lead", "mentor", "other_mentor", "executive", "other_executive", "stranger", "outsider")
 ROSTERED = frozenset(ROLES) - {"stranger"}
@@ -338,3 +338,52 @@ def test_each_role_may_do_only_what_the_roster_allows(world: World, errors_logge
                 refused(op, result)
         except AssertionError as exc:
             raise AssertionError(f"{op.name} as {role} ({people[role]}): {exc}") from exc
+
+
+# -- people whose part has ended, or has not begun ---------------------------------------------------
+
+def _leave_circle(role: str) -> Callable[[World], object]:
+    def arrange(world: World) -> object:
+        uid = getattr(world, role)
+        return (
+            update(CircleMember)
+            .where(CircleMember.circle_id == world.closed_circle.id, CircleMember.person_id == world.person_id(uid))
+            .values(left_at=NOW)
+        )
+
+    return arrange
+
+
+def _leave_program(world: World) -> object:
+    return update(Membership).where(Membership.person_id == world.person_id(world.executive)).values(left_at=NOW)
+
+
+def _rate_open_circle(world: World, uid: str) -> object:
+    """The open circle's mentor rates one of its executives before the circle has closed (nobody asked yet)."""
+    kpi = world.real_click("observe", action_id="kpis.observe:4")["actions"][0]["value"].split("|")[0]
+    forged = f"{kpi}|{world.open_circle.id}|{world.person_id(world.other_executive)}|4"
+    return world.click_as(uid, "observe", action_id="kpis.observe:4", forged_value=forged)
+
+
+UNASKED = {
+    "circles.met after leaving the circle": (_leave_circle("executive"), "executive", click("met", text="Yes, we met"), "not for you"),
+    "circles.pulse after leaving the circle": (_leave_circle("executive"), "executive", click("pulse", text="4"), "Only this circle's members"),
+    "kpis.observe after leaving the circle": (_leave_circle("mentor"), "mentor", click("observe", action_id="kpis.observe:4"), "Only this circle's mentor"),
+    "kpis.value after leaving the program": (_leave_program, "executive", click("checkin", action_id="kpis.value:2"), "not for you"),
+    "kpis.observe before the circle closed": (None, "other_mentor", _rate_open_circle, "Only this circle's mentor"),
+}
+
+
+@pytest.mark.parametrize("case", UNASKED)
+def test_only_someone_asked_now_can_answer(world: World, errors_logged: ErrorLog, case: str) -> None:
+    arrange, role, send, refusal = UNASKED[case]
+    before = snapshot(world.stack.engine)
+    try:
+        if arrange is not None:
+            statement = arrange(world)
+            with world.stack.engine.begin() as conn:
+                conn.execute(statement)
+        op = Op(case, send, frozenset(), _said(""), refusal)
+        refused(op, attempt(world, op, getattr(world, role), errors_logged))
+    finally:
+        rewind(world.stack.engine, before, snapshot(world.stack.engine))
