@@ -259,10 +259,9 @@ def ephemeral_reply(context: dict, client: WebClient, body: dict, text: str) -> 
     user = body["user"]["id"]
     action_ts = next((a.get("action_ts") for a in body.get("actions") or []), None) or str(context["clock"]().timestamp())
     key = f"ephemeral:{user}:{action_ts}"[:200]
-    if body.get("response_url"):
-        method, payload = outbox.RESPONSE_URL, {
-            "url": body["response_url"], "text": text, "response_type": "ephemeral", "replace_original": False,
-        }
+    url = replies.response_url(context, body)
+    if url:
+        method, payload = outbox.RESPONSE_URL, {"url": url, "text": text, "response_type": "ephemeral", "replace_original": False}
     else:
         method, payload = "chat.postEphemeral", {"channel": user, "user": user, "text": text}
     replies.send_at_once(context, client, key=key, method=method, payload=payload)

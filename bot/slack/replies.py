@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
+from urllib.parse import urlsplit
 
 from slack_sdk import WebClient
 
 from bot.db import session_scope
 from bot.slack import outbox
+
+log = logging.getLogger(__name__)
+
+SLACK_HOOK_HOSTS = frozenset({"hooks.slack.com", "hooks.slack-gov.com"})
 
 
 def web_worker_id() -> str:
@@ -35,9 +41,30 @@ def send_queued(context: dict, client: WebClient, key: str) -> None:
     outbox.send_now(context["sessions"], client, key, now=context["clock"](), worker_id=web_worker_id())
 
 
+def response_url(context: dict, body: dict) -> str | None:
+    """The interaction's response_url if it is Slack's (or on the configured API's host, e.g. the stand-in).
+
+    Upward posts its reply wherever this URL points; trusting any URL a payload names would let
+    whoever can send one make Upward call any address, its own network's included.
+    """
+    url = body.get("response_url")
+    if not isinstance(url, str) or not url:
+        return None
+    try:
+        parts, api = urlsplit(url), urlsplit(context["settings"].slack_api_url)
+        hook = parts.scheme == "https" and parts.hostname in SLACK_HOOK_HOSTS
+        local = (parts.scheme, parts.netloc) == (api.scheme, api.netloc)
+    except ValueError:
+        hook = local = False
+    if hook or local:
+        return url
+    log.warning("ignored a response_url that is not Slack's; the reply goes another way or not at all")
+    return None
+
+
 def respond(context: dict, client: WebClient, body: dict, payload: dict[str, Any]) -> None:
     """Post `payload` to the interaction's response_url, once (keyed by who acted, and when)."""
-    url = body.get("response_url")
+    url = response_url(context, body)
     if not url:
         return
     user = body.get("user_id") or (body.get("user") or {}).get("id", "")
