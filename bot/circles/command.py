@@ -28,7 +28,7 @@ USAGE = {
     "list": "/circle list",
     "schedule": "/circle schedule YYYY-MM-DD HH:MM (your time zone), e.g. /circle schedule 2026-12-08 15:30",
     "prompt": "/circle prompt",
-    "note": "/circle note TEXT (up to 2,000 characters; only the program lead sees it)",
+    "note": f"/circle note TEXT (up to {MAX_NOTE:,} characters; only the program lead sees it)",
     "attended": "/circle attended @name @name … (mention everyone who came)",
     "add": "/circle add @name",
     "remove": "/circle remove @name",
@@ -99,7 +99,10 @@ def parse(text: str | None) -> Command:
     """Parse the text after `/circle`; Usage with the right usage line when it is not valid."""
     text = (text or "").strip()
     if len(text) > MAX_TEXT:
-        raise Usage(f"That is too long for /circle ({len(text):,} characters). Notes can be up to {MAX_NOTE:,}.")
+        raise Usage(
+            f"That is too long for /circle: {len(text):,} characters, and it takes up to {MAX_TEXT:,}. Nothing was changed; "
+            f"shorten it and try again (a note can be up to {MAX_NOTE:,} characters)."
+        )
     if not text:
         return Help()
     verb, _, rest = text.partition(" ")
@@ -115,7 +118,10 @@ def parse(text: str | None) -> Command:
         if not rest:
             raise Usage(f"Write the note after the word note. Usage: {USAGE['note']}")
         if len(rest) > MAX_NOTE:
-            raise Usage(f"That note is {len(rest):,} characters; please keep it under {MAX_NOTE:,}.")
+            raise Usage(
+                f"That note is {len(rest):,} characters, and notes can be up to {MAX_NOTE:,}. It was not saved: "
+                "shorten it and send it again."
+            )
         return Note(rest)
     if verb == "attended":
         users = _mentions(rest, verb)

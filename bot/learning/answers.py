@@ -177,7 +177,7 @@ def save_reflection(session: Session, *, delivery_id: int, slack_user_id: str, t
     if not text:
         raise Refusal("Your reflection was empty, so nothing was saved.")
     if len(text) > REFLECTION_MAX:
-        raise Refusal(f"Please keep a reflection under {REFLECTION_MAX} characters.")
+        raise Refusal(f"Reflections can be up to {REFLECTION_MAX:,} characters; yours is {len(text):,}, so it was not saved. Shorten it and save it again.")
     attempts = session.scalar(
         select(func.count()).select_from(Answer).where(Answer.delivery_id == delivery.id, Answer.question_id == REFLECTION_ID)
     ) or 0

@@ -146,7 +146,8 @@ def _reflection_submitted(ack: Ack, body: dict, view: dict, context: dict, clien
         ack(response_action="errors", errors={Block.reflection_input: "Write a few words, or press Cancel."})
         return
     if len(text) > answers.REFLECTION_MAX:
-        ack(response_action="errors", errors={Block.reflection_input: f"Please keep it under {answers.REFLECTION_MAX} characters."})
+        limit = f"Reflections can be up to {answers.REFLECTION_MAX:,} characters; this one is {len(text):,}. Shorten it, then press Save again."
+        ack(response_action="errors", errors={Block.reflection_input: limit})
         return
     ack()
     user = body["user"]["id"]

@@ -60,13 +60,13 @@ def test_every_form_of_the_grammar(text: str, expected: object) -> None:
         ("schedule 2026-12-08 3pm", "not a 24-hour time"),
         ("schedule 2026-12-08 25:00", "not a time of day"),
         ("note", "Write the note"),
-        ("note " + "x" * 2001, "keep it under 2,000"),
+        ("note " + "x" * 2001, "notes can be up to 2,000. It was not saved: shorten it"),
         ("attended", "Mention who came"),
         ("attended @margaret", "pick the person from Slack's list"),
         ("add <@U1A> <@U2B>", "exactly one person"),
         ("remove someone", "is not a mention"),
         ("form --now", "Unknown option"),
-        ("x" * 5000, "too long"),
+        ("x" * 5000, "too long for /circle: 5,000 characters, and it takes up to 3,000. Nothing was changed"),
     ],
 )
 def test_malformed_input_gets_a_usage_line(text: str, fragment: str) -> None:

@@ -3,12 +3,18 @@
 A button's value is what the payload says, and anyone able to send a payload can say anything:
 numbers beyond what a database column holds once made the query fail after the ack (nobody was
 told; the error went to the log). Now they are refused like any other button Upward did not make.
+
+Free text has a limit wherever a person types it: `/circle` text (3,000 characters), a circle
+note (2,000), a reflection (2,000; the modal's input also stops at 2,000). Past it, the person is
+told the limit and what to do, and nothing is saved.
 """
 
 from __future__ import annotations
 
 import pytest
 
+from bot.circles.command import MAX_MENTIONS, MAX_NOTE, MAX_TEXT
+from bot.learning.answers import REFLECTION_MAX
 from tests.security.conftest import ErrorLog, World, exchange, sound
 
 HUGE = "9" * 20  # beyond PostgreSQL's integer and SQLite's 64-bit integer alike
@@ -42,3 +48,63 @@ def test_a_modal_naming_a_delivery_beyond_any_id_is_refused_in_the_modal(world: 
     sound(done)
     assert not done.diff and not done.replies
     assert done.response.json()["response_action"] == "errors" and "cannot save this form" in done.response.text
+
+
+# -- free text: each limit, at the limit and one past it ---------------------------------------------
+
+def _reply(done: object) -> str:
+    (text,) = [text for _, text in done.replies]  # type: ignore[attr-defined]
+    return text
+
+
+@pytest.mark.parametrize("length", [MAX_NOTE, MAX_NOTE + 1])
+def test_a_circle_note_is_saved_up_to_its_limit_and_refused_past_it(world: World, errors_logged: ErrorLog, length: int) -> None:
+    note = "n" * length
+    done = exchange(world, lambda: world.command_as(world.other_mentor, f"note {note}", world.open_circle.slack_channel_id), errors_logged)
+    sound(done)
+    if length <= MAX_NOTE:
+        assert [c.after["text"] for c in done.diff if c.table == "mentor_notes"] == [note]  # type: ignore[index]
+        assert "Saved" in _reply(done)
+    else:
+        assert not done.diff
+        assert _reply(done) == f"That note is {length:,} characters, and notes can be up to 2,000. It was not saved: shorten it and send it again."
+
+
+@pytest.mark.parametrize("length", [MAX_TEXT, MAX_TEXT + 1])
+def test_circle_command_text_past_its_limit_is_refused_before_it_is_read(world: World, errors_logged: ErrorLog, length: int) -> None:
+    text = "note " + "n" * (length - 5)
+    done = exchange(world, lambda: world.command_as(world.other_mentor, text, world.open_circle.slack_channel_id), errors_logged)
+    sound(done)
+    assert not done.diff
+    expected = "That note is" if length <= MAX_TEXT else f"That is too long for /circle: {length:,} characters, and it takes up to 3,000."
+    assert _reply(done).startswith(expected), _reply(done)
+
+
+def test_more_people_than_a_circle_can_hold_are_refused(world: World, errors_logged: ErrorLog) -> None:
+    mentions = " ".join(f"<@U{i:08d}>" for i in range(MAX_MENTIONS + 1))
+    done = exchange(world, lambda: world.command_as(world.other_mentor, f"attended {mentions}", world.open_circle.slack_channel_id), errors_logged)
+    sound(done)
+    assert not done.diff and "more than 50 people" in _reply(done)
+
+
+@pytest.mark.parametrize("length", [REFLECTION_MAX, REFLECTION_MAX + 1])
+def test_a_reflection_is_saved_up_to_its_limit_and_refused_past_it(world: World, errors_logged: ErrorLog, length: int) -> None:
+    text = "r" * length
+    done = exchange(world, lambda: world.submit_as(world.executive, "reflection", text), errors_logged)
+    sound(done)
+    if length <= REFLECTION_MAX:
+        assert [c.after["value"] for c in done.diff if c.table == "answers"] == [text]  # type: ignore[index]
+    else:
+        assert not done.diff and not done.replies
+        assert done.response.json() == {
+            "response_action": "errors",
+            "errors": {"reflection": f"Reflections can be up to 2,000 characters; this one is {length:,}. Shorten it, then press Save again."},
+        }
+
+
+def test_free_text_is_stored_exactly_as_typed(world: World, errors_logged: ErrorLog) -> None:
+    """Quotes, SQL, Slack's control sequences, right-to-left marks and emoji are data, kept byte for byte."""
+    note = "Robert'); DROP TABLE mentor_notes;-- <!channel> &lt;b&gt; \u202eright-to-left\u202c \U0001f331 naïve \\ %s {0}"
+    done = exchange(world, lambda: world.command_as(world.other_mentor, f"note {note}", world.open_circle.slack_channel_id), errors_logged)
+    sound(done)
+    assert [c.after["text"] for c in done.diff if c.table == "mentor_notes"] == [note]  # type: ignore[index]
