@@ -3,7 +3,7 @@
 `render_blocks(blocks, ctx)` draws sections, fields, headers, context, dividers, images, actions
 (buttons, date pickers, selects, overflow menus, radio buttons, checkboxes) and modal inputs;
 `render_view` a modal or an App Home tab; `render_message` one message with its author, time,
-attachments and thread. `CSS` styles them; put it in a `<style>` element once per page.
+attachments and thread. `CSS` (from `bot.demo.styles`) styles them; put it in a `<style>` element once per page.
 
 Everything shown is escaped (it is user text); links keep only http(s) and mailto targets; images
 come only from data: URIs or whatever `RenderContext.image_src` maps a URL to, so a page needs no
@@ -20,6 +20,13 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from bot.demo.styles import BLOCK_KIT_CSS as CSS
+
+__all__ = [
+    "CSS", "RenderContext", "avatar_colour", "emojify", "esc", "initials", "render_block", "render_blocks",
+    "render_element", "render_message", "render_mrkdwn", "render_text", "render_view",
+]
 
 EMOJI = {
     "white_check_mark": "✅", "heavy_check_mark": "✔️", "tada": "🎉", "x": "❌", "warning": "⚠️",
@@ -415,78 +422,3 @@ def _file(record: Mapping[str, Any], ctx: RenderContext) -> str:
     if src is not None:
         return f'<figure class="bk-file"><figcaption>{title}</figcaption><img class="bk-image" src="{esc(src)}" alt="{title}"></figure>'
     return f'<div class="bk-file bk-file-plain">📄 {title}</div>'
-
-
-CSS = """
-.bk-blocks,.bk-message,.bk-view{font-family:Lato,"Helvetica Neue",Helvetica,"Segoe UI",Roboto,Arial,"DejaVu Sans",sans-serif;
-  font-size:15px;line-height:1.46668;color:#1d1c1d}
-.bk-message{display:flex;gap:8px;padding:8px 20px;position:relative}
-.bk-message:hover{background:#f8f8f8}
-.bk-message-ephemeral{background:#f4f9fc}
-.bk-avatar{flex:0 0 36px;height:36px;border-radius:6px;color:#fff;font-weight:700;font-size:13px;
-  display:flex;align-items:center;justify-content:center;margin-top:2px}
-.bk-message-main{flex:1;min-width:0}
-.bk-message-head{display:flex;align-items:baseline;gap:6px}
-.bk-author{font-weight:900}
-.bk-app-badge{font-size:10px;font-weight:700;color:#616061;background:rgba(29,28,29,.13);border-radius:2px;padding:0 3px}
-.bk-time,.bk-edited{font-size:12px;color:#616061}
-.bk-ephemeral{font-size:12px;color:#616061;margin-bottom:2px}
-.bk-header{font-size:18px;font-weight:900;line-height:1.33;margin:6px 0 2px}
-.bk-section{display:flex;gap:12px;align-items:flex-start;margin:4px 0}
-.bk-section-body{flex:1;min-width:0;overflow-wrap:anywhere}
-.bk-accessory{flex:0 0 auto}
-.bk-fields{display:grid;grid-template-columns:1fr 1fr;gap:8px 16px;margin-top:4px}
-.bk-context{display:flex;flex-wrap:wrap;align-items:center;gap:6px;font-size:13px;color:#616061;margin:4px 0}
-.bk-context-image{width:20px;height:20px;border-radius:4px}
-.bk-divider{border:0;border-top:1px solid #dddddd;margin:10px 0}
-.bk-actions{display:flex;flex-wrap:wrap;gap:8px;margin:8px 0}
-.bk-button{display:inline-flex;align-items:center;height:28px;padding:0 12px;border-radius:4px;
-  border:1px solid rgba(29,28,29,.3);background:#fff;color:#1d1c1d;font:inherit;font-size:13px;font-weight:700;
-  line-height:1;cursor:pointer;text-decoration:none;white-space:nowrap}
-.bk-button:hover{background:#f8f8f8;box-shadow:0 1px 3px rgba(0,0,0,.08)}
-.bk-button-primary{background:#007a5a;border-color:#007a5a;color:#fff}
-.bk-button-primary:hover{background:#148567}
-.bk-button-danger{background:#fff;border-color:rgba(224,30,90,.6);color:#e01e5a}
-.bk-picker,.bk-select{display:inline-flex;align-items:center;gap:6px;height:28px;padding:0 8px;border-radius:4px;
-  border:1px solid rgba(29,28,29,.3);font-size:13px;color:#616061;background:#fff}
-.bk-caret{font-size:10px;margin-left:4px}
-.bk-overflow{display:inline-flex;align-items:center;justify-content:center;width:28px;height:28px;border-radius:4px;
-  border:1px solid rgba(29,28,29,.3);font-weight:700;position:relative}
-.bk-menu{display:none}
-.bk-choices{display:flex;flex-direction:column;gap:4px}
-.bk-choice{display:flex;align-items:center;gap:8px}
-.bk-radio,.bk-checkbox{width:14px;height:14px;border:1px solid #868686;display:inline-block}
-.bk-radio{border-radius:50%}
-.bk-on{background:#1264a3;border-color:#1264a3}
-.bk-mention{color:#1264a3;background:rgba(29,155,209,.1);border-radius:3px;padding:0 2px}
-.bk-broadcast{color:#a36c00;background:rgba(242,199,68,.2)}
-.bk-date{border-bottom:1px dotted #868686}
-.bk-link{color:#1264a3;text-decoration:none}
-.bk-code{font-family:Monaco,Menlo,Consolas,"Courier New","DejaVu Sans Mono",monospace;font-size:12px;color:#c01343;
-  background:rgba(29,28,29,.04);border:1px solid rgba(29,28,29,.13);border-radius:3px;padding:2px 3px}
-.bk-pre{font-family:Monaco,Menlo,Consolas,"Courier New","DejaVu Sans Mono",monospace;font-size:12px;background:rgba(29,28,29,.04);
-  border:1px solid rgba(29,28,29,.13);border-radius:4px;padding:8px;white-space:pre-wrap;margin:4px 0}
-.bk-quote{border-left:4px solid #dddddd;margin:4px 0;padding-left:12px;color:#454245}
-.bk-image,.bk-image-thumb{max-width:100%;border-radius:8px;border:1px solid rgba(29,28,29,.1)}
-.bk-image-thumb{width:88px;height:88px;object-fit:cover}
-.bk-image-missing{display:inline-flex;align-items:center;gap:4px;padding:8px;background:#f8f8f8;color:#616061;font-size:13px}
-.bk-image-block,.bk-file{margin:6px 0}
-.bk-file figcaption,.bk-image-title{font-size:13px;color:#616061;margin-bottom:4px}
-.bk-file-plain{display:inline-block;padding:8px 12px;border:1px solid #ddd;border-radius:8px}
-.bk-thread{margin-top:6px;border-left:2px solid #e8e8e8;padding-left:4px}
-.bk-thread .bk-message{padding:6px 8px}
-.bk-thread-count{font-size:13px;font-weight:700;color:#1264a3;padding-left:8px}
-.bk-input-block{margin:10px 0}
-.bk-label{display:block;font-weight:700;margin-bottom:6px}
-.bk-optional,.bk-hint{font-weight:400;color:#616061;font-size:13px}
-.bk-input{width:100%;box-sizing:border-box;font:inherit;border:1px solid rgba(29,28,29,.3);border-radius:4px;padding:8px}
-.bk-textarea{min-height:90px;resize:none}
-.bk-view{background:#fff}
-.bk-home{padding:16px 20px}
-.bk-modal{max-width:520px;border-radius:8px;box-shadow:0 0 0 1px rgba(29,28,29,.13),0 18px 48px rgba(0,0,0,.18);overflow:hidden}
-.bk-modal-title{font-size:20px;font-weight:900;padding:18px 24px;display:flex;justify-content:space-between;border-bottom:1px solid #eee}
-.bk-modal-x{color:#616061;font-weight:400}
-.bk-modal-body{padding:8px 24px}
-.bk-modal-footer{display:flex;justify-content:flex-end;gap:8px;padding:16px 24px;border-top:1px solid #eee}
-.bk-unknown{color:#616061;font-style:italic}
-"""

@@ -23,7 +23,8 @@ from bot.app import LISTENER_THREADS, WORK_THREADS
 from bot.config import Settings
 from bot.content.loader import Catalog, load_catalog
 from bot.db import make_engine, make_session_factory
-from bot.demo.cast import Cast, Habits, LeadHabits, MentorHabits, Pause, SimClock, SimulationError, Timing
+from bot.demo.cast import Cast, SimClock, SimulationError, Timing
+from bot.demo.roles import Executive, Habits, Lead, LeadHabits, Mentor, MentorHabits, Pause
 from bot.models import OutboxMessage, OutboxStatus
 from bot.sandbox import DEMO_SEED_PATH, SignedSender, SimulatedUser, SlackStandIn, Workspace
 from bot.sandbox_mode import DEMO_PROGRAM, seed_demo_program
@@ -135,11 +136,11 @@ def roles() -> dict[str, str]:
 def cast_pilot(world: DemoWorld) -> Cast:
     """The lead, the mentors and the executives of the demo, each with their habits."""
     cast = Cast(world, seed=7)
-    cast.lead(LEAD, LeadHabits(nudges_at_risk=True, timing=Timing(minutes=(15, 60), office_hours=(8, 18))))
+    Lead(cast, LEAD, LeadHabits(nudges_at_risk=True, timing=Timing(minutes=(15, 60), office_hours=(8, 18))))
     for uid, (habits, _) in MENTORS.items():
-        cast.mentor(uid, _mentor(habits))
+        Mentor(cast, uid, _mentor(habits))
     for uid, (habits, _) in EXECUTIVES.items():
-        cast.executive(uid, habits)
+        Executive(cast, uid, habits)
     return cast
 
 

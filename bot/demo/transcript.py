@@ -16,6 +16,7 @@ from typing import Any
 
 from bot.demo.blockkit_html import CSS, RenderContext, esc, initials, avatar_colour, render_message, render_mrkdwn, render_view
 from bot.demo.cast import Activity
+from bot.demo.styles import PAGE_CSS
 from bot.sandbox import Workspace
 
 DIGEST_PREFIX = "Weekly digest"
@@ -210,45 +211,3 @@ def _channel(t: Transcript, channel_id: str, ctx: RenderContext) -> str:
 def _system_text(message: dict[str, Any]) -> str:
     text = str(message.get("text") or "")
     return text.split(">", 1)[-1].strip() if text.startswith("<@") else text
-
-
-PAGE_CSS = """
-*{box-sizing:border-box}
-body{margin:0;font-family:Lato,"Helvetica Neue",Helvetica,"Segoe UI",Roboto,Arial,"DejaVu Sans",sans-serif;color:#1d1c1d;background:#fff}
-.sidebar{position:fixed;top:0;bottom:0;left:0;width:250px;overflow-y:auto;background:#3f0e40;color:#cfc3cf;padding:14px 0 40px}
-.sidebar .team{font-weight:900;font-size:18px;color:#fff;padding:0 16px}
-.sidebar .program{font-size:13px;padding:2px 16px 12px;border-bottom:1px solid #5d3a5e;margin-bottom:8px}
-.sidebar h3{font-size:12px;text-transform:uppercase;letter-spacing:.04em;margin:14px 16px 4px;color:#bcabbc}
-.sidebar a{display:flex;align-items:center;gap:8px;padding:3px 16px;color:#e6dce6;text-decoration:none;font-size:15px;
-  white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
-.sidebar a:hover{background:#350d36;color:#fff}
-.sidebar small{margin-left:auto;color:#a08fa0;font-size:11px}
-.sidebar .dot{width:9px;height:9px;border-radius:50%;flex:0 0 9px}
-main{margin-left:250px;max-width:980px;padding:8px 28px 80px}
-section{padding-top:16px;border-bottom:1px solid #eee;padding-bottom:24px}
-h1{font-size:26px;margin:12px 0 6px}
-h2{font-size:21px;margin:10px 0 4px}
-h3{font-size:15px;margin:18px 0 6px;color:#454245}
-.lede{color:#454245;max-width:760px;line-height:1.5}
-table.summary{border-collapse:collapse;margin:12px 0 8px;font-size:14px}
-table.summary th{text-align:left;padding:4px 18px 4px 0;color:#616061;font-weight:700;vertical-align:top;white-space:nowrap}
-table.summary td{padding:4px 0}
-.pane{border:1px solid #e2e2e2;border-radius:8px;padding:6px 0;background:#fff}
-.pane.home{padding:0}
-.person header{display:flex;gap:14px;align-items:center}
-.bk-avatar.big{flex:0 0 52px;height:52px;font-size:18px;border-radius:8px}
-.who{color:#616061;font-size:14px}
-.habits{color:#616061;font-size:13px;font-style:italic;margin-top:2px}
-.day{display:flex;align-items:center;margin:10px 0 4px;font-size:13px;font-weight:700;color:#454245}
-.day:before,.day:after{content:"";flex:1;border-top:1px solid #e8e8e8}
-.day span{border:1px solid #e2e2e2;border-radius:14px;padding:2px 12px;margin:0 8px;background:#fff}
-.activity{padding:2px 20px 2px 64px;font-size:13px;color:#616061}
-.activity time,.system time{margin-left:6px;font-size:12px;color:#868686}
-.activity .arrow{color:#1264a3}
-.modal-shot{margin:8px 0 10px}
-.where{font-size:12px;color:#616061}
-.system{padding:2px 20px 2px 64px;font-size:13px;color:#616061}
-.archived{font-size:12px;background:#f4ede4;color:#a36c00;border-radius:4px;padding:1px 6px;vertical-align:middle}
-.empty{color:#616061;padding:8px 20px}
-@media (max-width:800px){.sidebar{position:static;width:auto}main{margin-left:0}}
-"""

@@ -16,7 +16,8 @@ from statistics import mean
 
 from sqlalchemy import select
 
-from bot.demo.cast import Cast, Habits, MentorHabits
+from bot.demo.cast import Cast
+from bot.demo.roles import Executive, Habits, Mentor, MentorHabits
 from bot.digest.service import Week, compute
 from bot.models import (
     Answer,
@@ -62,10 +63,10 @@ def cast_pilot(stack: Stack) -> Cast:
     cast = Cast(stack)
     for profile, uids in (("engaged", ENGAGED), ("mixed", MIXED), ("fading", FADING), ("absent", (ABSENT,))):
         for uid in uids:
-            cast.executive(uid, HABITS[profile])
+            Executive(cast, uid, HABITS[profile])
     for uid in ("U07MENT0001", "U07MENT0002", "U07MENT0003"):
         # Each circle's first mentor schedules it two days ahead at 13:00 and writes a note; 4, then 2 for the circle.
-        cast.mentor(uid, MentorHabits(pulse=lambda n: 4 if n < 2 else 2))
+        Mentor(cast, uid, MentorHabits(pulse=lambda n: 4 if n < 2 else 2))
     return cast
 
 
