@@ -34,6 +34,8 @@ STREAK_LOOKBACK = dt.timedelta(weeks=8)
 PULSE_DROP = 1.0
 AT_RISK_SHOWN = 10
 WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+# Slack's markup in a person's text: <!channel>, <@U123|sam>, <#C123|general>, <https://x|label>.
+SLACK_MARKUP = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
 
 
 @dataclass(frozen=True)
@@ -282,7 +284,7 @@ def _circle_health(session: Session, program: Program, *, cutoff: dt.datetime, m
         return None
     excerpt = None
     if period.newest_note and period.newest_note_circle_size >= min_group:
-        text = " ".join(period.newest_note.split())
+        text = " ".join(as_words(period.newest_note).split())
         excerpt = text if len(text) <= 200 else text[:199].rsplit(" ", 1)[0] + "…"
     attendance = Mean(period.attended / period.executives if period.executives else None, period.executives)
     return CircleHealth(
@@ -290,6 +292,26 @@ def _circle_health(session: Session, program: Program, *, cutoff: dt.datetime, m
         attendance=figure(attendance, min_group), pulse=figure(period.pulse, min_group),
         notes=period.notes, excerpt=excerpt,
     )
+
+
+def as_words(text: str) -> str:
+    """A person's text with Slack's markup turned into plain words, for quoting it to others.
+
+    A mentor's note arrives with `@channel` as `<!channel>` and a name as `<@U123>`; quoted as they
+    are in the digest (a lead's DM, perhaps a channel), they would notify the channel or the person
+    the private note is about, and a link could hide behind any label.
+    """
+
+    def word(match: re.Match[str]) -> str:
+        target, label = match.group(1), match.group(2)
+        if target.startswith(("http", "mailto", "!date")):
+            return label or target
+        sigil = "@" if target[:1] in ("!", "@") else "#" if target[:1] == "#" else ""
+        if not sigil:
+            return label or target
+        return sigil + (label or target[1:].split("^")[0]).lstrip("@#")
+
+    return SLACK_MARKUP.sub(word, text)
 
 
 def _hardest(session: Session, program: Program, catalog: Catalog, *, week: Week, min_group: int) -> HardQuestion | None:

@@ -12,10 +12,14 @@ told the limit and what to do, and nothing is saved.
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from bot.circles.command import MAX_MENTIONS, MAX_NOTE, MAX_TEXT
+from bot.digest.blocks import circle_lines
+from bot.digest.service import Week, compute
 from bot.learning.answers import REFLECTION_MAX
-from tests.security.conftest import ErrorLog, World, exchange, sound
+from bot.models import Program
+from tests.security.conftest import NOW, ErrorLog, World, exchange, rewind, snapshot, sound
 
 HUGE = "9" * 20  # beyond PostgreSQL's integer and SQLite's 64-bit integer alike
 
@@ -108,3 +112,21 @@ def test_free_text_is_stored_exactly_as_typed(world: World, errors_logged: Error
     done = exchange(world, lambda: world.command_as(world.other_mentor, f"note {note}", world.open_circle.slack_channel_id), errors_logged)
     sound(done)
     assert [c.after["text"] for c in done.diff if c.table == "mentor_notes"] == [note]  # type: ignore[index]
+
+
+def test_a_note_quoted_in_the_digest_can_ping_nobody(world: World) -> None:
+    """The digest quotes the newest note to the lead (and the digest channel): as words, not as Slack markup."""
+    note = f"<!channel> <@{world.executive}> was quiet; see <https://evil.example|the plan> in <#{world.open_circle.slack_channel_id}|our channel>"
+    engine = world.stack.engine
+    before = snapshot(engine)
+    try:
+        assert world.command_as(world.other_mentor, f"note {note}", world.open_circle.slack_channel_id).status == 200
+        world.stack.settle()
+        with world.stack.session() as session:
+            program = session.scalars(select(Program).where(Program.name == "Leaders 2026")).one()
+            digest = compute(session, program=program, catalog=world.stack.catalog, week=Week.of(NOW.date(), program.timezone))
+    finally:
+        rewind(engine, before, snapshot(engine))
+    quoted = "\n".join(circle_lines(digest))
+    assert f"@channel @{world.executive} was quiet; see the plan in #our channel" in quoted, quoted
+    assert "<" not in quoted.replace("<@", "").replace("<!", "") and "<@" not in quoted and "<!" not in quoted and "evil" not in quoted
