@@ -20,7 +20,7 @@ from bot.kpis import listeners as kpi_listeners
 from bot.learning import listeners as learning_listeners
 from bot.config import Settings
 from bot.db import session_scope
-from bot.logs import request_id
+from bot.logs import REQUEST_ID_HEADER, request_id
 from bot.models import utcnow
 from bot.slack.acking import WorkPool
 from bot.slack.client import make_web_client
@@ -70,7 +70,7 @@ def build_app(
     def _context(req: BoltRequest, context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse:
         # Listeners open their own session: with process_before_response=False they run after
         # this middleware has returned, so a session opened here would already be closed.
-        request_id.set(req.headers.get("x-slack-request-id", [None])[0] or uuid.uuid4().hex[:12])
+        request_id.set(req.headers.get(REQUEST_ID_HEADER, [None])[0] or uuid.uuid4().hex[:12])
         context["sessions"] = sessions
         context["settings"] = settings
         context["catalog"] = catalog

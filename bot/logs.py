@@ -8,7 +8,8 @@ import logging
 import re
 import sys
 
-request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")  # "-": outside any request
+REQUEST_ID_HEADER = "x-slack-request-id"  # taken from the request when it carries one, else generated
 
 # Slack tokens and signatures that could slip into a message (e.g. from a library's debug line).
 _SECRET = re.compile(r"(xox[abposr]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+|v0=[0-9a-f]{16,})")

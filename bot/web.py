@@ -10,6 +10,7 @@ import io
 import json
 import logging
 import threading
+import uuid
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from collections.abc import Iterable
@@ -21,6 +22,7 @@ from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import Engine
 
 from bot.db import DatabaseUnavailable, check_database
+from bot.logs import REQUEST_ID_HEADER, request_id
 from bot.slack import inbound
 
 if TYPE_CHECKING:
@@ -51,11 +53,18 @@ class UpwardWSGI:
             length = -1
         if length < 0 or length > MAX_BODY_BYTES:
             return _json(start_response, "413 Content Too Large", {"ok": False, "error": "request body too large"})
-        if path == EVENTS_PATH and environ.get("REQUEST_METHOD") == "POST":
-            refused = self._malformed(environ, start_response, length)
-            if refused is not None:
-                return refused
-        return self.slack(environ, start_response)
+        # One id for every line this request logs, here and in Bolt's listeners (which read the header).
+        key = "HTTP_" + REQUEST_ID_HEADER.upper().replace("-", "_")
+        environ[key] = (environ.get(key) or "")[:64] or uuid.uuid4().hex[:12]
+        token = request_id.set(environ[key])
+        try:
+            if path == EVENTS_PATH and environ.get("REQUEST_METHOD") == "POST":
+                refused = self._malformed(environ, start_response, length)
+                if refused is not None:
+                    return refused
+            return self.slack(environ, start_response)
+        finally:
+            request_id.reset(token)
 
     def _malformed(self, environ: WSGIEnvironment, start_response: StartResponse, length: int) -> Iterable[bytes] | None:
         """A 401 or 400 for a body Slack would never send (Bolt would fail on it with a 500); None for the rest."""

@@ -7,6 +7,7 @@ starve the threads that answer Slack: updates may lag a moment, acks do not.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 from collections.abc import Callable
@@ -22,7 +23,11 @@ Work = Callable[..., None]  # work(body=..., action=..., context=..., client=...
 
 
 class _Counted(ThreadPoolExecutor):
-    """A thread pool that knows how many of its tasks are queued or running."""
+    """A thread pool that knows how many of its tasks are queued or running.
+
+    Each task runs in a copy of its submitter's context, so the request id (bot.logs.request_id)
+    follows a request into its listener and its work, and onto every line they log.
+    """
 
     def __init__(self, threads: int, name: str, busy: threading.Condition, counts: dict[str, int]):
         super().__init__(max_workers=threads, thread_name_prefix=name)
@@ -31,7 +36,7 @@ class _Counted(ThreadPoolExecutor):
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         with self._busy:
             self._counts[self._name] += 1
-        future = super().submit(fn, *args, **kwargs)
+        future = super().submit(contextvars.copy_context().run, fn, *args, **kwargs)
         future.add_done_callback(self._done)
         return future
 

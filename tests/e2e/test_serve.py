@@ -128,18 +128,23 @@ def _env(url: URL, slack: SlackStandIn, **extra: str) -> dict[str, str]:
     return env
 
 
-def test_upward_serve_runs_gunicorn_and_stops_cleanly(empty_database: URL, tmp_path: Path) -> None:
-    engine = make_engine(empty_database)
+def start_serve(database: URL, slack: SlackStandIn, cwd: Path, *args: str, **env: str) -> tuple[subprocess.Popen[str], str]:
+    """`upward serve ARGS` on a free port, on `database` (migrated first), against the stand-in; (process, base URL)."""
+    engine = make_engine(database)
     upgrade(engine)
     engine.dispose()
     port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve", "--port", str(port), *args],
+        env=_env(database, slack, **env), cwd=cwd, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def test_upward_serve_runs_gunicorn_and_stops_cleanly(empty_database: URL, tmp_path: Path) -> None:
     with SlackStandIn(DEMO_SEED_PATH, rate_limits=False) as slack:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "bot", "serve", "--port", str(port), "--workers", "2"],
-            env=_env(empty_database, slack), cwd=tmp_path, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        )
+        proc, url = start_serve(empty_database, slack, tmp_path, "--workers", "2")
         try:
-            url = f"http://127.0.0.1:{port}"
             _wait_healthy(url, proc)
             person = SimulatedUser(slack, SignedSender(f"{url}/slack/events", slack.signing_secret), EXEC)
             assert person.open_home().status == 200
