@@ -55,6 +55,8 @@ CASES: dict[str, Callable[[World], tuple[str, str]]] = {
     "click without a user": lambda w: _click(w, lambda b: b.pop("user")),
     "click whose user is a string": lambda w: _click(w, lambda b: b.update(user=w.executive)),
     "click whose type is a list": lambda w: _click(w, lambda b: b.update(type=[])),
+    "click whose type is empty": lambda w: _click(w, lambda b: b.update(type="")),
+    "click of a type Slack does not have": lambda w: _click(w, lambda b: b.update(type="block_action")),
     "click whose actions are an object": lambda w: _click(w, lambda b: b.update(actions={"0": b["actions"][0]})),
     "click with no actions": lambda w: _click(w, lambda b: b.update(actions=[])),
     "click whose action id is a number": lambda w: _click(w, lambda b: b["actions"][0].update(action_id=5)),
@@ -67,6 +69,7 @@ CASES: dict[str, Callable[[World], tuple[str, str]]] = {
     "App Home opened by nobody": lambda w: _home_opened(w, lambda b: b["event"].pop("user")),
     "App Home opened by a number": lambda w: _home_opened(w, lambda b: b["event"].update(user=5)),
     "event that is a string": lambda w: _home_opened(w, lambda b: b.update(event="app_home_opened")),
+    "event outside an event_callback": lambda w: _home_opened(w, lambda b: b.pop("type")),
     "command without a user": lambda w: _command(w, lambda f: f.pop("user_id")),
 }
 
