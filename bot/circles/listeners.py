@@ -73,7 +73,8 @@ def _dispatch(parsed: command.Command, *, user: str, channel: str | None, contex
         if isinstance(parsed, command.Schedule):
             meeting = actions.schedule(session, circle=circle, who=who, day=parsed.day, time=parsed.time, now=now)
             _announce_meeting(session, circle=circle, by=user, meeting=meeting, now=now)
-            topic = (circle.slack_channel_id, f"Peer circle · {circle.period_start:%B %Y} · meets {_slack_date(meeting)}")
+            # A topic is plain text (Slack renders no <!date> there): the scheduler's own time, with its zone.
+            topic = (circle.slack_channel_id, f"Peer circle · {circle.period_start:%B %Y} · meets {blocks.local_time(meeting, who.person.timezone if who.person else None)}")
             reply = f"Done: the circle meets {blocks.local_time(meeting, who.person.timezone if who.person else None)}. Members get a reminder an hour before."
         elif isinstance(parsed, command.Prompt):
             actions.require_manager(session, who, circle, what="post prompts")

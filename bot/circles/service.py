@@ -8,6 +8,7 @@ import hashlib
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -140,7 +141,7 @@ def candidates(session: Session, *, program: Program, period: Period, now: dt.da
         if person.status == PersonStatus.opted_out:
             left.append(LeftOut(person.id, person.slack_user_id, "you have stopped Upward's messages", tell=False))
         elif person.paused_until is not None and person.paused_until >= period_end:
-            left.append(LeftOut(person.id, person.slack_user_id, f"you are paused until {person.paused_until:%d %B}"))
+            left.append(LeftOut(person.id, person.slack_user_id, f"you are paused until {person.paused_until.astimezone(ZoneInfo(person.timezone or 'UTC')):%A %-d %B}"))
         elif person.status == PersonStatus.paused and person.paused_until is None:
             left.append(LeftOut(person.id, person.slack_user_id, "you have paused Upward"))
         else:

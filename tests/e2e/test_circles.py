@@ -6,6 +6,7 @@ import datetime as dt
 import itertools
 import json
 from collections import Counter
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -82,12 +83,13 @@ def test_people_paused_through_the_month_are_left_out_and_told_why(stack: Stack)
     stack.create_pilot(start=dt.date(2026, 12, 1), roster=csv, template="quarter", name="Leaders 2026")
     with stack.sessions.begin() as s:
         person = s.scalars(select(Person).where(Person.slack_user_id == execs[0])).one()
-        person.paused_until = dt.datetime(2027, 1, 15, tzinfo=UTC)
+        # A pause runs to the start of the chosen day in the person's own zone, as the pause button sets it.
+        person.paused_until = dt.datetime(2027, 1, 15, tzinfo=ZoneInfo(person.timezone)).astimezone(UTC)
     stack.tick(dt.datetime(2026, 12, 1, 10, tzinfo=UTC))
     members = {uid for _, ms in circles_in_db(stack) for uid, _ in ms}
     assert execs[0] not in members and set(execs[1:]) <= members
     dm = stack.person(execs[0]).latest_dm()
-    assert "you are not in one because you are paused until 15 January" in dm["text"]
+    assert "you are not in one because you are paused until Friday 15 January" in dm["text"]
 
 
 def test_six_months_of_formation_never_pair_anyone_twice(stack: Stack) -> None:
@@ -175,6 +177,9 @@ def test_reminder_did_you_meet_closing_and_archiving_happen_on_time(stack: Stack
     run(mentor, "schedule 2026-12-10 15:00", circle.slack_channel_id)
     with stack.session() as s:
         meeting = s.get(Circle, circle.id).meeting_at
+    # A channel topic is plain text in Slack (no <!date> rendering): the time reads as written.
+    topic = stack.slack.workspace.calls_to("conversations.setTopic")[-1].args["topic"]
+    assert "meets Thursday 10 December, 15:00" in topic and "<!date" not in topic
     stack.tick(meeting - dt.timedelta(hours=2))
     assert not any("meets in an hour" in m.get("text", "") for m in executive.bot_dms())
     stack.tick(meeting - dt.timedelta(minutes=59))
