@@ -130,4 +130,13 @@ def _status_line(view: HomeView) -> str:
         return f":double_vertical_bar: Paused until {_when(view.paused_until, view.timezone)}."
     if view.status == PersonStatus.paused:
         return ":double_vertical_bar: Paused."
-    return ":bell: Modules arrive on working days, in your working hours" + (f" ({view.timezone})." if view.timezone else ".")
+    zone = f" ({view.timezone})" if view.timezone else ""
+    if view.progress:
+        return f":bell: Modules arrive on working days, in your working hours{zone}."
+    # Mentors and leads get no modules: say what does reach them instead.
+    what = []
+    if any(Role.mentor in rs for rs in view.roles.values()):
+        what.append("your circle's reminders")
+    if any(Role.lead in rs for rs in view.roles.values()):
+        what.append("the weekly digest")
+    return f":bell: Upward sends you {' and '.join(what) or 'its messages'} on working days{zone}."

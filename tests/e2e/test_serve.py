@@ -74,6 +74,9 @@ def test_opening_app_home_publishes_the_persons_progress(stack: Stack) -> None:
     stranger.open_home()
     mentor_home = stack.slack.workspace.wait_until(lambda: stack.slack.workspace.home_tab("U07MENT0001"))
     assert "mentor in *Pilot*" in json.dumps(mentor_home["blocks"])
+    # A mentor gets no modules: the home tab says what does reach them.
+    assert "Modules arrive" not in json.dumps(mentor_home["blocks"]) and "your circle's reminders" in json.dumps(mentor_home["blocks"])
+    assert "Modules arrive on working days" in text
 
 
 @pytest.mark.parametrize("variant", ["unsigned", "stale", "wrong_secret", "tamper"])
