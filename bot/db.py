@@ -11,6 +11,9 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 
+CONNECT_TIMEOUT_SECONDS = 5
+
+
 class DatabaseUnavailable(Exception):
     """The database cannot be reached or opened; the message says which and what to try."""
 
@@ -24,6 +27,10 @@ def make_engine(url: URL, **kwargs: object) -> Engine:
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 5)
     kwargs.setdefault("max_overflow", 10)
+    # A server that stops answering (a network fault, not a refused connection) must not hang a
+    # request or a tick until gunicorn kills it: give up connecting after a few seconds.
+    if "connect_timeout" not in url.query:
+        kwargs.setdefault("connect_args", {"connect_timeout": CONNECT_TIMEOUT_SECONDS})
     return create_engine(url, **kwargs)
 
 
