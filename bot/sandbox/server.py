@@ -3,7 +3,9 @@
 ``POST /api/<method>`` takes form-encoded or JSON bodies (plus query parameters) and a bot token
 in ``Authorization: Bearer`` or a ``token`` field, and answers like slack.com. ``/sandbox/...``
 serves uploads, response_urls, state inspection and run-time fault/rate-limit control.
-``GET /oauth/v2/authorize`` approves an install (``bot/sandbox/oauth.py``).
+``GET /oauth/v2/authorize`` approves an install (``bot/sandbox/oauth.py``). ``/sandbox/inspector``
+is a page per simulated person where someone clicks through the app by hand
+(``bot/sandbox/inspector.py``; it sends to ``request_url``).
 
 Several teams can share one stand-in (``teams=[seed, ...]`` or ``add_team``): each has its own
 people, conversations and calls, and a token answers in the team it belongs to. They install the
@@ -26,6 +28,7 @@ from pathlib import Path
 from typing import Any, cast
 from urllib.parse import parse_qs, urlsplit
 
+from bot.sandbox import inspector
 from bot.sandbox.errors import SlackError
 from bot.sandbox.faults import Fault, FaultPlan, Faults, plan_from_json
 from bot.sandbox.interactions import apply_response_url
@@ -102,6 +105,9 @@ class SlackStandIn:
             rate_limits = RateLimits() if rate_limits else RateLimits.off()
         self.rate_limiter = RateLimiter(rate_limits)
         self.faults = Faults(faults or FaultPlan())
+        # The app's Request URL (e.g. http://127.0.0.1:3000/slack/events): where the inspector
+        # sends what a person does on its pages. None: the pages show, their buttons send nothing.
+        self.request_url: str | None = None
         self._address = (host, port)
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -344,6 +350,10 @@ class _Handler(BaseHTTPRequestHandler):
                 response_id = path.rsplit("/", 1)[-1]
                 self._send(*apply_response_url(stand_in._workspace_holding("response_urls", response_id),
                                                response_id, payload))
+            elif path == inspector.PREFIX or path.startswith(inspector.PREFIX + "/"):
+                answer = inspector.handle(stand_in, verb, path, url.query, body, client=self.client_address[0])
+                headers = {"Location": answer.location} if answer.location else {}
+                self._send(answer.status, answer.html, headers, content_type="text/html; charset=utf-8")
             elif path.startswith("/sandbox/files/"):
                 file_id = path.split("/")[3]
                 content = stand_in._workspace_holding("files", file_id).file_content(file_id)
@@ -378,8 +388,11 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self._send(answer.status, answer.body, answer.headers)
 
-    def _send(self, status: int, body: Any, headers: Mapping[str, str] | None = None) -> None:
-        if isinstance(body, bytes):
+    def _send(self, status: int, body: Any, headers: Mapping[str, str] | None = None, *,
+              content_type: str | None = None) -> None:
+        if content_type is not None:
+            payload, kind = str(body).encode(), content_type
+        elif isinstance(body, bytes):
             payload, kind = body, "application/octet-stream"
         elif isinstance(body, str):
             payload, kind = body.encode(), "text/plain; charset=utf-8"

@@ -1,0 +1,302 @@
+"""The inspector's pages: the index, a person (DM, ephemerals, App Home, open modal), a channel.
+
+Times are the reader's; controls are working forms (``bot.sandbox.inspector_blocks``) whose
+POSTs ``bot.sandbox.inspector`` turns into signed requests to the app. Images are data: URIs, so
+nothing is loaded from a network, and everything shown is escaped.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import datetime as dt
+import functools
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+from bot.demo.blockkit_html import CSS, RenderContext, avatar_colour, esc, initials, render_mrkdwn
+from bot.demo.styles import PAGE_CSS
+from bot.sandbox.inspector_blocks import PREFIX, Where, blocks_html, hidden_fields, message_html, modal_html, post_form
+from bot.sandbox.workspace import Workspace
+
+if TYPE_CHECKING:
+    from bot.sandbox.server import SlackStandIn
+
+DEMO_ROSTER = Path(__file__).with_name("demo_roster.csv")
+ROLE_ORDER = ("lead", "mentor", "executive")
+ROLE_HEADINGS = {"lead": "Program lead", "mentor": "Mentors", "executive": "Executives", "": "People"}
+
+INSPECTOR_CSS = """
+.ix{display:inline-flex;align-items:center;gap:6px;margin:0}
+.ix-picker input{border:0;font:inherit;font-size:13px;color:#1d1c1d;background:transparent;padding:0}
+.ix-select{height:28px;border:1px solid rgba(29,28,29,.3);border-radius:4px;font:inherit;font-size:13px;padding:0 6px;
+  background:#fff}
+.ix-off{opacity:.7;cursor:not-allowed}
+.toolbar{display:flex;gap:8px;align-items:center;margin:10px 0 4px;flex-wrap:wrap}
+.notice{background:#eaf5ee;border:1px solid #2eb67d;border-radius:6px;padding:8px 12px;margin:10px 0;font-size:14px;
+  position:sticky;top:8px;z-index:5;box-shadow:0 2px 8px rgba(0,0,0,.08)}
+.notice.bad{background:#fdecef;border-color:#e01e5a}
+.command{display:flex;gap:8px;align-items:center;margin:12px 0;font-size:14px;flex-wrap:wrap}
+.command input[type=text]{flex:1;min-width:220px;height:30px;border:1px solid rgba(29,28,29,.3);border-radius:4px;
+  padding:0 8px;font:inherit}
+.command code{font-weight:700}
+.overlay{position:fixed;inset:0;background:rgba(29,28,29,.45);display:flex;justify-content:center;align-items:flex-start;
+  padding:56px 16px;z-index:10;overflow:auto}
+.overlay .bk-modal{width:520px}
+.bk-error{color:#e01e5a;font-size:13px;margin-top:4px}
+table.people{border-collapse:collapse;width:100%;font-size:14px;margin:8px 0 18px}
+table.people th{text-align:left;color:#616061;font-weight:700;padding:6px 10px 6px 0;border-bottom:1px solid #ddd}
+table.people td{padding:7px 10px 7px 0;border-bottom:1px solid #eee;vertical-align:middle}
+table.people a{color:#1264a3;text-decoration:none;font-weight:700}
+.tag{font-size:11px;background:#f0eef0;border-radius:3px;padding:1px 6px;color:#616061;margin-left:4px}
+.sidebar a.here{background:#1164a3;color:#fff}
+"""
+
+
+@functools.cache
+def demo_roles() -> dict[str, str]:
+    """Each demo person's role (lead, mentor, executive), from the demo roster the sandbox enrolls."""
+    with DEMO_ROSTER.open(encoding="utf-8") as f:
+        return {row["slack_user_id"]: row["role"] for row in csv.DictReader(f)}
+
+
+# -- one person ---------------------------------------------------------------------------------
+def person_page(stand_in: SlackStandIn, user_id: str, notice: tuple[str, bool]) -> str:
+    """A person's DM with the app, their ephemeral messages, App Home tab and open modal."""
+    ws = stand_in.workspace_for_user(user_id)
+    with ws.lock:
+        user = ws.state.users.get(user_id)
+        if user is None or user.is_bot:
+            raise LookupError(f"There is no person {user_id} in the stand-in.")
+        dm = ws.state.dms.get(frozenset([ws.bot_user_id, user_id]))
+    name, ctx, names = user.real_name or user.name, _ctx(ws, user.tz), _channel_names(ws)
+    back = f"{PREFIX}/person/{quote(user_id)}"
+    items: list[tuple[str, str]] = []
+    for message in ws.channel_messages(dm) if dm else []:
+        items.append((message["ts"], _with_thread(ws, dm, message, ctx, Where(user_id, back, dm, message["ts"]))))
+    for record in ws.ephemerals(user_id):
+        where = Where(user_id, back, record["channel"], record["ts"], ephemeral=True)
+        elsewhere = names.get(record["channel"], record["channel"])
+        place = "" if record["channel"] == dm else f'<div class="where">in #{esc(elsewhere)}</div>'
+        items.append((record["ts"], message_html(record, ctx, where, note=place, ephemeral=True)))
+    timeline = _timeline(items, ctx) or '<p class="empty">Upward has sent nothing yet.</p>'
+    home = ws.home_tab(user_id)
+    if home:
+        drawn = blocks_html(home.get("blocks"), ctx, Where(user_id, back, view=home["id"]))
+        home_html = f'<div class="bk-view bk-home">{drawn}</div>'
+    else:
+        home_html = '<p class="empty">Never opened. <b>Open App Home</b> above sends Upward the app_home_opened event.</p>'
+    views = ws.open_views(user_id)
+    # An open modal covers the page, so what happened is said inside it.
+    modal = ""
+    if views:
+        modal = modal_html(views[-1], ws.view_errors(views[-1]["id"]), ctx, Where(user_id, back), _notice(notice))
+    who = " · ".join(esc(x) for x in (user.title, demo_roles().get(user_id), f"{user.tz}, now {_local_now(ws, ctx)}") if x)
+    gone = ' <span class="tag">deactivated</span>' if user.deleted else ""
+    open_home = '<button type="submit" class="bk-button bk-button-primary">Open App Home</button>'
+    body = (
+        f'<section class="person"><header><div class="bk-avatar big" style="background:{avatar_colour(user_id)}">'
+        f'{initials(name)}</div><div><h1>{esc(name)}{gone}</h1><div class="who">{who}</div></div></header>'
+        f'<div class="toolbar">{post_form("home", Where(user_id, back), open_home, anchor="home")}'
+        f'<a class="bk-button" href="{esc(back)}">Refresh</a><a class="bk-button" href="{PREFIX}">Everyone</a></div>'
+        f'{"" if modal else _notice(notice)}'
+        f'<h3>Direct messages with Upward</h3><div class="pane">{timeline}</div>{_command_form(ws, user_id, back, dm)}'
+        f'<h3 id="home">App Home tab</h3><div class="pane home">{home_html}</div></section>{modal}'
+    )
+    return _layout(ws, f"{name} · Upward sandbox", body, here=user_id)
+
+
+def _with_thread(ws: Workspace, channel: str, message: dict[str, Any], ctx: RenderContext, where: Where) -> str:
+    replies = ws.thread_replies(channel, message["ts"]) if message.get("reply_count") else []
+    drawn = [message_html(r, ctx, Where(where.user, where.back, channel, r["ts"])) for r in replies]
+    return message_html(message, ctx, where, replies=drawn)
+
+
+def _timeline(items: list[tuple[str, str]], ctx: RenderContext) -> str:
+    """Items in ts order with a divider at each new day of the reader; #latest is the newest."""
+    out, day = [], None
+    ordered = sorted(items, key=lambda item: float(item[0]))
+    for i, (ts, drawn) in enumerate(ordered):
+        local = ctx.local(dt.datetime.fromtimestamp(float(ts), dt.timezone.utc))
+        if local.date() != day:
+            day = local.date()
+            out.append(f'<div class="day"><span>{local:%A %-d %B}</span></div>')
+        out.append(('<span id="latest"></span>' if i == len(ordered) - 1 else "") + drawn)
+    return "".join(out)
+
+
+def _command_form(ws: Workspace, user_id: str, back: str, dm: str | None, *, channel: str | None = None) -> str:
+    """Run /circle … as the person: in the given channel, or (their pick) in their DM or a channel they are in."""
+    if channel is not None:
+        place = hidden_fields({"channel": channel})
+    else:
+        theirs = [c for c in _channels(ws) if user_id in c.members and not c.is_archived]
+        choices = "".join(f'<option value="{esc(c.id)}">in #{esc(c.name)}</option>' for c in theirs)
+        place = (f'<select class="ix-select" name="channel"><option value="{esc(dm or "")}">in the DM with Upward</option>'
+                 f'{choices}</select>')
+    fields = hidden_fields({"user": user_id, "back": back, "command": "/circle", "anchor": "latest"})
+    return (
+        f'<form class="command" method="post" action="{PREFIX}/command">{fields}<code>/circle</code>'
+        '<input type="text" name="text" placeholder="list, note …, help" aria-label="/circle text">'
+        f'{place}<button type="submit" class="bk-button">Run as this person</button></form>'
+    )
+
+
+# -- a channel -----------------------------------------------------------------------------------
+def channel_page(stand_in: SlackStandIn, channel_id: str, viewer: str, notice: tuple[str, bool]) -> str:
+    """A channel (a circle, the digest channel) as one of its members sees it, with working controls."""
+    ws = stand_in._workspace_holding("channels", channel_id)
+    with ws.lock:
+        channel = ws.state.channels.get(channel_id)
+        if channel is None or channel.is_im:
+            raise LookupError(f"There is no channel {channel_id} in the stand-in.")
+        members = [m for m in channel.members if m in ws.state.users and not ws.state.users[m].is_bot]
+        viewer = viewer if viewer in members else (members[0] if members else "")
+        tz = ws.state.users[viewer].tz if viewer else "UTC"
+        name, private, archived = channel.name, channel.is_private or channel.is_mpim, channel.is_archived
+        topic = str(channel.topic.get("value") or "")
+    ctx = _ctx(ws, tz)
+    back = f"{PREFIX}/channel/{quote(channel_id)}?{'as=' + quote(viewer) if viewer else ''}"
+    items = []
+    for message in ws.channel_messages(channel_id, system=True):
+        if message.get("subtype"):
+            local = ctx.local(dt.datetime.fromtimestamp(float(message["ts"]), dt.timezone.utc))
+            text = str(message.get("text") or "")
+            text = text.split(">", 1)[-1].strip() if text.startswith("<@") else text  # "<@U…> has joined"
+            items.append((message["ts"], f'<div class="system">{esc(ctx.user(message.get("user", "")))} '
+                                         f'{render_mrkdwn(text, ctx)} <time>{local:%H:%M}</time></div>'))
+        else:
+            where = Where(viewer, back, channel_id, message["ts"])
+            items.append((message["ts"], _with_thread(ws, channel_id, message, ctx, where)))
+    viewing = ""
+    if members:
+        options = "".join(f'<option value="{esc(m)}"{" selected" if m == viewer else ""}>{esc(ctx.user(m))}</option>'
+                          for m in members)
+        viewing = (f'<form class="command" method="get" action="{PREFIX}/channel/{esc(quote(channel_id))}">Viewing as '
+                   f'<select class="ix-select" name="as">{options}</select><button type="submit" class="bk-button">'
+                   f'Switch</button><span class="where">times in {esc(tz)}</span></form>')
+    command = _command_form(ws, viewer, back, None, channel=channel_id) if viewer and not archived else ""
+    badge = ' <span class="tag">archived</span>' if archived else ""
+    timeline = _timeline(items, ctx) or '<p class="empty">No messages yet.</p>'
+    body = (
+        f'<section><h1>{"🔒" if private else "#"} {esc(name)}{badge}</h1><div class="who">{esc(topic)}</div>'
+        f'<div class="habits">Members: {", ".join(esc(ctx.user(m)) for m in members) or "nobody yet"}</div>'
+        f'{viewing}{_notice(notice)}<div class="pane">{timeline}</div>{command}</section>'
+    )
+    return _layout(ws, f"#{name} · Upward sandbox", body, here=channel_id)
+
+
+# -- the index -----------------------------------------------------------------------------------
+def index_page(stand_in: SlackStandIn) -> str:
+    """Every simulated person (name, role, time zone) and channel, each linking to their view."""
+    sections = []
+    for ws in stand_in.teams.values():
+        rows = []
+        for user in _people(ws):
+            local = dt.datetime.fromtimestamp(ws.now(), ZoneInfo(user.tz))
+            dm = ws.dm_messages(user.id)
+            sees = [f"{len(dm)} DM message{'s' * (len(dm) != 1)}" if dm else "no DMs yet"]
+            sees += ["home tab"] if ws.home_tab(user.id) else []
+            sees += ["a modal open"] if ws.open_views(user.id) else []
+            gone = " <span class=tag>deactivated</span>" if user.deleted else ""
+            rows.append(
+                f'<tr><td><a href="{PREFIX}/person/{esc(quote(user.id))}">{esc(user.real_name or user.name)}</a>{gone}</td>'
+                f'<td>{esc(demo_roles().get(user.id, "—"))}</td><td>{esc(user.title)}</td>'
+                f'<td>{esc(user.tz)} <span class="where">{local:%a %H:%M}</span></td>'
+                f'<td class="where">{esc(", ".join(sees))}</td></tr>')
+        channels = []
+        for c in _channels(ws):
+            kind = ("circle (private)" if c.creator == ws.bot_user_id else "private") if c.is_private else "public"
+            said = sum(1 for m in list(c.messages) if not m.get("subtype"))
+            archived = " <span class=tag>archived</span>" if c.is_archived else ""
+            channels.append(
+                f'<tr><td><a href="{PREFIX}/channel/{esc(quote(c.id))}">{"🔒" if c.is_private else "#"} {esc(c.name)}</a>'
+                f'{archived}</td><td>{esc(kind)}</td><td>{len(c.members)} members</td>'
+                f'<td class="where">{said} messages</td></tr>')
+        sections.append(
+            f'<h2>{esc(ws.seed.team_name)} <span class="where">{esc(ws.team_id)}</span></h2>'
+            '<table class="people"><tr><th>Person</th><th>Role</th><th>Title</th><th>Time zone</th><th>Sees</th></tr>'
+            f'{"".join(rows)}</table><h3>Channels</h3><table class="people">{"".join(channels)}</table>')
+    if stand_in.request_url:
+        target = f"Buttons pressed here are sent, signed as Slack signs them, to <code>{esc(stand_in.request_url)}</code>."
+    else:
+        target = ("<b>The stand-in does not know where Upward listens</b>, so pages show what people see but buttons "
+                  "send nothing. <code>upward serve --sandbox</code> sets it.")
+    body = (
+        '<section><h1>Sandbox inspector</h1><p class="lede">Open anyone to see their DMs with Upward, their App Home '
+        f'tab and any form on their screen, and press the buttons as them. {target} Everything the stand-in holds, '
+        f'as JSON: <a class="bk-link" href="/sandbox/state">/sandbox/state</a>.</p>{"".join(sections)}</section>'
+    )
+    return _layout(stand_in.workspace, "Upward sandbox inspector", body, here="")
+
+
+def message_page(title: str, text: str) -> str:
+    """A page with one message (not found, not allowed)."""
+    return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{esc(title)}</title>'
+            f'<style>{PAGE_CSS}</style></head><body><main style="margin:0 auto"><h1>{esc(title)}</h1>'
+            f'<p class="lede">{esc(text)}</p><p><a href="{PREFIX}">The inspector\'s index</a></p></main></body></html>')
+
+
+# -- shared pieces -------------------------------------------------------------------------------
+def _people(ws: Workspace) -> list[Any]:
+    """The team's people (not the bot), lead first, then mentors, executives and anyone else, by name."""
+    with ws.lock:
+        people = [u for u in ws.state.users.values() if not u.is_bot]
+    rank = {role: i for i, role in enumerate(ROLE_ORDER)}
+    return sorted(people, key=lambda u: (rank.get(demo_roles().get(u.id, ""), len(rank)), u.real_name or u.name))
+
+
+def _channels(ws: Workspace) -> list[Any]:
+    with ws.lock:
+        return [c for c in ws.state.channels.values() if not c.is_im]
+
+
+def _channel_names(ws: Workspace) -> dict[str, str]:
+    return {c.id: c.name for c in _channels(ws)}
+
+
+def _ctx(ws: Workspace, tz: str | None) -> RenderContext:
+    """How the renderer names people and channels, where images come from (data: URIs), in zone ``tz``."""
+    with ws.lock:
+        users = {uid: u.real_name or u.name for uid, u in ws.state.users.items()}
+        images = {f.to_api(ws.public_url)["url_private"]: f"data:{f.mimetype};base64,{base64.b64encode(f.data).decode()}"
+                  for f in ws.state.files.values() if f.data is not None and f.mimetype.startswith("image/")}
+    return RenderContext(users=users, channels=_channel_names(ws), tz=tz, image_src=images.get,
+                         bot_user_id=ws.bot_user_id)
+
+
+def _local_now(ws: Workspace, ctx: RenderContext) -> str:
+    return f"{ctx.local(dt.datetime.fromtimestamp(ws.now(), dt.timezone.utc)):%a %H:%M}"
+
+
+def _notice(notice: tuple[str, bool]) -> str:
+    text, bad = notice
+    return f'<div class="notice{" bad" if bad else ""}" role="status">{esc(text)}</div>' if text else ""
+
+
+def _layout(ws: Workspace, title: str, body: str, *, here: str) -> str:
+    """The page: a Slack-like sidebar of people (by role) and channels, then the body."""
+    def link(href: str, key: str, label: str) -> str:
+        return f'<a href="{href}"{" class=here" if key == here else ""}>{label}</a>'
+
+    groups: dict[str, list[str]] = {}
+    for user in _people(ws):
+        city = user.tz.rsplit("/", 1)[-1].replace("_", " ")
+        dot = f'<span class="dot" style="background:{avatar_colour(user.id)}"></span>'
+        label = f"{dot}{esc(user.real_name or user.name)}<small>{esc(city)}</small>"
+        href = f"{PREFIX}/person/{esc(quote(user.id))}"
+        groups.setdefault(demo_roles().get(user.id, ""), []).append(link(href, user.id, label))
+    people = "".join(f"<h3>{esc(ROLE_HEADINGS.get(role, role))}</h3>{''.join(links)}" for role, links in groups.items())
+    channels = "".join(link(f"{PREFIX}/channel/{esc(quote(c.id))}", c.id, f'{"🔒" if c.is_private else "#"} {esc(c.name)}')
+                       for c in _channels(ws))
+    nav = (f'<nav class="sidebar"><div class="team">{esc(ws.seed.team_name)}</div>'
+           f'<div class="program">Upward sandbox inspector</div>{link(PREFIX, "", "Everyone")}{people}'
+           f'<h3>Channels</h3>{channels}</nav>')
+    return (
+        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f'<title>{esc(title)}</title><style>{CSS}{PAGE_CSS}{INSPECTOR_CSS}</style></head><body>'
+        f'{nav}<main>{body}</main></body></html>\n'
+    )
