@@ -77,6 +77,7 @@ def serve_sandbox(settings: Settings, *, host: str, port: int, threads: int) -> 
         local = sandbox_settings(settings, slack)
         program = seed_demo_program(local, slack, today=utcnow().date())
         server, url = serve_in_thread(wsgi_app(local), host=host, port=port)
+        slack.request_url = f"{url}/slack/events"  # where the inspector's buttons send their clicks
         stop = threading.Event()
         ticker = threading.Thread(target=_tick_every_minute, args=(local, stop), daemon=True)
         ticker.start()
@@ -84,6 +85,7 @@ def serve_sandbox(settings: Settings, *, host: str, port: int, threads: int) -> 
             "Upward sandbox is running (no Slack workspace needed)\n"
             f"  Slack stand-in: {slack.api_url}  (everything it holds: {slack.url}/sandbox/state)\n"
             f"  Upward:         {url}/slack/events  (health: {url}/healthz)\n"
+            f"  Inspector:      {slack.url}/sandbox/inspector  (anyone's DMs, App Home and forms; press the buttons as them)\n"
             f"  Database:       {local.database.render_as_string(hide_password=True)}\n"
             f"  Demo program:   {program}\n"
             f"  Signing secret: the demo workspace's (see bot/sandbox/demo_workspace.yaml)\n"
