@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -16,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.demo.chromium import headless_chromium
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT = ROOT / "test-artifacts" / "demo-transcript.png"
@@ -71,15 +72,9 @@ def test_upward_demo_runs_a_pilot_and_prints_progress_a_summary_and_the_final_di
 
 def test_the_transcript_in_chromium_shows_the_digest_modules_with_buttons_and_the_chart(demo: DemoRun) -> None:
     assert demo.code == 0, demo.stderr
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        pytest.fail("chromium is not installed: `apt-get install -y --no-install-recommends chromium` "
-                    "(.ci/run installs it) so the transcript can be checked in a real browser", pytrace=False)
+    browser = headless_chromium(demo.out.parent / "chromium-profile", WINDOW, checking="the transcript")
     url = (demo.out / "index.html").resolve().as_uri()
-    profile = demo.out.parent / "chromium-profile"
-    base = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run",
-            f"--user-data-dir={profile}", f"--window-size={WINDOW[0]},{WINDOW[1]}"]
-    dom = subprocess.run([*base, "--dump-dom", url], capture_output=True, text=True, timeout=120).stdout
+    dom = browser.dom(url)
     assert f'<div class="bk-header">{FINAL_DIGEST}</div>' in dom, "the final digest's headline is not in the page"
     assert 'src="data:image/png;base64,' in dom, "the digest's chart is not embedded"
     assert '<button type="button" class="bk-button bk-button-primary">Send a friendly nudge</button>' in dom
@@ -89,18 +84,7 @@ def test_the_transcript_in_chromium_shows_the_digest_modules_with_buttons_and_th
     assert '<button type="button" class="bk-button">Snooze a week</button>' in module
     assert "Only visible to you" in dom and "Reflection" in dom and "App Home tab" in dom
     assert "<script" not in dom and 'src="http' not in dom, "the page must load nothing from a network"
-
-    SCREENSHOT.parent.mkdir(exist_ok=True)
-    SCREENSHOT.unlink(missing_ok=True)
-    subprocess.run([*base, f"--screenshot={SCREENSHOT}", url], capture_output=True, timeout=120)
-    print(f"\nscreenshot of the transcript: {SCREENSHOT}")
-    assert SCREENSHOT.is_file(), "chromium wrote no screenshot"
-    from PIL import Image
-
-    with Image.open(SCREENSHOT) as image:
-        assert image.size == WINDOW
-        colours = image.convert("RGB").getcolors(maxcolors=1 << 20) or []
-    assert len(colours) > 200, f"the screenshot looks blank ({len(colours)} colours)"
+    browser.screenshot(url, SCREENSHOT)
 
 
 def test_a_second_run_into_the_same_folder_starts_afresh_and_tells_the_same_story(demo: DemoRun) -> None:
