@@ -16,8 +16,10 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from slack_bolt import App
+from slack_bolt import App, BoltRequest
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
+from slack_bolt.adapter.wsgi.http_response import WsgiHttpResponse
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import Engine
 
@@ -59,20 +61,37 @@ class UpwardWSGI:
         token = request_id.set(environ[key])
         try:
             if path == EVENTS_PATH and environ.get("REQUEST_METHOD") == "POST":
-                refused = self._malformed(environ, start_response, length)
-                if refused is not None:
-                    return refused
+                return self._events(environ, start_response, length)
             return self.slack(environ, start_response)
         finally:
             request_id.reset(token)
 
-    def _malformed(self, environ: WSGIEnvironment, start_response: StartResponse, length: int) -> Iterable[bytes] | None:
-        """A 401 or 400 for a body Slack would never send (Bolt would fail on it with a 500); None for the rest."""
+    def _events(self, environ: WSGIEnvironment, start_response: StartResponse, length: int) -> Iterable[bytes]:
+        """Check the body, then hand Bolt the request it was checked as.
+
+        The body is decoded once: an interaction's payload is 10-50 KB of percent-encoded JSON, and
+        decoding it a second time for the check cost about 0.5 ms of the ~1.6 ms each ack needs.
+        """
         body = environ["wsgi.input"].read(length) if length else b""
-        environ["wsgi.input"] = io.BytesIO(body)  # Bolt reads it again
-        problem = inbound.problem(body, environ.get("CONTENT_TYPE"))
-        if problem is None:
-            return None
+        try:
+            request = BoltRequest(
+                body=body.decode("utf-8"), query=environ.get("QUERY_STRING", ""), headers=WsgiHttpRequest(environ).get_headers()
+            )
+            problem = inbound.problem_in(request.body)
+        except Exception:  # Bolt cannot read it: say why, as the full check does
+            request, problem = None, inbound.problem(body, environ.get("CONTENT_TYPE"))
+        if problem is not None:
+            return self._refuse(environ, start_response, body, problem)
+        if request is None:  # nothing the check knows of: let Bolt fail on it as it would have
+            environ["wsgi.input"] = io.BytesIO(body)
+            return self.slack(environ, start_response)
+        answer = self.slack.app.dispatch(request)
+        response = WsgiHttpResponse(status=answer.status, headers=answer.headers, body=answer.body)
+        start_response(response.status, response.get_headers())
+        return response.get_body()
+
+    def _refuse(self, environ: WSGIEnvironment, start_response: StartResponse, body: bytes, problem: str) -> Iterable[bytes]:
+        """A 401 or 400 for a body Slack would never send (Bolt would fail on it with a 500)."""
         try:
             signed = self.verifier.is_valid(
                 body, environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP"), environ.get("HTTP_X_SLACK_SIGNATURE")

@@ -163,14 +163,22 @@ def problem(body: bytes, content_type: str | None) -> str | None:
     """Why Slack would never send this body (None when it is well-formed), read as Bolt reads it."""
     try:
         parsed = _parse(body.decode("utf-8"), content_type or "")
-        if not isinstance(parsed, dict):
-            return f"a JSON {type(parsed).__name__}, not an object"
-        if _has_nul(parsed):
-            return "a NUL character"
     except UnicodeDecodeError:
         return "not UTF-8"
     except ValueError:
         return "not JSON"
+    except RecursionError:
+        return "nested too deeply"
+    return problem_in(parsed)
+
+
+def problem_in(parsed: Any) -> str | None:
+    """`problem` of a body already parsed (as Bolt's parse_body does), so it is not read twice."""
+    if not isinstance(parsed, dict):
+        return f"a JSON {type(parsed).__name__}, not an object"
+    try:
+        if _has_nul(parsed):
+            return "a NUL character"
     except RecursionError:
         return "nested too deeply"
     try:
