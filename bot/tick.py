@@ -17,6 +17,7 @@ from bot.circles import jobs as circle_jobs
 from bot.digest import jobs as digest_jobs
 from bot.kpis import jobs as kpi_jobs
 from bot.learning import jobs as learning_jobs
+from bot.programs import events as program_events
 from bot.slack import outbox
 from bot.slack.installations import WorkspaceClients
 
@@ -30,6 +31,7 @@ class TickReport:
     modules: int = 0
     reminders: int = 0
     checkins: int = 0
+    events: int = 0
     circles_formed: int = 0
     circles_closed: int = 0
     circles_archived: int = 0
@@ -42,7 +44,7 @@ class TickReport:
     @property
     def busy(self) -> bool:
         return bool(
-            self.planned or self.modules or self.reminders or self.checkins or self.sent or self.retried or self.failed
+            self.planned or self.modules or self.reminders or self.checkins or self.events or self.sent or self.retried or self.failed
             or self.circles_formed or self.circles_closed or self.circles_archived or self.digests
         )
 
@@ -54,6 +56,7 @@ class TickReport:
                 (self.modules, "modules queued"),
                 (self.reminders, "reminders queued"),
                 (self.checkins, "check-ins queued"),
+                (self.events, "event announcements queued"),
                 (self.circles_formed, "circles formed"),
                 (self.circles_closed, "circles closed"),
                 (self.circles_archived, "circles archived"),
@@ -85,6 +88,7 @@ def run_tick(
     report.planned, report.modules, report.reminders = learning.planned, learning.modules, learning.reminders
     with session_scope(sessions) as session:
         report.checkins = kpi_jobs.enqueue_checkins(session, now=now)
+        report.events = program_events.enqueue_announcements(session, catalog=catalog, now=now)
     circles = circle_jobs.run(sessions, client, catalog=catalog, now=now)
     report.circles_formed, report.circles_closed, report.circles_archived = circles.formed, circles.closed, circles.archived
     report.digests = digest_jobs.run(sessions, catalog=catalog, now=now)

@@ -6,11 +6,10 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.learning.calendar import is_working_day, local_day, may_deliver
-from bot.learning.service import local_rules
+from bot.learning.calendar import Window, is_working_day, local_day, may_deliver
 from bot.models import (
     OBSERVED,
     Circle,
@@ -22,11 +21,10 @@ from bot.models import (
     ObservationSource,
     OutboxMessage,
     Person,
-    PersonStatus,
     Program,
-    ProgramStatus,
     Role,
 )
+from bot.programs.audience import due_by_rules
 
 MAX_ACTIVE = 3
 KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
@@ -117,54 +115,23 @@ def checkin_day(monday: dt.date, country: str | None) -> dt.date | None:
 
 def due_checkins(session: Session, *, now: dt.datetime) -> list[DueCheckin]:
     """Executives whose weekly check-in day is today, inside their window (the caller skips the
-    ones already sent, by outbox key).
-
-    The rules depend only on the program and the person's zone, country and window, so they are
-    decided once per distinct combination; people are read only when some combination is due, so
-    a tick on any other day costs one small query whatever the roster's size.
+    ones already sent, by outbox key). Decided per group of shared rules (bot.programs.audience).
     """
-    eligible = (
-        Membership.role == Role.executive,
-        Membership.left_at.is_(None),
-        Program.status == ProgramStatus.active,
-        Program.id.in_(select(Kpi.program_id).where(Kpi.status == KpiStatus.active, Kpi.kind != OBSERVED)),
-        Person.status != PersonStatus.opted_out,
-        Person.forgotten_at.is_(None),
-        or_(Person.paused_until.is_(None), Person.paused_until <= now),  # a dated pause ends by itself
-        ~((Person.status == PersonStatus.paused) & Person.paused_until.is_(None)),  # paused until further notice
-    )
-    rules = (Person.timezone, Person.country, Person.window_start, Person.window_end)
-    joined = (
-        select(Membership.program_id, *rules)
-        .join(Person, Person.id == Membership.person_id)
-        .join(Program, Program.id == Membership.program_id)
-        .where(*eligible)
-    )
-    groups = session.execute(joined.distinct()).all()
-    programs = {p.id: p for p in session.scalars(select(Program).where(Program.id.in_({g[0] for g in groups})))}
-    weeks: dict[tuple, dt.date] = {}
-    for program_id, timezone, country, window_start, window_end in groups:
-        program = programs[program_id]
-        # A stand-in carrying just what the rules read; never added to the session.
-        person = Person(timezone=timezone, country=country, window_start=window_start, window_end=window_end)
-        tz, window = local_rules(person, program)
+
+    def week(program: Program, tz: str, country: str | None, window: Window) -> dt.date | None:
         today = local_day(now, tz)
         monday = week_start(today)
         if today < program.start_date or (program.end_date and monday > program.end_date):
-            continue
+            return None
         if checkin_day(monday, country) != today or not may_deliver(now, tz=tz, country=country, window=window):
-            continue
-        weeks[(program_id, timezone, country, window_start, window_end)] = monday
-    if not weeks:
-        return []
-    due = []
-    for program_id, timezone, country, window_start, window_end, person_id, slack_user_id in session.execute(
-        joined.add_columns(Person.id, Person.slack_user_id).order_by(Person.id)
-    ):
-        monday = weeks.get((program_id, timezone, country, window_start, window_end))
-        if monday is not None:
-            due.append(DueCheckin(program_id, person_id, slack_user_id, monday))
-    return due
+            return None
+        return monday
+
+    with_kpis = Program.id.in_(select(Kpi.program_id).where(Kpi.status == KpiStatus.active, Kpi.kind != OBSERVED))
+    return [
+        DueCheckin(d.program_id, d.person_id, d.slack_user_id, d.what)
+        for d in due_by_rules(session, roles=[Role.executive], now=now, decide=week, where=(with_kpis,))
+    ]
 
 
 def checkin_key(program_id: int, person_id: int, week: dt.date) -> str:
