@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -252,10 +253,11 @@ def serve(host: str, port: int, workers: int, threads: int, sandbox: bool) -> No
 
         serve_sandbox(settings, host=host, port=port, threads=threads)
     elif settings.slack_app_token is not None:
-        click.echo("SLACK_APP_TOKEN is set: connecting to Slack over Socket Mode.", err=True)
+        logging.getLogger("upward.serve").info("SLACK_APP_TOKEN is set: connecting to Slack over Socket Mode.")
         serve_socket_mode(settings)
     else:
-        click.echo(f"Upward listening on http://{host}:{port}/slack/events (health: /healthz)", err=True)
+        # A log line, not a bare echo: with UPWARD_LOG_FORMAT=json every line on stderr is JSON.
+        logging.getLogger("upward.serve").info("Upward listening on http://%s:%s/slack/events (health: /healthz)", host, port)
         serve_http(settings, host=host, port=port, workers=workers, threads=threads)
 
 

@@ -105,7 +105,8 @@ def parse(text: str | None) -> Command:
         )
     if not text:
         return Help()
-    verb, _, rest = text.partition(" ")
+    # Any whitespace ends the verb: Slack keeps the newline of "/circle note⏎Text" as typed.
+    verb, rest = (text.split(maxsplit=1) + [""])[:2]
     verb = verb.lower()
     rest = rest.strip()
     if verb in ("help", "list", "prompt", "close"):

@@ -36,6 +36,8 @@ from bot.circles.command import (
         ("schedule 2026-12-08 9:05", Schedule(dt.date(2026, 12, 8), dt.time(9, 5))),
         ("prompt", Prompt()),
         ("note Great session; Tom asked about TikTok analytics.", Note("Great session; Tom asked about TikTok analytics.")),
+        ("note\nSecond session:\n- asked about dashboards", Note("Second session:\n- asked about dashboards")),
+        ("schedule\t2026-12-10 15:00", Schedule(dt.date(2026, 12, 10), dt.time(15, 0))),
         ("attended <@U07EXEC0001|margaret> <@U07EXEC0002>", Attended(("U07EXEC0001", "U07EXEC0002"))),
         ("attended <@U07EXEC0001> <@U07EXEC0001>", Attended(("U07EXEC0001",))),
         ("add <@U07EXEC0005|james>", Add("U07EXEC0005")),
