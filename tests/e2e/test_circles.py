@@ -217,6 +217,9 @@ def test_arbitrary_text_never_causes_a_server_error(stack: Stack, text: str) -> 
     circle, _, _, mentor, _, _ = in_circle(stack)
     before = len(mentor.ephemerals())
     response = mentor.command("/circle", text, channel_id=circle.slack_channel_id)
+    if "\x00" in text:  # no Slack client can send a NUL: the web layer refuses the request as malformed
+        assert response.status == 400 and "NUL" in response.text
+        return
     assert response.status == 200
     assert reply(mentor, before)
 
