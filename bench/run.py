@@ -11,8 +11,8 @@ target is missed (the test suite never runs these). Names, in the order they run
     idle     an idle tick with 10,000 enrolled: SQL statements and time (PostgreSQL and SQLite)
     memory   peak RSS of an `upward worker` with 10,000 enrolled through a busy tick
 
-`--quick` runs every benchmark at a smaller size (a smoke run of the harness, ~5 minutes); its
-figures are not the targets' figures. The full run takes about 25 minutes on 2 cores.
+`--quick` runs every benchmark at a smaller size (a smoke run of the harness, ~3.5 minutes); its
+figures are not the targets' figures. The full run takes about 13 minutes on 2 cores.
 """
 
 from __future__ import annotations
