@@ -9,11 +9,10 @@ Only the fields Bolt or Upward read are checked; the rest passes through as it c
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any, Literal
-from urllib.parse import parse_qsl
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from slack_bolt.request.internals import parse_body
 
 # User, channel, team and view ids: an upper-case letter, then upper-case letters and digits.
 SlackId = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9]{1,31}$")]
@@ -162,7 +161,7 @@ _INTERACTIONS: dict[str, type[_Interaction]] = {"block_actions": _BlockActions, 
 def problem(body: bytes, content_type: str | None) -> str | None:
     """Why Slack would never send this body (None when it is well-formed), read as Bolt reads it."""
     try:
-        parsed = _parse(body.decode("utf-8"), content_type or "")
+        parsed = parse_body(body.decode("utf-8"), content_type)  # Bolt's own reading of a body
     except UnicodeDecodeError:
         return "not UTF-8"
     except ValueError:
@@ -187,18 +186,6 @@ def problem_in(parsed: Any) -> str | None:
         first = exc.errors()[0]
         return f"{'.'.join(str(p) for p in first['loc']) or 'body'}: {first['msg']}"
     return None
-
-
-def _parse(text: str, content_type: str) -> Any:
-    """The body as Bolt's parse_body sees it (JSON, a form's `payload` field, or form fields)."""
-    if not text:
-        return {}
-    if content_type.startswith("application/json") or text.startswith("{"):
-        return json.loads(text)
-    form = dict(parse_qsl(text, keep_blank_values=True))
-    if "payload" in text:
-        return json.loads(form["payload"]) if "payload" in form else {}
-    return form
 
 
 def _validate(body: dict[str, Any]) -> None:
