@@ -24,7 +24,7 @@ from bot.db import session_scope
 from bot.digest import blocks, service
 from bot.digest.service import Digest, Week
 from bot.learning.calendar import at_local
-from bot.models import DigestRun, Membership, OutboxMessage, Person, Program, ProgramStatus, Role, RunStatus
+from bot.models import DigestRun, Membership, Person, Program, ProgramStatus, Role, RunStatus
 from bot.programs.service import program_settings
 from bot.slack import outbox
 
@@ -82,7 +82,7 @@ def due(session: Session, program: Program, *, now: dt.datetime) -> tuple[Week, 
     if not ready:
         return None
     keys = {message_key(program.id, week, r.tag): r for r in ready}
-    done = set(session.scalars(select(OutboxMessage.idempotency_key).where(OutboxMessage.idempotency_key.in_(keys))))
+    done = outbox.written(session, keys)
     todo = [r for k, r in keys.items() if k not in done]
     return (week, todo) if todo else None
 

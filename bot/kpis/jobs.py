@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.kpis import blocks, service
-from bot.models import Circle, CircleMember, OutboxMessage, Person, Role
+from bot.models import Circle, CircleMember, Person, Role
 from bot.slack import outbox
 
 
@@ -18,7 +18,7 @@ def enqueue_checkins(session: Session, *, now: dt.datetime) -> int:
     if not due:
         return 0
     keys = {service.checkin_key(d.program_id, d.person_id, d.week_start): d for d in due}
-    sent = set(session.scalars(select(OutboxMessage.idempotency_key).where(OutboxMessage.idempotency_key.in_(keys))))
+    sent = outbox.written(session, keys)
     kpis_by_program: dict[int, list] = {}
     count = 0
     for key, d in keys.items():

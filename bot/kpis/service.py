@@ -19,12 +19,12 @@ from bot.models import (
     KpiStatus,
     Membership,
     ObservationSource,
-    OutboxMessage,
     Person,
     Program,
     Role,
 )
 from bot.programs.audience import due_by_rules
+from bot.slack import outbox
 
 MAX_ACTIVE = 3
 KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
@@ -154,9 +154,7 @@ def record(session: Session, *, kpi_id: int, slack_user_id: str, week: dt.date, 
             Membership.left_at.is_(None), Person.forgotten_at.is_(None),
         )
     ).first()
-    asked = row is not None and session.scalar(
-        select(OutboxMessage.id).where(OutboxMessage.idempotency_key == checkin_key(row.Kpi.program_id, row.Person.id, week))
-    )
+    asked = row is not None and bool(outbox.written(session, [checkin_key(row.Kpi.program_id, row.Person.id, week)]))
     if row is None or not asked:
         raise ValueError("This check-in was not for you, so nothing was recorded.")
     kpi, person = row
@@ -259,9 +257,7 @@ def record_observation(
             CircleMember.left_at.is_(None),
         )
     )
-    asked = mentor is not None and session.scalar(
-        select(OutboxMessage.id).where(OutboxMessage.idempotency_key == observation_key(circle_id, mentor.id))
-    )
+    asked = mentor is not None and bool(outbox.written(session, [observation_key(circle_id, mentor.id)]))
     if circle is None or kpi is None or not asked or executive is None or kpi.program_id != circle.program_id or kpi.kind != OBSERVED:
         raise ValueError("Only this circle's mentor can rate its executives, so nothing was recorded.")
     if not kpi.scale_min <= value <= kpi.scale_max:

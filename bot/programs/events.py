@@ -17,7 +17,7 @@ from bot.content.loader import Catalog
 from bot.content.schema import Event, ProgramTemplate
 from bot.kpis.service import week_start
 from bot.learning.calendar import Window, is_working_day, local_day, may_deliver
-from bot.models import OutboxMessage, Program, Role
+from bot.models import Program, Role
 from bot.programs.audience import due_by_rules
 from bot.slack import outbox
 
@@ -88,7 +88,7 @@ def enqueue_announcements(session: Session, *, catalog: Catalog, now: dt.datetim
     }
     if not wanted:
         return 0
-    sent = set(session.scalars(select(OutboxMessage.idempotency_key).where(OutboxMessage.idempotency_key.in_(wanted))))
+    sent = outbox.written(session, wanted)
     names = dict(session.execute(select(Program.id, Program.name).where(Program.id.in_({r.program_id for r, _ in wanted.values()}))).all())
     count = 0
     for key, (r, event) in wanted.items():

@@ -17,6 +17,7 @@ import random
 import socket
 import time
 import urllib.error
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -75,6 +76,14 @@ class FlushStats:
     @property
     def attempted(self) -> int:
         return self.sent + self.retried + self.failed
+
+
+def written(session: Session, keys: Iterable[str]) -> set[str]:
+    """Which of these idempotency keys already have an outbox row (what was already queued or sent)."""
+    keys = list(keys)
+    if not keys:
+        return set()
+    return set(session.scalars(select(OutboxMessage.idempotency_key).where(OutboxMessage.idempotency_key.in_(keys))))
 
 
 def enqueue(
