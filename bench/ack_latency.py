@@ -46,8 +46,12 @@ from bot.models import utcnow  # noqa: E402
 from bot.programs.service import create_program  # noqa: E402
 from bot.roster.enroll import enroll  # noqa: E402
 from bot.roster.service import parse_roster  # noqa: E402
-from bot.sandbox import DEMO_SEED_PATH, SlackStandIn, signature_headers  # noqa: E402
-from bot.sandbox import payloads  # noqa: E402
+from bot.sandbox import (  # noqa: E402
+    DEMO_SEED_PATH,
+    SlackStandIn,
+    payloads,
+    signature_headers,
+)
 from bot.sandbox.requests import FORM  # noqa: E402
 from bot.slack.client import make_web_client  # noqa: E402
 from bot.slack.directory import SlackDirectory  # noqa: E402
@@ -96,14 +100,33 @@ def prepare(settings: Settings, slack: SlackStandIn) -> None:
     sessions = make_session_factory(engine)
     roster = (ROOT / "bot" / "sandbox" / "demo_roster.csv").read_text()
     with session_scope(sessions) as session:
-        program = create_program(session, catalog=catalog, name=f"Bench {time.time_ns()}", template_id="pilot",
-                                 start=dt.date(2026, 12, 1), timezone="UTC", now=utcnow())
+        program = create_program(
+            session,
+            catalog=catalog,
+            name=f"Bench {time.time_ns()}",
+            template_id="pilot",
+            start=dt.date(2026, 12, 1),
+            timezone="UTC",
+            now=utcnow(),
+        )
         rows, _ = parse_roster(roster, filename="demo_roster.csv")
-        enroll(session, program=program, rows=rows, directory=SlackDirectory(make_web_client(settings)),
-               catalog=catalog, filename="demo_roster.csv", now=utcnow())
+        enroll(
+            session,
+            program=program,
+            rows=rows,
+            directory=SlackDirectory(make_web_client(settings)),
+            catalog=catalog,
+            filename="demo_roster.csv",
+            now=utcnow(),
+        )
     client = make_web_client(settings)
     for hour in range(72):
-        run_tick(sessions, client, catalog=catalog, now=dt.datetime(2026, 12, 1, tzinfo=dt.timezone.utc) + dt.timedelta(hours=hour))
+        run_tick(
+            sessions,
+            client,
+            catalog=catalog,
+            now=dt.datetime(2026, 12, 1, tzinfo=dt.UTC) + dt.timedelta(hours=hour),
+        )
     engine.dispose()
 
 
@@ -114,12 +137,21 @@ def answer_payloads(slack: SlackStandIn, count: int) -> list[dict]:
         for message in slack.workspace.dm_messages(user["id"]):
             for block in message.get("blocks") or []:
                 for element in block.get("elements") or []:
-                    if str(element.get("action_id", "")).startswith(("learning.answer:", "learning.rate:")):
+                    if str(element.get("action_id", "")).startswith(
+                        ("learning.answer:", "learning.rate:")
+                    ):
                         with slack.workspace.lock:
                             action = payloads.action_entry(block, element, option=None)
-                            clicks.append(payloads.block_actions(
-                                slack.workspace, user_id=user["id"], action=action, message=message,
-                                channel_id=slack.workspace.dm_channel_id(user["id"]), is_ephemeral=False))
+                            clicks.append(
+                                payloads.block_actions(
+                                    slack.workspace,
+                                    user_id=user["id"],
+                                    action=action,
+                                    message=message,
+                                    channel_id=slack.workspace.dm_channel_id(user["id"]),
+                                    is_ephemeral=False,
+                                )
+                            )
     if not clicks:
         raise SystemExit("no answer buttons were posted; nothing to click")
     return [clicks[i % len(clicks)] for i in range(count)]
@@ -154,16 +186,25 @@ def signed_requests(clicks: list[dict], signing_secret: str) -> list[dict]:
     out = []
     for payload in clicks:
         body = urlencode({"payload": json.dumps(payload)})
-        out.append({"body": body, "headers": {"Content-Type": FORM, **signature_headers(body, signing_secret, now)}})
+        out.append(
+            {
+                "body": body,
+                "headers": {"Content-Type": FORM, **signature_headers(body, signing_secret, now)},
+            }
+        )
     return out
 
 
-def measure(url: str, clicks: list[dict], signing_secret: str, tmp: Path, period: float | None = None) -> list[float]:
+def measure(
+    url: str, clicks: list[dict], signing_secret: str, tmp: Path, period: float | None = None
+) -> list[float]:
     """Latencies (ms) of the clicks sent to `url` by bench/loadgen.py in its own process (bursts with `period`)."""
     path = tmp / "requests.json"
     path.write_text(json.dumps(signed_requests(clicks, signing_secret)))
     loadgen = [sys.executable, str(ROOT / "bench" / "loadgen.py"), str(path), url, str(CONCURRENCY)]
-    done = subprocess.run(loadgen + ([str(period)] if period else []), capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        loadgen + ([str(period)] if period else []), capture_output=True, text=True, timeout=600
+    )
     if done.returncode != 0:
         raise SystemExit(f"load generator failed: {done.stderr[-2000:]}")
     result = json.loads(done.stdout)
@@ -200,7 +241,9 @@ class Result:
     requests: int
     ms: dict[tuple[str, str], list[float]]  # (server, mode) -> latencies
     updates: int  # chat.update calls Upward made during and after its runs (its real post-ack work)
-    cpu_ms: dict[str, float]  # CPU per request: each server's processes, and this process (the stand-in)
+    cpu_ms: dict[
+        str, float
+    ]  # CPU per request: each server's processes, and this process (the stand-in)
 
     def ratio(self, mode: str) -> float:
         return pct(self.ms["upward", mode], 99) / pct(self.ms["bare", mode], 99)
@@ -209,47 +252,105 @@ class Result:
         return pct(self.ms["upward", mode], 99) < TARGET_MS and self.ratio(mode) <= TARGET_RATIO
 
 
-def run(database_url: str | None = None, requests: int = 1000, *, backend: str = "postgresql",
-        postgres_url: str = POSTGRES_URL) -> Result:
+def run(
+    database_url: str | None = None,
+    requests: int = 1000,
+    *,
+    backend: str = "postgresql",
+    postgres_url: str = POSTGRES_URL,
+) -> Result:
     """Prepare a pilot, then measure the bare app and `upward serve` one after the other."""
     with tempfile.TemporaryDirectory(prefix="upward-bench-ack-") as tmp, ExitStack() as stack:
         if database_url:
             url = parse_database_url(database_url)
         else:
-            url = stack.enter_context(database(backend, "upward_bench_ack", Path(tmp), postgres_url))
+            url = stack.enter_context(
+                database(backend, "upward_bench_ack", Path(tmp), postgres_url)
+            )
         slack = stack.enter_context(SlackStandIn(DEMO_SEED_PATH, rate_limits=False))
         env = upward_env(url, slack)
-        settings = Settings(database_url=env["DATABASE_URL"], slack_api_url=slack.api_url,
-                            slack_bot_token=slack.bot_token, slack_signing_secret=slack.signing_secret)
+        settings = Settings(
+            database_url=env["DATABASE_URL"],
+            slack_api_url=slack.api_url,
+            slack_bot_token=slack.bot_token,
+            slack_signing_secret=slack.signing_secret,
+        )
         prepare(settings, slack)
-        clicks = answer_payloads(slack, len(MODES) * ROUNDS * (-(-requests // ROUNDS) + CONCURRENCY))
+        clicks = answer_payloads(
+            slack, len(MODES) * ROUNDS * (-(-requests // ROUNDS) + CONCURRENCY)
+        )
         upward_port, bare_port = free_port(), free_port()
         servers = {
-            "bare": ([sys.executable, "-m", "gunicorn", "bench.bare_app:wsgi", "-b", f"127.0.0.1:{bare_port}",
-                      "-k", "gthread", "-w", str(WORKERS), "--threads", str(THREADS), "--log-level", "warning"], bare_port),
-            "upward": ([sys.executable, "-m", "bot", "serve", "--port", str(upward_port), "--workers", str(WORKERS),
-                        "--threads", str(THREADS)], upward_port),
+            "bare": (
+                [
+                    sys.executable,
+                    "-m",
+                    "gunicorn",
+                    "bench.bare_app:wsgi",
+                    "-b",
+                    f"127.0.0.1:{bare_port}",
+                    "-k",
+                    "gthread",
+                    "-w",
+                    str(WORKERS),
+                    "--threads",
+                    str(THREADS),
+                    "--log-level",
+                    "warning",
+                ],
+                bare_port,
+            ),
+            "upward": (
+                [
+                    sys.executable,
+                    "-m",
+                    "bot",
+                    "serve",
+                    "--port",
+                    str(upward_port),
+                    "--workers",
+                    str(WORKERS),
+                    "--threads",
+                    str(THREADS),
+                ],
+                upward_port,
+            ),
         }
-        procs = {name: start(cmd, env, port, Path(tmp) / f"{name}.log") for name, (cmd, port) in servers.items()}
-        results: dict[tuple[str, str], list[float]] = {(name, mode): [] for name in servers for mode in MODES}
+        procs = {
+            name: start(cmd, env, port, Path(tmp) / f"{name}.log")
+            for name, (cmd, port) in servers.items()
+        }
+        results: dict[tuple[str, str], list[float]] = {
+            (name, mode): [] for name in servers for mode in MODES
+        }
         cpu: dict[str, float] = {}
         updates = 0
-        per_round = -(-requests // ROUNDS) + CONCURRENCY  # each round starts with an uncounted warm-up round
+        per_round = (
+            -(-requests // ROUNDS) + CONCURRENCY
+        )  # each round starts with an uncounted warm-up round
         rounds = [(n, mode) for n in range(ROUNDS) for mode in MODES]
         try:
             # Rounds alternate between the two servers, so a change in the machine's load (other
             # processes, the stand-in's own work) falls on both rather than on whichever ran second.
             for i, (n, mode) in enumerate(rounds):
-                chunk = clicks[i * per_round:(i + 1) * per_round]
+                chunk = clicks[i * per_round : (i + 1) * per_round]
                 for name, (_, port) in servers.items():
                     before = len(slack.workspace.calls_to("chat.update"))
                     server_cpu, own_cpu = cpu_seconds(procs[name].pid), time.process_time()
                     url_ = f"http://127.0.0.1:{port}/slack/events"
-                    results[name, mode] += measure(url_, chunk, slack.signing_secret, Path(tmp), MODES[mode])
-                    if name == "upward":  # let the post-ack work finish before the other server's round
-                        updates += settle(lambda: len(slack.workspace.calls_to("chat.update"))) - before
+                    results[name, mode] += measure(
+                        url_, chunk, slack.signing_secret, Path(tmp), MODES[mode]
+                    )
+                    if (
+                        name == "upward"
+                    ):  # let the post-ack work finish before the other server's round
+                        updates += (
+                            settle(lambda: len(slack.workspace.calls_to("chat.update"))) - before
+                        )
                     share = 1000 / (len(rounds) * len(chunk))
-                    cpu[name] = cpu.get(name, 0.0) + (cpu_seconds(procs[name].pid) - server_cpu) * share
+                    cpu[name] = (
+                        cpu.get(name, 0.0) + (cpu_seconds(procs[name].pid) - server_cpu) * share
+                    )
                     stand_in = f"stand-in during {name}"
                     cpu[stand_in] = cpu.get(stand_in, 0.0) + (time.process_time() - own_cpu) * share
         finally:
@@ -265,18 +366,27 @@ def table_rows(result: Result) -> list[Row]:
     rows = []
     for mode, period in MODES.items():
         up, bare = r.ms["upward", mode], r.ms["bare", mode]
-        shape = f"{CONCURRENCY} always in flight" if period is None else f"bursts of {CONCURRENCY} every {period:g} s"
-        rows.append(Row(
-            f"ack latency, block_actions, {shape}, {r.backend}",
-            f"upward p50 {pct(up, 50):.1f} ms, p99 {pct(up, 99):.1f} ms ({r.ratio(mode):.2f}x)",
-            f"bare Bolt app p50 {pct(bare, 50):.1f} ms, p99 {pct(bare, 99):.1f} ms",
-            f"p99 < {TARGET_MS:g} ms, <= {TARGET_RATIO:g}x bare",
-            r.ok(mode),
-        ))
+        shape = (
+            f"{CONCURRENCY} always in flight"
+            if period is None
+            else f"bursts of {CONCURRENCY} every {period:g} s"
+        )
+        rows.append(
+            Row(
+                f"ack latency, block_actions, {shape}, {r.backend}",
+                f"upward p50 {pct(up, 50):.1f} ms, p99 {pct(up, 99):.1f} ms ({r.ratio(mode):.2f}x)",
+                f"bare Bolt app p50 {pct(bare, 50):.1f} ms, p99 {pct(bare, 99):.1f} ms",
+                f"p99 < {TARGET_MS:g} ms, <= {TARGET_RATIO:g}x bare",
+                r.ok(mode),
+            )
+        )
     rows[-1].notes = (
-        f"{r.requests:,} answer clicks per server and shape, in {ROUNDS} alternating rounds each after a warm-up; "
-        f"gunicorn gthread {WORKERS}x{THREADS} for both; upward's post-ack work made {r.updates:,} chat.update calls; "
-        f"load generator, stand-in, PostgreSQL and both servers share this machine's {os.cpu_count()} cores",
+        (
+            f"{r.requests:,} answer clicks per server and shape, in {ROUNDS} alternating rounds"
+            f" each after a warm-up; gunicorn gthread {WORKERS}x{THREADS} for both; upward's"
+            f" post-ack work made {r.updates:,} chat.update calls; load generator, stand-in,"
+            f" PostgreSQL and both servers share this machine's {os.cpu_count()} cores"
+        ),
         "CPU per click (ms, the server's including its work after the ack, and the stand-in's): "
         + ", ".join(f"{k} {v:.2f}" for k, v in r.cpu_ms.items()),
     )
@@ -285,19 +395,29 @@ def table_rows(result: Result) -> list[Row]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database-url", help="an existing database (default: a scratch one on --backend)")
+    parser.add_argument(
+        "--database-url", help="an existing database (default: a scratch one on --backend)"
+    )
     parser.add_argument("--backend", choices=("postgresql", "sqlite"), default="postgresql")
     parser.add_argument("--postgres-url", default=POSTGRES_URL)
     parser.add_argument("--requests", type=int, default=1000)
     args = parser.parse_args()
-    result = run(args.database_url, args.requests, backend=args.backend, postgres_url=args.postgres_url)
-    print(f"ack latency, block_actions answers, {result.requests} requests per shape at {CONCURRENCY} concurrent, "
-          f"gunicorn gthread {WORKERS}x{THREADS}, {result.backend}, {os.cpu_count()} cores")
+    result = run(
+        args.database_url, args.requests, backend=args.backend, postgres_url=args.postgres_url
+    )
+    print(
+        f"ack latency, block_actions answers, {result.requests} requests per shape at {CONCURRENCY}"
+        f" concurrent, gunicorn gthread {WORKERS}x{THREADS}, {result.backend}, {os.cpu_count()}"
+        " cores"
+    )
     print(f"{'server':<26}{'shape':<13}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}")
     for (name, mode), values in result.ms.items():
         label = "bare Bolt app (ack only)" if name == "bare" else "upward serve"
-        print(f"{label:<26}{mode:<13}{pct(values, 50):>9.1f}{pct(values, 99):>9.1f}{max(values):>9.1f}")
+        print(
+            f"{label:<26}{mode:<13}{pct(values, 50):>9.1f}{pct(values, 99):>9.1f}{max(values):>9.1f}"
+        )
     return report(table_rows(result))
+
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -68,17 +68,21 @@ def table_rows(people: int = 10_000) -> list[Row]:
     results, times, met = measure(people)
     result = results[0]
     worst = max(times)
-    notes = [f"{len(result.circles):,} circles, {met:,} history pairs, {result.repeat_pairs} repeat pairs, "
-             f"{result.same_department_pairs} same-department pairs"]
+    notes = [
+        f"{len(result.circles):,} circles, {met:,} history pairs, {result.repeat_pairs} repeat"
+        f" pairs, {result.same_department_pairs} same-department pairs"
+    ]
     notes += list(result.notes)
-    return [Row(
-        f"circle formation, {people:,} people",
-        f"worst {worst:.3f} s of {RUNS} (median {statistics.median(times):.3f} s)",
-        f"{HISTORY_MONTHS} months of history",
-        f"< {TARGET_SECONDS:g} s",
-        worst < TARGET_SECONDS,
-        tuple(notes),
-    )]
+    return [
+        Row(
+            f"circle formation, {people:,} people",
+            f"worst {worst:.3f} s of {RUNS} (median {statistics.median(times):.3f} s)",
+            f"{HISTORY_MONTHS} months of history",
+            f"< {TARGET_SECONDS:g} s",
+            worst < TARGET_SECONDS,
+            tuple(notes),
+        )
+    ]
 
 
 def main() -> int:

@@ -24,8 +24,10 @@ from sqlalchemy.engine import URL  # noqa: E402
 from bot.config import parse_database_url  # noqa: E402
 from bot.models import Base, UTCDateTime  # noqa: E402
 
-POSTGRES_URL = os.environ.get("UPWARD_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-UTC = dt.timezone.utc
+POSTGRES_URL = os.environ.get(
+    "UPWARD_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+UTC = dt.UTC
 
 
 @dataclass
@@ -41,7 +43,11 @@ class Row:
 
 
 def _admin_dsn(postgres_url: str) -> str:
-    return parse_database_url(postgres_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    return (
+        parse_database_url(postgres_url)
+        .set(drivername="postgresql")
+        .render_as_string(hide_password=False)
+    )
 
 
 @contextmanager
@@ -79,7 +85,10 @@ class Loader:
         columns = list(rows[0])
         naive = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, UTCDateTime)]
         as_json = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, JSON)]
-        with self.raw.cursor() as cur, cur.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+        with (
+            self.raw.cursor() as cur,
+            cur.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy,
+        ):
             for row in rows:
                 values = list(row.values())
                 for i in naive:  # the columns hold naive UTC (see UTCDateTime)
@@ -118,9 +127,9 @@ def machine(postgres_url: str = POSTGRES_URL) -> str:
         pg = "PostgreSQL unreachable"
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     return (
-        f"{dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}, {platform.node() or 'this machine'}: "
-        f"{os.cpu_count()} cores, {memory}, load average {load}; Python {platform.python_version()}, "
-        f"SQLite {sqlite3.sqlite_version}, {pg}"
+        f"{dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}, {platform.node() or 'this machine'}:"
+        f" {os.cpu_count()} cores, {memory}, load average {load}; Python"
+        f" {platform.python_version()}, SQLite {sqlite3.sqlite_version}, {pg}"
     )
 
 
@@ -128,7 +137,9 @@ def print_table(rows: list[Row], out: Any = None) -> None:
     """The rows as one aligned text table (notes under the table)."""
     out = out or sys.stdout
     header = ("benchmark", "measured", "reference / bound", "target", "")
-    cells = [header] + [(r.benchmark, r.measured, r.reference, r.target, "PASS" if r.ok else "FAIL") for r in rows]
+    cells = [header] + [
+        (r.benchmark, r.measured, r.reference, r.target, "PASS" if r.ok else "FAIL") for r in rows
+    ]
     widths = [max(len(c[i]) for c in cells) for i in range(len(header))]
     for n, cell in enumerate(cells):
         print("  ".join(v.ljust(w) for v, w in zip(cell, widths)).rstrip(), file=out)
@@ -147,7 +158,11 @@ def print_markdown(rows: list[Row], out: Any = None) -> None:
     print("| benchmark | measured | reference / bound | target | |", file=out)
     print("|---|---|---|---|---|", file=out)
     for r in rows:
-        print(f"| {r.benchmark} | {r.measured} | {r.reference} | {r.target} | {'PASS' if r.ok else 'FAIL'} |", file=out)
+        print(
+            f"| {r.benchmark} | {r.measured} | {r.reference} | {r.target} |"
+            f" {'PASS' if r.ok else 'FAIL'} |",
+            file=out,
+        )
     notes = [(r.benchmark, note) for r in rows for note in r.notes]
     if notes:
         print(file=out)
@@ -157,16 +172,27 @@ def print_markdown(rows: list[Row], out: Any = None) -> None:
 
 def upward_env(url: URL, slack: Any) -> dict[str, str]:
     """The environment of an `upward` process on `url` talking to the stand-in `slack` (nothing inherited of ours)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL", "UPWARD_"))}
-    env.update(DATABASE_URL=url.render_as_string(hide_password=False), SLACK_API_URL=slack.api_url,
-               SLACK_BOT_TOKEN=slack.bot_token, SLACK_SIGNING_SECRET=slack.signing_secret)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SLACK_", "DATABASE_URL", "UPWARD_"))
+    }
+    env.update(
+        DATABASE_URL=url.render_as_string(hide_password=False),
+        SLACK_API_URL=slack.api_url,
+        SLACK_BOT_TOKEN=slack.bot_token,
+        SLACK_SIGNING_SECRET=slack.signing_secret,
+    )
     return env
 
 
 def report(rows: list[Row]) -> int:
     """A script's own summary: one PASS/FAIL line per row with its notes; the exit status."""
     for row in rows:
-        print(f"{'PASS' if row.ok else 'FAIL'}  {row.benchmark}: {row.measured} ({row.reference}; target {row.target})")
+        print(
+            f"{'PASS' if row.ok else 'FAIL'}  {row.benchmark}: {row.measured} ({row.reference};"
+            f" target {row.target})"
+        )
         for note in row.notes:
             print(f"      {note}")
     return 0 if all(r.ok for r in rows) else 1

@@ -20,7 +20,16 @@ from bench.common import UTC, Loader, analyze
 from bot.content.loader import Catalog
 from bot.learning.service import plan_deliveries
 from bot.migrate import upgrade
-from bot.models import Delivery, DeliveryKind, DeliveryStatus, Membership, OutboxMessage, OutboxStatus, Person, Program
+from bot.models import (
+    Delivery,
+    DeliveryKind,
+    DeliveryStatus,
+    Membership,
+    OutboxMessage,
+    OutboxStatus,
+    Person,
+    Program,
+)
 from bot.programs.service import create_program
 
 START = dt.date(2027, 3, 1)  # a Monday with no public holiday in Germany
@@ -40,23 +49,52 @@ def enroll(engine: Engine, catalog: Catalog, people: int) -> int:
     upgrade(engine)
     with Session(engine, expire_on_commit=False) as session, session.begin():
         program = create_program(
-            session, catalog=catalog, name=f"Bench {people}", template_id=TEMPLATE, start=START, timezone="UTC", now=CREATED
+            session,
+            catalog=catalog,
+            name=f"Bench {people}",
+            template_id=TEMPLATE,
+            start=START,
+            timezone="UTC",
+            now=CREATED,
         )
     loader = Loader(engine)
     try:
-        loader.load(Person, [
-            dict(id=n, slack_user_id=slack_user_id(n), email=f"exec{n}@example.com", display_name=f"Executive {n}",
-                 timezone=None, country="DE", department=f"dept-{n % 40:02d}", status="active",
-                 created_at=CREATED, updated_at=CREATED)
-            for n in range(1, people + 1)
-        ])
-        loader.load(Membership, [
-            dict(program_id=program.id, person_id=n, role="executive", joined_at=CREATED, left_at=None)
-            for n in range(1, people + 1)
-        ])
+        loader.load(
+            Person,
+            [
+                dict(
+                    id=n,
+                    slack_user_id=slack_user_id(n),
+                    email=f"exec{n}@example.com",
+                    display_name=f"Executive {n}",
+                    timezone=None,
+                    country="DE",
+                    department=f"dept-{n % 40:02d}",
+                    status="active",
+                    created_at=CREATED,
+                    updated_at=CREATED,
+                )
+                for n in range(1, people + 1)
+            ],
+        )
+        loader.load(
+            Membership,
+            [
+                dict(
+                    program_id=program.id,
+                    person_id=n,
+                    role="executive",
+                    joined_at=CREATED,
+                    left_at=None,
+                )
+                for n in range(1, people + 1)
+            ],
+        )
     finally:
         loader.close()
-    if engine.dialect.name == "postgresql":  # ids were given explicitly: move the sequence past them
+    if (
+        engine.dialect.name == "postgresql"
+    ):  # ids were given explicitly: move the sequence past them
         with engine.begin() as conn:
             conn.exec_driver_sql("SELECT setval('people_id_seq', (SELECT max(id) FROM people))")
     with Session(engine, expire_on_commit=False) as session, session.begin():
@@ -67,8 +105,13 @@ def enroll(engine: Engine, catalog: Catalog, people: int) -> int:
         conn.execute(
             update(Delivery)
             .where(Delivery.program_id == program.id, Delivery.kind == DeliveryKind.baseline)
-            .values(status=DeliveryStatus.completed, sent_at=CREATED + dt.timedelta(days=7),
-                    completed_at=CREATED + dt.timedelta(days=7, hours=2), channel_id="DBENCH", message_ts="1.0")
+            .values(
+                status=DeliveryStatus.completed,
+                sent_at=CREATED + dt.timedelta(days=7),
+                completed_at=CREATED + dt.timedelta(days=7, hours=2),
+                channel_id="DBENCH",
+                message_ts="1.0",
+            )
         )
     analyze(engine)
     return program.id
@@ -81,22 +124,48 @@ def first_modules_sent(engine: Engine, program_id: int) -> None:
         deliveries = session.execute(
             select(Delivery.id, Delivery.person_id, Person.slack_user_id)
             .join(Person, Person.id == Delivery.person_id)
-            .where(Delivery.program_id == program_id, Delivery.kind == DeliveryKind.module, Delivery.sequence == 1)
+            .where(
+                Delivery.program_id == program_id,
+                Delivery.kind == DeliveryKind.module,
+                Delivery.sequence == 1,
+            )
         ).all()
         session.execute(
             update(Delivery)
-            .where(Delivery.program_id == program_id, Delivery.kind == DeliveryKind.module, Delivery.sequence == 1)
-            .values(status=DeliveryStatus.sent, sent_at=sent_at, channel_id="DBENCH", message_ts="2.0")
+            .where(
+                Delivery.program_id == program_id,
+                Delivery.kind == DeliveryKind.module,
+                Delivery.sequence == 1,
+            )
+            .values(
+                status=DeliveryStatus.sent, sent_at=sent_at, channel_id="DBENCH", message_ts="2.0"
+            )
         )
     loader = Loader(engine)
     try:
-        loader.load(OutboxMessage, [
-            dict(idempotency_key=f"delivery:{delivery_id}", method="chat.postMessage", payload={"channel": uid},
-                 status=OutboxStatus.sent.value, attempts=1, next_attempt_at=sent_at, claimed_by=None,
-                 claimed_until=None, error=None, channel_id="DBENCH", slack_ts="2.0", program_id=program_id,
-                 person_id=person_id, created_at=sent_at, sent_at=sent_at)
-            for delivery_id, person_id, uid in deliveries
-        ])
+        loader.load(
+            OutboxMessage,
+            [
+                dict(
+                    idempotency_key=f"delivery:{delivery_id}",
+                    method="chat.postMessage",
+                    payload={"channel": uid},
+                    status=OutboxStatus.sent.value,
+                    attempts=1,
+                    next_attempt_at=sent_at,
+                    claimed_by=None,
+                    claimed_until=None,
+                    error=None,
+                    channel_id="DBENCH",
+                    slack_ts="2.0",
+                    program_id=program_id,
+                    person_id=person_id,
+                    created_at=sent_at,
+                    sent_at=sent_at,
+                )
+                for delivery_id, person_id, uid in deliveries
+            ],
+        )
     finally:
         loader.close()
     analyze(engine)

@@ -31,16 +31,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import func, select  # noqa: E402
+from sqlalchemy import func, select
 
-from bench.common import POSTGRES_URL, ROOT, Row, database, report, upward_env  # noqa: E402
-from bench.enrolled import FAN_OUT_AT, enroll, slack_user_id  # noqa: E402
-from bot.content.loader import load_catalog  # noqa: E402
-from bot.db import make_engine  # noqa: E402
-from bot.models import OutboxMessage  # noqa: E402
-from bot.sandbox import DEMO_SEED_PATH, RateLimits, SlackStandIn  # noqa: E402
-from bot.sandbox.model import CallRecord  # noqa: E402
-from bot.sandbox.ratelimit import Limit  # noqa: E402
+from bench.common import POSTGRES_URL, ROOT, Row, database, report, upward_env
+from bench.enrolled import FAN_OUT_AT, enroll, slack_user_id
+from bot.content.loader import load_catalog
+from bot.db import make_engine
+from bot.models import OutboxMessage
+from bot.sandbox import DEMO_SEED_PATH, RateLimits, SlackStandIn
+from bot.sandbox.model import CallRecord
+from bot.sandbox.ratelimit import Limit
 
 TARGET_RATIO = 1.1
 PEOPLE, QUICK_PEOPLE = 10_000, 2_000
@@ -69,7 +69,12 @@ class Result:
 
     @property
     def ok(self) -> bool:
-        return self.ratio <= TARGET_RATIO and not self.duplicates and not self.missing and self.outbox == Counter(sent=self.people)
+        return (
+            self.ratio <= TARGET_RATIO
+            and not self.duplicates
+            and not self.missing
+            and self.outbox == Counter(sent=self.people)
+        )
 
 
 def lower_bound(calls: list[CallRecord], limits: RateLimits) -> tuple[float, str]:
@@ -96,7 +101,9 @@ def lower_bound(calls: list[CallRecord], limits: RateLimits) -> tuple[float, str
         seconds = max(0, count - (limit.burst or limit.calls)) / rate
         if seconds > best:
             best = seconds
-            which = f"{method} {scope}: {count:,} calls, burst {limit.burst or limit.calls}, {rate:g}/s"
+            which = (
+                f"{method} {scope}: {count:,} calls, burst {limit.burst or limit.calls}, {rate:g}/s"
+            )
     return best, which
 
 
@@ -104,71 +111,109 @@ def measure(people: int, time_scale: float, postgres_url: str = POSTGRES_URL) ->
     """Enroll `people`, then time `upward tick --at FAN_OUT_AT` sending their first module."""
     catalog = load_catalog()
     limits = RateLimits(time_scale=time_scale)
-    with tempfile.TemporaryDirectory(prefix="upward-bench-fanout-") as tmp, \
-            database("postgresql", "upward_bench_fanout", Path(tmp), postgres_url) as url, \
-            SlackStandIn(DEMO_SEED_PATH, rate_limits=limits) as slack:
+    with (
+        tempfile.TemporaryDirectory(prefix="upward-bench-fanout-") as tmp,
+        database("postgresql", "upward_bench_fanout", Path(tmp), postgres_url) as url,
+        SlackStandIn(DEMO_SEED_PATH, rate_limits=limits) as slack,
+    ):
         engine = make_engine(url)
         try:
             enroll(engine, catalog, people)
             for n in range(1, people + 1):
-                slack.workspace.add_user(id=slack_user_id(n), name=f"exec{n}", real_name=f"Executive {n}", tz="UTC")
+                slack.workspace.add_user(
+                    id=slack_user_id(n), name=f"exec{n}", real_name=f"Executive {n}", tz="UTC"
+                )
             env = upward_env(url, slack)
             before = len(slack.workspace.calls)
             start = time.perf_counter()
             done = subprocess.run(
                 [sys.executable, "-m", "bot", "tick", "--at", FAN_OUT_AT.isoformat()],
-                env=env, cwd=ROOT, capture_output=True, text=True, timeout=3600,
+                env=env,
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                timeout=3600,
             )
             tick_seconds = time.perf_counter() - start
             if done.returncode != 0:
                 raise SystemExit(f"upward tick failed ({done.returncode}): {done.stderr[-2000:]}")
             with engine.connect() as conn:
-                outbox = Counter({s.value: n for s, n in conn.execute(
-                    select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status))})
+                outbox = Counter(
+                    {
+                        s.value: n
+                        for s, n in conn.execute(
+                            select(OutboxMessage.status, func.count()).group_by(
+                                OutboxMessage.status
+                            )
+                        )
+                    }
+                )
         finally:
             engine.dispose()
         calls = slack.workspace.calls[before:]
     posts = [c for c in calls if c.method == "chat.postMessage" and c.ok]
-    per_key: Counter[str] = Counter(str(((c.args.get("metadata") or {}).get("event_payload") or {}).get("key")) for c in posts)
+    per_key: Counter[str] = Counter(
+        str(((c.args.get("metadata") or {}).get("event_payload") or {}).get("key")) for c in posts
+    )
     per_person: dict[str, int] = defaultdict(int)
     for c in posts:
         per_person[str(c.args.get("channel"))] += 1
     expected = {slack_user_id(n) for n in range(1, people + 1)}
     bound, bound_by = lower_bound(calls, limits)
     return Result(
-        people=people, time_scale=time_scale, tick_seconds=tick_seconds,
-        send_seconds=(posts[-1].at - posts[0].at) if posts else 0.0, bound_seconds=bound, bound_by=bound_by,
-        posted=len(posts), rate_limited=sum(c.status == 429 for c in calls), calls=Counter(c.method for c in calls),
-        duplicates=sum(n - 1 for n in per_key.values() if n > 1) + sum(n - 1 for n in per_person.values() if n > 1),
-        missing=len(expected - set(per_person)), outbox=outbox, tick_output=done.stdout.strip(),
+        people=people,
+        time_scale=time_scale,
+        tick_seconds=tick_seconds,
+        send_seconds=(posts[-1].at - posts[0].at) if posts else 0.0,
+        bound_seconds=bound,
+        bound_by=bound_by,
+        posted=len(posts),
+        rate_limited=sum(c.status == 429 for c in calls),
+        calls=Counter(c.method for c in calls),
+        duplicates=sum(n - 1 for n in per_key.values() if n > 1)
+        + sum(n - 1 for n in per_person.values() if n > 1),
+        missing=len(expected - set(per_person)),
+        outbox=outbox,
+        tick_output=done.stdout.strip(),
     )
 
 
 def table_rows(result: Result) -> list[Row]:
     r = result
-    return [Row(
-        f"fan-out, {r.people:,} module DMs, limits x{r.time_scale:g}",
-        f"send {r.send_seconds:.1f} s ({r.ratio:.3f}x); tick {r.tick_seconds:.1f} s; {r.duplicates} duplicates",
-        f"bound {r.bound_seconds:.1f} s",
-        f"<= {TARGET_RATIO:g}x bound, 0 duplicates",
-        r.ok,
-        (
-            f"bound set by {r.bound_by}; calls: {', '.join(f'{m} {n:,}' for m, n in r.calls.most_common())} "
-            f"({r.rate_limited:,} answered 429); {r.posted:,} posts landed, {r.missing} people without their DM; "
-            f"outbox {dict(r.outbox)}; `upward tick`: {r.tick_output.splitlines()[-1] if r.tick_output else ''}",
-            f"at real limits (x1) the bound is {r.bound_seconds / r.time_scale / 60:.0f} min",
-        ),
-    )]
+    return [
+        Row(
+            f"fan-out, {r.people:,} module DMs, limits x{r.time_scale:g}",
+            f"send {r.send_seconds:.1f} s ({r.ratio:.3f}x); tick {r.tick_seconds:.1f} s;"
+            f" {r.duplicates} duplicates",
+            f"bound {r.bound_seconds:.1f} s",
+            f"<= {TARGET_RATIO:g}x bound, 0 duplicates",
+            r.ok,
+            (
+                (
+                    f"bound set by {r.bound_by}; calls:"
+                    f" {', '.join(f'{m} {n:,}' for m, n in r.calls.most_common())}"
+                    f" ({r.rate_limited:,} answered 429); {r.posted:,} posts landed, {r.missing}"
+                    f" people without their DM; outbox {dict(r.outbox)}; `upward tick`:"
+                    f" {r.tick_output.splitlines()[-1] if r.tick_output else ''}"
+                ),
+                f"at real limits (x1) the bound is {r.bound_seconds / r.time_scale / 60:.0f} min",
+            ),
+        )
+    ]
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help=f"{QUICK_PEOPLE:,} people")
     parser.add_argument("--people", type=int)
-    parser.add_argument("--time-scale", type=float, default=TIME_SCALE, help="multiply every rate-limit window")
+    parser.add_argument(
+        "--time-scale", type=float, default=TIME_SCALE, help="multiply every rate-limit window"
+    )
     parser.add_argument("--postgres-url", default=POSTGRES_URL)
     args = parser.parse_args()
-    result = measure(args.people or (QUICK_PEOPLE if args.quick else PEOPLE), args.time_scale, args.postgres_url)
+    result = measure(
+        args.people or (QUICK_PEOPLE if args.quick else PEOPLE), args.time_scale, args.postgres_url
+    )
     return report(table_rows(result))
 
 

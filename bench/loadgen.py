@@ -24,7 +24,9 @@ import time
 from urllib.parse import urlsplit
 
 
-def run(requests: list[dict], url: str, concurrency: int, period: float | None = None) -> dict[str, list]:
+def run(
+    requests: list[dict], url: str, concurrency: int, period: float | None = None
+) -> dict[str, list]:
     """Send every request, CONCURRENCY at a time; latencies in ms of all but the warm-up round."""
     parts = urlsplit(url)
     path = parts.path or "/"

@@ -26,36 +26,68 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench import ack_latency, circle_formation, digest, fanout, idle_tick, worker_memory  # noqa: E402
-from bench.common import POSTGRES_URL, Row, machine, print_markdown, print_table  # noqa: E402
+from bench import (
+    ack_latency,
+    circle_formation,
+    digest,
+    fanout,
+    idle_tick,
+    worker_memory,
+)
+from bench.common import POSTGRES_URL, Row, machine, print_markdown, print_table
 
 
 def benchmarks(quick: bool, postgres_url: str) -> dict[str, Callable[[], list[Row]]]:
     """Each benchmark's rows, by name, at full or quick size."""
     return {
         "ack": lambda: ack_latency.table_rows(
-            ack_latency.run(requests=200 if quick else 1000, postgres_url=postgres_url)),
+            ack_latency.run(requests=200 if quick else 1000, postgres_url=postgres_url)
+        ),
         "fanout": lambda: fanout.table_rows(
-            fanout.measure(fanout.QUICK_PEOPLE if quick else fanout.PEOPLE, fanout.TIME_SCALE, postgres_url)),
+            fanout.measure(
+                fanout.QUICK_PEOPLE if quick else fanout.PEOPLE, fanout.TIME_SCALE, postgres_url
+            )
+        ),
         "digest": lambda: digest.table_rows(
-            digest.run(["postgresql", "sqlite"], sizes := digest.QUICK_SIZES if quick else digest.SIZES, postgres_url),
-            sizes),
+            digest.run(
+                ["postgresql", "sqlite"],
+                sizes := digest.QUICK_SIZES if quick else digest.SIZES,
+                postgres_url,
+            ),
+            sizes,
+        ),
         "circles": lambda: circle_formation.table_rows(1_000 if quick else 10_000),
         "idle": lambda: idle_tick.table_rows(
-            idle_tick.run(["postgresql", "sqlite"], sizes := idle_tick.QUICK_SIZES if quick else idle_tick.SIZES, postgres_url),
-            sizes),
+            idle_tick.run(
+                ["postgresql", "sqlite"],
+                sizes := idle_tick.QUICK_SIZES if quick else idle_tick.SIZES,
+                postgres_url,
+            ),
+            sizes,
+        ),
         "memory": lambda: worker_memory.table_rows(
-            worker_memory.measure(worker_memory.QUICK_PEOPLE if quick else worker_memory.PEOPLE, postgres_url)),
+            worker_memory.measure(
+                worker_memory.QUICK_PEOPLE if quick else worker_memory.PEOPLE, postgres_url
+            )
+        ),
     }
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0].split(":")[0])
-    parser.add_argument("--quick", action="store_true", help="smaller sizes: a smoke run of the harness")
-    parser.add_argument("--only", action="append", choices=("ack", "fanout", "digest", "circles", "idle", "memory"),
-                        help="run only this benchmark (repeatable)")
+    parser.add_argument(
+        "--quick", action="store_true", help="smaller sizes: a smoke run of the harness"
+    )
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=("ack", "fanout", "digest", "circles", "idle", "memory"),
+        help="run only this benchmark (repeatable)",
+    )
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
-    parser.add_argument("--postgres-url", default=POSTGRES_URL, help="the server scratch databases are created on")
+    parser.add_argument(
+        "--postgres-url", default=POSTGRES_URL, help="the server scratch databases are created on"
+    )
     args = parser.parse_args()
     before = machine(args.postgres_url)
     rows: list[Row] = []
@@ -67,11 +99,17 @@ def main() -> int:
         t = time.monotonic()
         try:
             rows += bench()
-        except (Exception, SystemExit) as exc:  # one broken benchmark must not hide the others' figures
+        except (
+            Exception,
+            SystemExit,
+        ) as exc:  # one broken benchmark must not hide the others' figures
             traceback.print_exc()
             rows.append(Row(name, f"error: {exc}"[:120], "", "", False))
         print(f"  {name}: {time.monotonic() - t:.0f} s", file=sys.stderr, flush=True)
-    print(f"\n{'QUICK (smoke sizes, not the targets) ' if args.quick else ''}benchmarks, {time.monotonic() - started:.0f} s")
+    print(
+        f"\n{'QUICK (smoke sizes, not the targets) ' if args.quick else ''}benchmarks,"
+        f" {time.monotonic() - started:.0f} s"
+    )
     print(f"machine at start: {before}")
     print(f"machine at end:   {machine(args.postgres_url)}\n")
     (print_markdown if args.markdown else print_table)(rows)

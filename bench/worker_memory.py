@@ -24,15 +24,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import func, select, update  # noqa: E402
+from sqlalchemy import func, select, update
 
-from bench.common import POSTGRES_URL, ROOT, Row, database, report, upward_env  # noqa: E402
-from bench.enrolled import FAN_OUT_AT, enroll, slack_user_id  # noqa: E402
-from bot.content.loader import load_catalog  # noqa: E402
-from bot.db import make_engine, make_session_factory  # noqa: E402
-from bot.learning import jobs as learning_jobs  # noqa: E402
-from bot.models import OutboxMessage, OutboxStatus, utcnow  # noqa: E402
-from bot.sandbox import DEMO_SEED_PATH, SlackStandIn  # noqa: E402
+from bench.common import POSTGRES_URL, ROOT, Row, database, report, upward_env
+from bench.enrolled import FAN_OUT_AT, enroll, slack_user_id
+from bot.content.loader import load_catalog
+from bot.db import make_engine, make_session_factory
+from bot.learning import jobs as learning_jobs
+from bot.models import OutboxMessage, OutboxStatus, utcnow
+from bot.sandbox import DEMO_SEED_PATH, SlackStandIn
 
 TARGET_MB = 200.0
 PEOPLE, QUICK_PEOPLE = 10_000, 2_000
@@ -65,30 +65,51 @@ def status_kb(pid: int, field: str) -> int:
 
 def measure(people: int, postgres_url: str = POSTGRES_URL) -> Result:
     catalog = load_catalog()
-    with tempfile.TemporaryDirectory(prefix="upward-bench-memory-") as tmp, \
-            database("postgresql", "upward_bench_memory", Path(tmp), postgres_url) as url, \
-            SlackStandIn(DEMO_SEED_PATH, rate_limits=False) as slack:
+    with (
+        tempfile.TemporaryDirectory(prefix="upward-bench-memory-") as tmp,
+        database("postgresql", "upward_bench_memory", Path(tmp), postgres_url) as url,
+        SlackStandIn(DEMO_SEED_PATH, rate_limits=False) as slack,
+    ):
         engine = make_engine(url)
         try:
             program_id = enroll(engine, catalog, people)
             for n in range(1, people + 1):
-                slack.workspace.add_user(id=slack_user_id(n), name=f"exec{n}", real_name=f"Executive {n}", tz="UTC")
+                slack.workspace.add_user(
+                    id=slack_user_id(n), name=f"exec{n}", real_name=f"Executive {n}", tz="UTC"
+                )
             learning_jobs.run(make_session_factory(engine), catalog=catalog, now=FAN_OUT_AT)
-            with engine.begin() as conn:  # the worker ticks at the real time: make the fan-out due now
-                conn.execute(update(OutboxMessage).where(OutboxMessage.program_id == program_id)
-                             .values(next_attempt_at=utcnow() - dt.timedelta(minutes=1)))
+            with (
+                engine.begin() as conn
+            ):  # the worker ticks at the real time: make the fan-out due now
+                conn.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.program_id == program_id)
+                    .values(next_attempt_at=utcnow() - dt.timedelta(minutes=1))
+                )
             env = upward_env(url, slack)
             log = (Path(tmp) / "worker.log").open("w")
             start = time.monotonic()
-            worker = subprocess.Popen([sys.executable, "-m", "bot", "worker", "--interval", str(INTERVAL)],
-                                      env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+            worker = subprocess.Popen(
+                [sys.executable, "-m", "bot", "worker", "--interval", str(INTERVAL)],
+                env=env,
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
             try:
                 started_kb, sent, done_at = 0, 0, None
                 while time.monotonic() - start < 1800 and worker.poll() is None:
                     time.sleep(0.5)
                     started_kb = started_kb or status_kb(worker.pid, "VmRSS")
                     with engine.connect() as conn:
-                        sent = conn.scalar(select(func.count()).where(OutboxMessage.status == OutboxStatus.sent)) or 0
+                        sent = (
+                            conn.scalar(
+                                select(func.count()).where(
+                                    OutboxMessage.status == OutboxStatus.sent
+                                )
+                            )
+                            or 0
+                        )
                     if sent >= people and done_at is None:
                         done_at = time.monotonic()
                     if done_at is not None and time.monotonic() - done_at > 2 * INTERVAL + 1:
@@ -101,7 +122,9 @@ def measure(people: int, postgres_url: str = POSTGRES_URL) -> Result:
                 worker.wait(timeout=60)
                 log.close()
             if peak_kb == 0:
-                raise SystemExit(f"the worker exited early: {(Path(tmp) / 'worker.log').read_text()[-2000:]}")
+                raise SystemExit(
+                    f"the worker exited early: {(Path(tmp) / 'worker.log').read_text()[-2000:]}"
+                )
         finally:
             engine.dispose()
     return Result(people, peak_kb / 1024, started_kb / 1024, sent, seconds)
@@ -109,15 +132,21 @@ def measure(people: int, postgres_url: str = POSTGRES_URL) -> Result:
 
 def table_rows(result: Result) -> list[Row]:
     r = result
-    return [Row(
-        f"worker peak memory, {r.people:,} enrolled",
-        f"peak RSS {r.peak_mb:.0f} MB",
-        f"{r.started_mb:.0f} MB soon after start",
-        f"< {TARGET_MB:g} MB",
-        r.ok,
-        (f"`upward worker --interval {INTERVAL}`: a busy tick sending {r.sent:,} module DMs, then two idle ticks "
-         f"({r.seconds:.0f} s)",),
-    )]
+    return [
+        Row(
+            f"worker peak memory, {r.people:,} enrolled",
+            f"peak RSS {r.peak_mb:.0f} MB",
+            f"{r.started_mb:.0f} MB soon after start",
+            f"< {TARGET_MB:g} MB",
+            r.ok,
+            (
+                (
+                    f"`upward worker --interval {INTERVAL}`: a busy tick sending {r.sent:,} module"
+                    f" DMs, then two idle ticks ({r.seconds:.0f} s)"
+                ),
+            ),
+        )
+    ]
 
 
 def main() -> int:

@@ -12,14 +12,14 @@ from slack_bolt import Ack, App, BoltContext, BoltRequest, BoltResponse
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.content.loader import Catalog, load_catalog
 from bot.circles import listeners as circle_listeners
-from bot.home import listeners as home_listeners
+from bot.config import Settings
+from bot.content.loader import Catalog, load_catalog
+from bot.db import session_scope
 from bot.digest import listeners as digest_listeners
+from bot.home import listeners as home_listeners
 from bot.kpis import listeners as kpi_listeners
 from bot.learning import listeners as learning_listeners
-from bot.config import Settings
-from bot.db import session_scope
 from bot.logs import REQUEST_ID_HEADER, request_id
 from bot.models import utcnow
 from bot.slack.acking import WorkPool
@@ -67,7 +67,9 @@ def build_app(
     )
 
     @app.middleware
-    def _context(req: BoltRequest, context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse:
+    def _context(
+        req: BoltRequest, context: BoltContext, next: Callable[[], BoltResponse]
+    ) -> BoltResponse:
         # Listeners open their own session: with process_before_response=False they run after
         # this middleware has returned, so a session opened here would already be closed.
         request_id.set(req.headers.get(REQUEST_ID_HEADER, [None])[0] or uuid.uuid4().hex[:12])
@@ -87,10 +89,17 @@ def build_app(
             # workspace's programs is answered (so Slack does not retry) and goes no further.
             with session_scope(sessions) as session:
                 foreign = known_elsewhere(
-                    session, team_id=context.team_id, user_id=context.user_id, channel_id=context.channel_id
+                    session,
+                    team_id=context.team_id,
+                    user_id=context.user_id,
+                    channel_id=context.channel_id,
                 )
             if foreign:
-                log.warning("refused a request from workspace %s naming another workspace's people or circles", context.team_id)
+                log.warning(
+                    "refused a request from workspace %s naming another workspace's people or"
+                    " circles",
+                    context.team_id,
+                )
                 return BoltResponse(status=200, body="")
             return next()
 
@@ -108,6 +117,8 @@ def build_app(
         ack()
         from bot.learning.listeners import ephemeral_reply
 
-        ephemeral_reply(context, client, body, "Sorry, that button is no longer in use. Nothing was recorded.")
+        ephemeral_reply(
+            context, client, body, "Sorry, that button is no longer in use. Nothing was recorded."
+        )
 
     return app

@@ -153,8 +153,13 @@ def db_current() -> None:
     finally:
         engine.dispose()
     head = head_revision()
-    state = "up to date" if current == head else f"behind (newest is {head}): run `upward db upgrade`"
-    click.echo(f"{settings.database.render_as_string(hide_password=True)}: revision {current or 'none'}, {state}")
+    state = (
+        "up to date" if current == head else f"behind (newest is {head}): run `upward db upgrade`"
+    )
+    click.echo(
+        f"{settings.database.render_as_string(hide_password=True)}: revision {current or 'none'},"
+        f" {state}"
+    )
 
 
 @cli.group()
@@ -182,7 +187,9 @@ def content_validate(path: Path | None) -> None:
         click.echo(str(problem))
     if problems:
         files = len({p.file for p in problems})
-        click.echo(f"{len(problems)} problem(s) in {files} file(s); fix them and run this again.", err=True)
+        click.echo(
+            f"{len(problems)} problem(s) in {files} file(s); fix them and run this again.", err=True
+        )
         sys.exit(1)
     click.echo(
         f"{root}: {len(catalog.modules)} modules, {len(catalog.prompts)} circle prompts, "
@@ -192,14 +199,32 @@ def content_validate(path: Path | None) -> None:
 
 @content.command("preview")
 @click.argument("module_id", required=False)
-@click.option("--json", "only_json", is_flag=True, help="Only the JSON: every step's Web API method and payload.")
+@click.option(
+    "--json",
+    "only_json",
+    is_flag=True,
+    help="Only the JSON: every step's Web API method and payload.",
+)
 @click.option("--text", "only_text", is_flag=True, help="Only the plain-text rendering.")
-@click.option("--template", help="Number the module as in this program template (default: the first that lists it).")
-@click.option("--content-dir", type=click.Path(path_type=Path), help="The content folder (default: UPWARD_CONTENT_DIR or the shipped content/).")
+@click.option(
+    "--template",
+    help="Number the module as in this program template (default: the first that lists it).",
+)
+@click.option(
+    "--content-dir",
+    type=click.Path(path_type=Path),
+    help="The content folder (default: UPWARD_CONTENT_DIR or the shipped content/).",
+)
 @click.option("--list", "list_ids", is_flag=True, help="List the module ids and exit.")
 @friendly_errors
-def content_preview(module_id: str | None, only_json: bool, only_text: bool, template: str | None,
-                    content_dir: Path | None, list_ids: bool) -> None:
+def content_preview(
+    module_id: str | None,
+    only_json: bool,
+    only_text: bool,
+    template: str | None,
+    content_dir: Path | None,
+    list_ids: bool,
+) -> None:
     """Show what an executive sees of module MODULE_ID: each message as Upward sends it (Block Kit
     JSON) and as plain text, checked against Slack's limits. Sends nothing.
 
@@ -211,10 +236,14 @@ def content_preview(module_id: str | None, only_json: bool, only_text: bool, tem
 
     root = content_dir if content_dir is not None else load_settings().content_dir
     if list_ids:
-        click.echo("\n".join(pv.list_modules(check_catalog(root)[0])) or f"no valid modules in {root}")
+        click.echo(
+            "\n".join(pv.list_modules(check_catalog(root)[0])) or f"no valid modules in {root}"
+        )
         return
     if module_id is None or (only_json and only_text):
-        raise UserError("give one MODULE_ID (and at most one of --json, --text); `--list` lists the ids")
+        raise UserError(
+            "give one MODULE_ID (and at most one of --json, --text); `--list` lists the ids"
+        )
     try:
         shown, problems = pv.preview_module(root, module_id, template_id=template)
     except pv.PreviewError as exc:
@@ -222,21 +251,46 @@ def content_preview(module_id: str | None, only_json: bool, only_text: bool, tem
     if shown is not None and not only_json:
         click.echo(pv.render_text(shown))
     if shown is not None and not only_text:
-        click.echo(("" if only_json else "\n── The same as JSON (what --json prints) ────────\n")
-                   + json.dumps(shown.as_json(), indent=2, ensure_ascii=False))
+        click.echo(
+            ("" if only_json else "\n── The same as JSON (what --json prints) ────────\n")
+            + json.dumps(shown.as_json(), indent=2, ensure_ascii=False)
+        )
     for problem in problems:
         click.echo(str(problem), err=True)
     if problems:
-        click.echo(f"{len(problems)} problem(s); fix them and run this again (`upward content validate` checks everything).", err=True)
+        click.echo(
+            f"{len(problems)} problem(s); fix them and run this again (`upward content validate`"
+            " checks everything).",
+            err=True,
+        )
         sys.exit(1)
 
 
 @cli.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on (0.0.0.0 for all).")
-@click.option("--port", default=3000, show_default=True, type=click.IntRange(0, 65535), help="TCP port.")
-@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="Web processes.")
-@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256), help="Threads per process.")
-@click.option("--sandbox", is_flag=True, help="Run against a local Slack stand-in with a seeded demo workspace.")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Interface to listen on (0.0.0.0 for all).",
+)
+@click.option(
+    "--port", default=3000, show_default=True, type=click.IntRange(0, 65535), help="TCP port."
+)
+@click.option(
+    "--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="Web processes."
+)
+@click.option(
+    "--threads",
+    default=8,
+    show_default=True,
+    type=click.IntRange(1, 256),
+    help="Threads per process.",
+)
+@click.option(
+    "--sandbox",
+    is_flag=True,
+    help="Run against a local Slack stand-in with a seeded demo workspace.",
+)
 @friendly_errors
 def serve(host: str, port: int, workers: int, threads: int, sandbox: bool) -> None:
     """Serve Slack's requests: POST /slack/events (signature verified) and GET /healthz.
@@ -253,11 +307,15 @@ def serve(host: str, port: int, workers: int, threads: int, sandbox: bool) -> No
 
         serve_sandbox(settings, host=host, port=port, threads=threads)
     elif settings.slack_app_token is not None:
-        logging.getLogger("upward.serve").info("SLACK_APP_TOKEN is set: connecting to Slack over Socket Mode.")
+        logging.getLogger("upward.serve").info(
+            "SLACK_APP_TOKEN is set: connecting to Slack over Socket Mode."
+        )
         serve_socket_mode(settings)
     else:
         # A log line, not a bare echo: with UPWARD_LOG_FORMAT=json every line on stderr is JSON.
-        logging.getLogger("upward.serve").info("Upward listening on http://%s:%s/slack/events (health: /healthz)", host, port)
+        logging.getLogger("upward.serve").info(
+            "Upward listening on http://%s:%s/slack/events (health: /healthz)", host, port
+        )
         serve_http(settings, host=host, port=port, workers=workers, threads=threads)
 
 
@@ -270,8 +328,8 @@ def _open_database(settings: Settings):  # type: ignore[no-untyped-def]
     if current_revision(engine) != head_revision():
         engine.dispose()
         raise UserError(
-            f"the database {settings.database.render_as_string(hide_password=True)} is not at the newest schema: "
-            "run `upward db upgrade` first"
+            f"the database {settings.database.render_as_string(hide_password=True)} is not at the"
+            " newest schema: run `upward db upgrade` first"
         )
     return engine, make_session_factory(engine)
 
@@ -283,13 +341,34 @@ def program() -> None:
 
 @program.command("create")
 @click.argument("name")
-@click.option("--template", required=True, help="pilot, quarter or enterprise (a file in content/programs/).")
-@click.option("--start", "start", required=True, type=click.DateTime(["%Y-%m-%d"]), help="First day, YYYY-MM-DD.")
-@click.option("--timezone", default="UTC", show_default=True, help="The program's home time zone (IANA name).")
-@click.option("--window", help="Local delivery hours, e.g. 08:30-16:00 (default: the template's, 09:00-17:00).")
-@click.option("--team", help="Several workspaces: the one the program runs in (team id T…; default: the only one installed).")
+@click.option(
+    "--template", required=True, help="pilot, quarter or enterprise (a file in content/programs/)."
+)
+@click.option(
+    "--start",
+    "start",
+    required=True,
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="First day, YYYY-MM-DD.",
+)
+@click.option(
+    "--timezone", default="UTC", show_default=True, help="The program's home time zone (IANA name)."
+)
+@click.option(
+    "--window",
+    help="Local delivery hours, e.g. 08:30-16:00 (default: the template's, 09:00-17:00).",
+)
+@click.option(
+    "--team",
+    help=(
+        "Several workspaces: the one the program runs in (team id T…; default: the only one"
+        " installed)."
+    ),
+)
 @friendly_errors
-def program_create(name: str, template: str, start: Any, timezone: str, window: str | None, team: str | None) -> None:
+def program_create(
+    name: str, template: str, start: Any, timezone: str, window: str | None, team: str | None
+) -> None:
     """Create a program NAME from a playbook template."""
     from bot.content.loader import load_catalog
     from bot.models import utcnow
@@ -305,12 +384,22 @@ def program_create(name: str, template: str, start: Any, timezone: str, window: 
     engine, sessions = _open_database(settings)
     with session_scope(sessions) as session:
         created = create_program(
-            session, catalog=catalog, name=name, template_id=template, start=start.date(), timezone=timezone,
-            now=utcnow(), window=hours, team_id=choose_team(session, settings, team),
+            session,
+            catalog=catalog,
+            name=name,
+            template_id=template,
+            start=start.date(),
+            timezone=timezone,
+            now=utcnow(),
+            window=hours,
+            team_id=choose_team(session, settings, team),
         )
         info = describe(created)
     engine.dispose()
-    click.echo(f"Created program '{info['name']}' from template {info['template']}: {info['start']} to {info['end']} ({info['timezone']}).")
+    click.echo(
+        f"Created program '{info['name']}' from template {info['template']}: {info['start']} to"
+        f" {info['end']} ({info['timezone']})."
+    )
     click.echo(f"Next: upward roster import FILE.csv --program '{info['name']}'")
 
 
@@ -325,15 +414,20 @@ def program_list() -> None:
         programs = list_programs(session)
     engine.dispose()
     if not programs:
-        click.echo("No programs yet. Create one: upward program create NAME --template pilot --start YYYY-MM-DD")
+        click.echo(
+            "No programs yet. Create one: upward program create NAME --template pilot --start"
+            " YYYY-MM-DD"
+        )
         return
     width = max(len(p.name) for p in programs)
-    click.echo(f"{'NAME':<{width}}  TEMPLATE    STATUS    START       END         EXECS  MENTORS  LEADS")
+    click.echo(
+        f"{'NAME':<{width}}  TEMPLATE    STATUS    START       END         EXECS  MENTORS  LEADS"
+    )
     for p in programs:
         end = p.end_date.isoformat() if p.end_date else "ongoing"
         click.echo(
-            f"{p.name:<{width}}  {p.template:<10}  {p.status.value:<8}  {p.start_date.isoformat()}  {end:<10}  "
-            f"{p.executives:>5}  {p.mentors:>7}  {p.leads:>5}"
+            f"{p.name:<{width}}  {p.template:<10}  {p.status.value:<8}  {p.start_date.isoformat()} "
+            f" {end:<10}  {p.executives:>5}  {p.mentors:>7}  {p.leads:>5}"
         )
 
 
@@ -351,11 +445,16 @@ def program_show(name: str) -> None:
         summary = next(p for p in list_programs(session) if p.name == info["name"])
         refused = undeliverable(session, prog)
     engine.dispose()
-    info["roster"] = f"{summary.executives} executives, {summary.mentors} mentors, {summary.leads} leads"
+    info["roster"] = (
+        f"{summary.executives} executives, {summary.mentors} mentors, {summary.leads} leads"
+    )
     for key, value in info.items():
         click.echo(f"{key + ':':<17}{value}")
     if refused:
-        click.echo("undeliverable:   Slack refused these messages for good (fix the roster or the person's account):")
+        click.echo(
+            "undeliverable:   Slack refused these messages for good (fix the roster or the person's"
+            " account):"
+        )
         for who, error, count in refused:
             click.echo(f"  {who}: {error} ×{count}")
 
@@ -367,12 +466,17 @@ def _set_program_status(name: str, paused: bool) -> None:
     engine, sessions = _open_database(load_settings())
     with session_scope(sessions) as session:
         prog, changed = set_status(
-            session, name=name, status=ProgramStatus.paused if paused else ProgramStatus.active, now=utcnow()
+            session,
+            name=name,
+            status=ProgramStatus.paused if paused else ProgramStatus.active,
+            now=utcnow(),
         )
         shown = prog.name
     engine.dispose()
     word = "paused" if paused else "active"
-    click.echo(f"'{shown}' is {word}." if changed else f"'{shown}' was already {word}; nothing changed.")
+    click.echo(
+        f"'{shown}' is {word}." if changed else f"'{shown}' was already {word}; nothing changed."
+    )
 
 
 @program.command("pause")
@@ -393,25 +497,55 @@ def program_resume(name: str) -> None:
 
 @program.command("configure")
 @click.argument("name")
-@click.option("--digest-at", help="When leads get the weekly digest, in each lead's zone, e.g. 'mon 09:00'.")
-@click.option("--digest-channel", help="Also post the digest in this channel (its ID, e.g. C0123ABC; invite Upward first); 'none' to stop.")
-@click.option("--min-group", type=int, help="Hide figures covering fewer people than this (3 or more).")
-@click.option("--team", help="Several workspaces: put a program that has no workspace yet into this one (team id T…).")
+@click.option(
+    "--digest-at", help="When leads get the weekly digest, in each lead's zone, e.g. 'mon 09:00'."
+)
+@click.option(
+    "--digest-channel",
+    help=(
+        "Also post the digest in this channel (its ID, e.g. C0123ABC; invite Upward first); 'none'"
+        " to stop."
+    ),
+)
+@click.option(
+    "--min-group", type=int, help="Hide figures covering fewer people than this (3 or more)."
+)
+@click.option(
+    "--team",
+    help="Several workspaces: put a program that has no workspace yet into this one (team id T…).",
+)
 @friendly_errors
-def program_configure(name: str, digest_at: str | None, digest_channel: str | None, min_group: int | None, team: str | None) -> None:
+def program_configure(
+    name: str,
+    digest_at: str | None,
+    digest_channel: str | None,
+    min_group: int | None,
+    team: str | None,
+) -> None:
     """Change a program's digest schedule, digest channel, privacy threshold or (once) workspace."""
     from bot.models import utcnow
     from bot.programs.service import assign_team, configure
     from bot.slack.installations import choose_team
 
     if digest_at is None and digest_channel is None and min_group is None and team is None:
-        raise UserError("nothing to change: give --digest-at, --digest-channel, --min-group or --team")
+        raise UserError(
+            "nothing to change: give --digest-at, --digest-channel, --min-group or --team"
+        )
     settings = load_settings()
     engine, sessions = _open_database(settings)
     with session_scope(sessions) as session:
         if team is not None:
-            assign_team(session, name=name, team_id=choose_team(session, settings, team) or "", now=utcnow())
-        shown = configure(session, name=name, digest_at=digest_at, digest_channel=digest_channel, min_group=min_group, now=utcnow())
+            assign_team(
+                session, name=name, team_id=choose_team(session, settings, team) or "", now=utcnow()
+            )
+        shown = configure(
+            session,
+            name=name,
+            digest_at=digest_at,
+            digest_channel=digest_channel,
+            min_group=min_group,
+            now=utcnow(),
+        )
     engine.dispose()
     click.echo(shown)
 
@@ -428,7 +562,9 @@ def _digest_for(session: Any, catalog: Any, program_name: str, week: str | None)
 
     prog = find_program(session, program_name)
     try:
-        chosen = Week.parse(week, prog.timezone) if week else Week.last_complete(utcnow(), prog.timezone)
+        chosen = (
+            Week.parse(week, prog.timezone) if week else Week.last_complete(utcnow(), prog.timezone)
+        )
     except ValueError as exc:
         raise UserError(f"--week: {exc}") from None
     return prog, compute(session, program=prog, catalog=catalog, week=chosen)
@@ -473,13 +609,22 @@ def digest_send(program_name: str, week: str | None) -> None:
         prog, computed = _digest_for(session, catalog, program_name, week)
         to = [r for r, _ in jobs.recipients(session, prog)]
         if not to:
-            raise UserError(f"'{prog.name}' has no leads to send to: add one with `upward roster import` (role lead)")
+            raise UserError(
+                f"'{prog.name}' has no leads to send to: add one with `upward roster import` (role"
+                " lead)"
+            )
         jobs.enqueue(session, computed, to, now=now, manual=True)
-    stats = outbox.flush(sessions, WorkspaceClients.from_settings(settings, engine), now=now, worker_id=worker_id())
+    stats = outbox.flush(
+        sessions, WorkspaceClients.from_settings(settings, engine), now=now, worker_id=worker_id()
+    )
     engine.dispose()
-    click.echo(f"Sent the {computed.week.label} digest of '{computed.program_name}' to {len(to)} recipient(s): {stats.sent} message(s) sent"
-               + (f", {stats.retried} to retry on the next tick" if stats.retried else "")
-               + (f", {stats.failed} refused by Slack (see `upward program show`)" if stats.failed else "") + ".")
+    click.echo(
+        f"Sent the {computed.week.label} digest of '{computed.program_name}' to {len(to)}"
+        f" recipient(s): {stats.sent} message(s) sent"
+        + (f", {stats.retried} to retry on the next tick" if stats.retried else "")
+        + (f", {stats.failed} refused by Slack (see `upward program show`)" if stats.failed else "")
+        + "."
+    )
 
 
 @cli.group()
@@ -502,14 +647,22 @@ def _circle_period(catalog: Any, program: Any, month: str | None) -> Any:
         except ValueError:
             raise UserError(f"--month {month!r} is not YYYY-MM, e.g. 2026-12") from None
         found = [
-            p for p in periods(program, template, until=first + dt.timedelta(days=31))
-            if (p.start.year, p.start.month) == (first.year, first.month) or p.start <= first <= p.end
+            p
+            for p in periods(program, template, until=first + dt.timedelta(days=31))
+            if (p.start.year, p.start.month) == (first.year, first.month)
+            or p.start <= first <= p.end
         ]
     else:
         today = local_day(utcnow(), program.timezone)
-        found = [p for p in periods(program, template, until=today + dt.timedelta(days=62)) if p.end >= today]
+        found = [
+            p
+            for p in periods(program, template, until=today + dt.timedelta(days=62))
+            if p.end >= today
+        ]
     if not found:
-        raise UserError(f"{program.name} has no circle period {'in ' + month if month else 'now or soon'}")
+        raise UserError(
+            f"{program.name} has no circle period {'in ' + month if month else 'now or soon'}"
+        )
     return found[0]
 
 
@@ -530,7 +683,9 @@ def circles_preview(program_name: str, month: str | None) -> None:
     with _read_only(settings) as session:
         prog = find_program(session, program_name)
         period = _circle_period(catalog, prog, month)
-        formation = plan_formation(session, program=prog, period=period, catalog=catalog, now=utcnow())
+        formation = plan_formation(
+            session, program=prog, period=period, catalog=catalog, now=utcnow()
+        )
         click.echo(preview_text(formation).replace("*", ""))
 
 
@@ -558,10 +713,20 @@ def circles_form(program_name: str) -> None:
         with session_scope(sessions) as session:
             prog = find_program(session, program_name)
             period = _circle_period(catalog, prog, None)
-            existing = session.scalar(select(Circle.id).where(Circle.program_id == prog.id, Circle.period_start == period.start))
+            existing = session.scalar(
+                select(Circle.id).where(
+                    Circle.program_id == prog.id, Circle.period_start == period.start
+                )
+            )
             if existing is None:
                 jobs.form(session, program_id=prog.id, period=period, catalog=catalog, now=now)
-            ids = list(session.scalars(select(Circle.id).where(Circle.program_id == prog.id, Circle.period_start == period.start)))
+            ids = list(
+                session.scalars(
+                    select(Circle.id).where(
+                        Circle.program_id == prog.id, Circle.period_start == period.start
+                    )
+                )
+            )
             name = prog.name
         for circle_id in ids:
             jobs.provision(sessions, client, circle_id=circle_id, catalog=catalog, now=now)
@@ -569,7 +734,10 @@ def circles_form(program_name: str) -> None:
     finally:
         engine.dispose()
     word = "already had" if existing is not None else "now has"
-    click.echo(f"{name} {word} {len(ids)} circles for the period from {period.start:%d %b %Y}; their channels are ready.")
+    click.echo(
+        f"{name} {word} {len(ids)} circles for the period from {period.start:%d %b %Y}; their"
+        " channels are ready."
+    )
 
 
 @cli.group()
@@ -590,10 +758,14 @@ def kpi_list(program_name: str) -> None:
     engine, sessions = _open_database(load_settings())
     with session_scope(sessions) as session:
         prog = find_program(session, program_name)
-        rows = list(session.scalars(select(Kpi).where(Kpi.program_id == prog.id).order_by(Kpi.status, Kpi.id)))
+        rows = list(
+            session.scalars(
+                select(Kpi).where(Kpi.program_id == prog.id).order_by(Kpi.status, Kpi.id)
+            )
+        )
         lines = [
-            f"{k.key:<28} {k.status.value:<8} {'mentors' if k.kind == OBSERVED else 'weekly':<8} {k.kind:<8} "
-            f"{k.scale_min}–{k.scale_max}  {k.name}"
+            f"{k.key:<28} {k.status.value:<8} {'mentors' if k.kind == OBSERVED else 'weekly':<8}"
+            f" {k.kind:<8} {k.scale_min}–{k.scale_max}  {k.name}"
             for k in rows
         ]
         if lines:
@@ -608,12 +780,32 @@ def kpi_list(program_name: str) -> None:
 @click.option("--name", "name", required=True, help="Shown in digests (up to 75 characters).")
 @click.option("--question", required=True, help="What executives answer weekly with one click.")
 @click.option("--kind", type=click.Choice(["count", "rating"]), default="rating", show_default=True)
-@click.option("--min", "scale_min", type=int, default=None, help="Lowest value (default: 0 for count, 1 for rating).")
+@click.option(
+    "--min",
+    "scale_min",
+    type=int,
+    default=None,
+    help="Lowest value (default: 0 for count, 1 for rating).",
+)
 @click.option("--max", "scale_max", type=int, default=5, show_default=True, help="Highest value.")
-@click.option("--low", "low_label", default="Not at all", show_default=True, help="Label of the lowest value.")
-@click.option("--high", "high_label", default="A lot", show_default=True, help="Label of the highest value.")
+@click.option(
+    "--low", "low_label", default="Not at all", show_default=True, help="Label of the lowest value."
+)
+@click.option(
+    "--high", "high_label", default="A lot", show_default=True, help="Label of the highest value."
+)
 @friendly_errors
-def kpi_add(program_name: str, key: str, name: str, question: str, kind: str, scale_min: int | None, scale_max: int, low_label: str, high_label: str) -> None:
+def kpi_add(
+    program_name: str,
+    key: str,
+    name: str,
+    question: str,
+    kind: str,
+    scale_min: int | None,
+    scale_max: int,
+    low_label: str,
+    high_label: str,
+) -> None:
     """Add a KPI; it is asked from the next weekly check-in on (at most 3 active)."""
     from bot.kpis.service import KpiError, add_kpi
     from bot.models import utcnow
@@ -624,11 +816,22 @@ def kpi_add(program_name: str, key: str, name: str, question: str, kind: str, sc
         with session_scope(sessions) as session:
             prog = find_program(session, program_name)
             added = add_kpi(
-                session, program=prog, key=key, name=name, question=question, kind=kind,
-                scale_min=(0 if kind == "count" else 1) if scale_min is None else scale_min, scale_max=scale_max,
-                low_label=low_label, high_label=high_label, now=utcnow(),
+                session,
+                program=prog,
+                key=key,
+                name=name,
+                question=question,
+                kind=kind,
+                scale_min=(0 if kind == "count" else 1) if scale_min is None else scale_min,
+                scale_max=scale_max,
+                low_label=low_label,
+                high_label=high_label,
+                now=utcnow(),
             )
-            shown = f"Added KPI '{added.key}' to '{prog.name}' ({added.kind}, {added.scale_min}–{added.scale_max})."
+            shown = (
+                f"Added KPI '{added.key}' to '{prog.name}' ({added.kind},"
+                f" {added.scale_min}–{added.scale_max})."
+            )
     except KpiError as exc:
         raise UserError(str(exc)) from None
     finally:
@@ -656,7 +859,10 @@ def kpi_retire(key: str, program_name: str) -> None:
         raise UserError(str(exc)) from None
     finally:
         engine.dispose()
-    click.echo(f"Retired '{key}'. {left} active KPI(s) remain" + (" (the playbook suggests 2–3)." if left < 2 else "."))
+    click.echo(
+        f"Retired '{key}'. {left} active KPI(s) remain"
+        + (" (the playbook suggests 2–3)." if left < 2 else ".")
+    )
 
 
 @cli.group()
@@ -674,9 +880,9 @@ def roster_import(file: Path, program_name: str) -> None:
     Columns: slack_user_id or email, role (executive, mentor, lead); optional timezone, country,
     department, display_name. Missing time zones are read from Slack (users.info).
     """
+    from bot.content.loader import load_catalog
     from bot.models import utcnow
     from bot.programs.service import find_program
-    from bot.content.loader import load_catalog
     from bot.roster.enroll import enroll
     from bot.roster.service import parse_roster, read_roster_file
     from bot.slack.directory import SlackDirectory
@@ -697,7 +903,13 @@ def roster_import(file: Path, program_name: str) -> None:
     with session_scope(sessions) as session:
         prog = find_program(session, program_name)
         report = enroll(
-            session, program=prog, rows=rows, directory=directory, catalog=catalog, filename=str(file), now=utcnow()
+            session,
+            program=prog,
+            rows=rows,
+            directory=directory,
+            catalog=catalog,
+            filename=str(file),
+            now=utcnow(),
         )
     engine.dispose()
     for problem in problems + report.problems:
@@ -705,7 +917,11 @@ def roster_import(file: Path, program_name: str) -> None:
     click.echo(
         f"{file}: {report.people_added} people added, {report.people_updated} updated, "
         f"{report.roles_added} roles added, {report.unchanged} unchanged"
-        + (f"; {len(problems) + len(report.problems)} row(s) skipped (see above)." if problems or report.problems else ".")
+        + (
+            f"; {len(problems) + len(report.problems)} row(s) skipped (see above)."
+            if problems or report.problems
+            else "."
+        )
     )
     if problems or report.problems:
         sys.exit(1)
@@ -720,8 +936,10 @@ def _parse_instant(value: str, option: str) -> Any:
     try:
         instant = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise UserError(f"{option} {value!r} is not an ISO-8601 instant, e.g. 2026-12-01T09:00:00+01:00") from None
-    return instant if instant.tzinfo else instant.replace(tzinfo=dt.timezone.utc)
+        raise UserError(
+            f"{option} {value!r} is not an ISO-8601 instant, e.g. 2026-12-01T09:00:00+01:00"
+        ) from None
+    return instant if instant.tzinfo else instant.replace(tzinfo=dt.UTC)
 
 
 def _parse_duration(value: str) -> Any:
@@ -730,14 +948,28 @@ def _parse_duration(value: str) -> Any:
 
     match = re.fullmatch(r"\s*(\d+)\s*([smhdw])\s*", value.lower())
     if not match or int(match.group(1)) == 0:
-        raise UserError(f"--every {value!r} is not a duration: use a number and a unit, e.g. 30m, 1h, 1d")
+        raise UserError(
+            f"--every {value!r} is not a duration: use a number and a unit, e.g. 30m, 1h, 1d"
+        )
     return dt.timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
 
 
 @cli.command()
-@click.option("--at", "at", help="Run as of this ISO-8601 instant (default: now; no offset means UTC).")
-@click.option("--until", "until", help="Fast-forward: step from --at to this instant, running the duties at each step.")
-@click.option("--every", "every", default="1h", show_default=True, help="Step size with --until: 15m, 1h, 1d, ...")
+@click.option(
+    "--at", "at", help="Run as of this ISO-8601 instant (default: now; no offset means UTC)."
+)
+@click.option(
+    "--until",
+    "until",
+    help="Fast-forward: step from --at to this instant, running the duties at each step.",
+)
+@click.option(
+    "--every",
+    "every",
+    default="1h",
+    show_default=True,
+    help="Step size with --until: 15m, 1h, 1d, ...",
+)
 @friendly_errors
 def tick(at: str | None, until: str | None, every: str) -> None:
     """Run every due duty once as of an instant (now by default) and exit.
@@ -774,14 +1006,25 @@ def tick(at: str | None, until: str | None, every: str) -> None:
         engine.dispose()
     if start != end:
         click.echo(
-            f"{start.isoformat(timespec='minutes')} → {end.isoformat(timespec='minutes')}: "
-            f"{totals['modules']} modules and {totals['reminders']} reminders queued, {totals['sent']} messages sent"
-            + (f", {totals['failed']} failed (see `upward program show`)" if totals["failed"] else "")
+            f"{start.isoformat(timespec='minutes')} → {end.isoformat(timespec='minutes')}:"
+            f" {totals['modules']} modules and {totals['reminders']} reminders queued,"
+            f" {totals['sent']} messages sent"
+            + (
+                f", {totals['failed']} failed (see `upward program show`)"
+                if totals["failed"]
+                else ""
+            )
         )
 
 
 @cli.command()
-@click.option("--interval", default=60, show_default=True, type=click.IntRange(5, 3600), help="Seconds between ticks.")
+@click.option(
+    "--interval",
+    default=60,
+    show_default=True,
+    type=click.IntRange(5, 3600),
+    help="Seconds between ticks.",
+)
 @friendly_errors
 def worker(interval: int) -> None:
     """Run the duties every minute until stopped (SIGTERM finishes the current tick, then exits)."""
@@ -798,8 +1041,14 @@ def worker(interval: int) -> None:
 
 
 @cli.command()
-@click.option("--out", "out", default="upward-demo", show_default=True, type=click.Path(path_type=Path),
-              help="Folder for the transcript (index.html), the demo's database and its log.")
+@click.option(
+    "--out",
+    "out",
+    default="upward-demo",
+    show_default=True,
+    type=click.Path(path_type=Path),
+    help="Folder for the transcript (index.html), the demo's database and its log.",
+)
 @friendly_errors
 def demo(out: Path) -> None:
     """Run a 4-week pilot in fast-forward on SQLite and a local Slack stand-in, and write a transcript.

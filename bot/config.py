@@ -33,12 +33,16 @@ class Settings(BaseSettings):
 
     database_url: str = Field(default="sqlite:///upward.db", validation_alias="DATABASE_URL")
     slack_bot_token: SecretStr | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")
-    slack_signing_secret: SecretStr | None = Field(default=None, validation_alias="SLACK_SIGNING_SECRET")
+    slack_signing_secret: SecretStr | None = Field(
+        default=None, validation_alias="SLACK_SIGNING_SECRET"
+    )
     slack_app_token: SecretStr | None = Field(default=None, validation_alias="SLACK_APP_TOKEN")
     slack_api_url: str = Field(default="https://slack.com/api/", validation_alias="SLACK_API_URL")
     # Distribution to several workspaces (OAuth): both set turns it on; tokens then come from installations.
     slack_client_id: str | None = Field(default=None, validation_alias="SLACK_CLIENT_ID")
-    slack_client_secret: SecretStr | None = Field(default=None, validation_alias="SLACK_CLIENT_SECRET")
+    slack_client_secret: SecretStr | None = Field(
+        default=None, validation_alias="SLACK_CLIENT_SECRET"
+    )
     # The public URL of /slack/oauth_redirect; unset, Slack uses the app's one configured Redirect URL.
     slack_redirect_uri: str | None = Field(default=None, validation_alias="SLACK_REDIRECT_URI")
     # Comma-separated bot scopes /slack/install asks for; unset, the ones in slack-manifest.yaml.
@@ -47,16 +51,27 @@ class Settings(BaseSettings):
         default_factory=default_content_dir,
         validation_alias=AliasChoices("UPWARD_CONTENT_DIR", "content_dir"),
     )
-    log_format: str = Field(default="text", validation_alias=AliasChoices("UPWARD_LOG_FORMAT", "log_format"))
+    log_format: str = Field(
+        default="text", validation_alias=AliasChoices("UPWARD_LOG_FORMAT", "log_format")
+    )
     # How long a worker's claim on an outbox row lasts; a row claimed by a worker that died is
     # picked up again after this. Longer than any single Slack call with its retries.
     outbox_lease_seconds: int = Field(
-        default=120, ge=5, le=3600, validation_alias=AliasChoices("UPWARD_OUTBOX_LEASE_SECONDS", "outbox_lease_seconds")
+        default=120,
+        ge=5,
+        le=3600,
+        validation_alias=AliasChoices("UPWARD_OUTBOX_LEASE_SECONDS", "outbox_lease_seconds"),
     )
 
     @field_validator(
-        "slack_bot_token", "slack_signing_secret", "slack_app_token", "slack_client_id", "slack_client_secret",
-        "slack_redirect_uri", "slack_scopes", mode="before",
+        "slack_bot_token",
+        "slack_signing_secret",
+        "slack_app_token",
+        "slack_client_id",
+        "slack_client_secret",
+        "slack_redirect_uri",
+        "slack_scopes",
+        mode="before",
     )
     @classmethod
     def _blank_is_unset(cls, v: object) -> object:
@@ -65,10 +80,13 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _client_id_and_secret_together(self) -> Settings:
         if (self.slack_client_id is None) != (self.slack_client_secret is None):
-            missing = "SLACK_CLIENT_SECRET" if self.slack_client_secret is None else "SLACK_CLIENT_ID"
+            missing = (
+                "SLACK_CLIENT_SECRET" if self.slack_client_secret is None else "SLACK_CLIENT_ID"
+            )
             raise ValueError(
-                f"{missing} is not set: distributing to several workspaces needs both SLACK_CLIENT_ID and "
-                "SLACK_CLIENT_SECRET (your Slack app's 'Basic Information' page); unset both for one workspace"
+                f"{missing} is not set: distributing to several workspaces needs both"
+                " SLACK_CLIENT_ID and SLACK_CLIENT_SECRET (your Slack app's 'Basic Information'"
+                " page); unset both for one workspace"
             )
         return self
 
@@ -103,16 +121,16 @@ class Settings(BaseSettings):
             return list(manifest["oauth_config"]["scopes"]["bot"])
         except (OSError, yaml.YAMLError, KeyError, TypeError):
             raise ConfigError(
-                f"cannot read the bot scopes from {MANIFEST_PATH}: set SLACK_SCOPES to a comma-separated list "
-                "(e.g. chat:write,im:write,users:read)"
+                f"cannot read the bot scopes from {MANIFEST_PATH}: set SLACK_SCOPES to a"
+                " comma-separated list (e.g. chat:write,im:write,users:read)"
             ) from None
 
     def require_bot_token(self) -> str:
         """The bot token, or a ConfigError that tells the installer how to set it."""
         if self.slack_bot_token is None:
             raise ConfigError(
-                "SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-…) from your Slack "
-                "app's 'OAuth & Permissions' page into the environment or .env"
+                "SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-…) from your Slack"
+                " app's 'OAuth & Permissions' page into the environment or .env"
             )
         return self.slack_bot_token.get_secret_value()
 
@@ -120,8 +138,9 @@ class Settings(BaseSettings):
         """The signing secret, or a ConfigError saying where to find it."""
         if self.slack_signing_secret is None:
             raise ConfigError(
-                "SLACK_SIGNING_SECRET is not set: copy the Signing Secret from your Slack app's "
-                "'Basic Information' page into the environment or .env (or set SLACK_APP_TOKEN for Socket Mode)"
+                "SLACK_SIGNING_SECRET is not set: copy the Signing Secret from your Slack app's"
+                " 'Basic Information' page into the environment or .env (or set SLACK_APP_TOKEN for"
+                " Socket Mode)"
             )
         return self.slack_signing_secret.get_secret_value()
 
@@ -139,7 +158,8 @@ def parse_database_url(raw: str) -> URL:
         url = url.set(drivername="postgresql+psycopg")
     if url.get_backend_name() not in ("sqlite", "postgresql"):
         raise ConfigError(
-            f"DATABASE_URL uses '{url.get_backend_name()}', which Upward does not support: use sqlite or postgresql"
+            f"DATABASE_URL uses '{url.get_backend_name()}', which Upward does not support: use"
+            " sqlite or postgresql"
         )
     return url
 
@@ -163,4 +183,6 @@ def load_settings(**overrides: object) -> Settings:
         first = exc.errors()[0]
         message = str(first["msg"]).removeprefix("Value error, ")
         # A check across fields (no location) names the variables in its own message.
-        raise ConfigError(f"{str(first['loc'][0]).upper()}: {message}" if first["loc"] else message) from None
+        raise ConfigError(
+            f"{str(first['loc'][0]).upper()}: {message}" if first["loc"] else message
+        ) from None

@@ -10,7 +10,6 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-
 CONNECT_TIMEOUT_SECONDS = 5
 
 
@@ -93,5 +92,8 @@ def describe_db_error(url: URL, exc: BaseException) -> str:
     if url.get_backend_name() == "sqlite":
         hint = "check that the folder exists and is writable"
     else:
-        hint = "check that the server is running and DATABASE_URL's host, port, user and database are right"
+        hint = (
+            "check that the server is running and DATABASE_URL's host, port, user and database are"
+            " right"
+        )
     return f"cannot use the database {shown}: {reason} ({hint})"

@@ -8,8 +8,12 @@ import logging
 import re
 import sys
 
-request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")  # "-": outside any request
-REQUEST_ID_HEADER = "x-slack-request-id"  # taken from the request when it carries one, else generated
+request_id: contextvars.ContextVar[str] = contextvars.ContextVar(
+    "request_id", default="-"
+)  # "-": outside any request
+REQUEST_ID_HEADER = (  # taken from the request when it carries one, else generated
+    "x-slack-request-id"
+)
 
 # Slack tokens and signatures that could slip into a message (e.g. from a library's debug line).
 _SECRET = re.compile(r"(xox[abposr]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+|v0=[0-9a-f]{16,})")
@@ -44,7 +48,9 @@ class JsonFormatter(logging.Formatter):
 
 class TextFormatter(logging.Formatter):
     def __init__(self) -> None:
-        super().__init__("%(asctime)s %(levelname)-7s %(name)s [%(request_id)s] %(message)s", "%H:%M:%S")
+        super().__init__(
+            "%(asctime)s %(levelname)-7s %(name)s [%(request_id)s] %(message)s", "%H:%M:%S"
+        )
 
     def format(self, record: logging.LogRecord) -> str:
         return redact(super().format(record))

@@ -46,7 +46,9 @@ def sandbox_settings(settings: Settings, slack: SlackStandIn) -> Settings:
     )
 
 
-def seed_demo_program(settings: Settings, slack: SlackStandIn, *, today: dt.date, now: dt.datetime | None = None) -> str:
+def seed_demo_program(
+    settings: Settings, slack: SlackStandIn, *, today: dt.date, now: dt.datetime | None = None
+) -> str:
     """Create the demo pilot (starting `today`) and import every demo person as of `now`; idempotent."""
     now = now or utcnow()
     catalog = load_catalog(settings.content_dir)
@@ -60,13 +62,26 @@ def seed_demo_program(settings: Settings, slack: SlackStandIn, *, today: dt.date
             program = find_program(session, DEMO_PROGRAM)
         except ProgramError:
             program = create_program(
-                session, catalog=catalog, name=DEMO_PROGRAM, template_id="pilot", start=today, timezone="Europe/London", now=now
+                session,
+                catalog=catalog,
+                name=DEMO_PROGRAM,
+                template_id="pilot",
+                start=today,
+                timezone="Europe/London",
+                now=now,
             )
         enroll(
-            session, program=program, rows=rows, directory=SlackDirectory(make_web_client(settings)),
-            catalog=catalog, filename=DEMO_ROSTER.name, now=now,
+            session,
+            program=program,
+            rows=rows,
+            directory=SlackDirectory(make_web_client(settings)),
+            catalog=catalog,
+            filename=DEMO_ROSTER.name,
+            now=now,
         )
-        summary = f"'{program.name}' (pilot, from {program.start_date:%d %b %Y}) with {len(rows)} people"
+        summary = (
+            f"'{program.name}' (pilot, from {program.start_date:%d %b %Y}) with {len(rows)} people"
+        )
     engine.dispose()
     return summary
 
@@ -82,14 +97,13 @@ def serve_sandbox(settings: Settings, *, host: str, port: int, threads: int) -> 
         ticker = threading.Thread(target=_tick_every_minute, args=(local, stop), daemon=True)
         ticker.start()
         click.echo(
-            "Upward sandbox is running (no Slack workspace needed)\n"
-            f"  Slack stand-in: {slack.api_url}  (everything it holds: {slack.url}/sandbox/state)\n"
-            f"  Upward:         {url}/slack/events  (health: {url}/healthz)\n"
-            f"  Inspector:      {slack.url}/sandbox/inspector  (anyone's DMs, App Home and forms; press the buttons as them)\n"
-            f"  Database:       {local.database.render_as_string(hide_password=True)}\n"
-            f"  Demo program:   {program}\n"
-            f"  Signing secret: the demo workspace's (see bot/sandbox/demo_workspace.yaml)\n"
-            "Press Ctrl-C to stop."
+            "Upward sandbox is running (no Slack workspace needed)\n  Slack stand-in:"
+            f" {slack.api_url}  (everything it holds: {slack.url}/sandbox/state)\n  Upward:        "
+            f" {url}/slack/events  (health: {url}/healthz)\n  Inspector:     "
+            f" {slack.url}/sandbox/inspector  (anyone's DMs, App Home and forms; press the buttons"
+            f" as them)\n  Database:       {local.database.render_as_string(hide_password=True)}\n "
+            f" Demo program:   {program}\n  Signing secret: the demo workspace's (see"
+            " bot/sandbox/demo_workspace.yaml)\nPress Ctrl-C to stop."
         )
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         try:

@@ -29,14 +29,19 @@ def verify_token(settings: Settings) -> dict[str, Any]:
         return client.auth_test().data  # type: ignore[return-value]
     except SlackApiError as exc:
         raise ConfigError(
-            f"Slack refused SLACK_BOT_TOKEN ({exc.response.get('error')}) at {settings.slack_api_url}: "
-            "copy the Bot User OAuth Token again from your app's 'OAuth & Permissions' page"
+            f"Slack refused SLACK_BOT_TOKEN ({exc.response.get('error')}) at"
+            f" {settings.slack_api_url}: copy the Bot User OAuth Token again from your app's 'OAuth"
+            " & Permissions' page"
         ) from None
     except OSError as exc:
-        raise ConfigError(f"cannot reach the Slack API at {settings.slack_api_url}: {exc}") from None
+        raise ConfigError(
+            f"cannot reach the Slack API at {settings.slack_api_url}: {exc}"
+        ) from None
 
 
-def wsgi_app(settings: Settings, *, clock: Callable[[], dt.datetime] = utcnow, work: WorkPool | None = None) -> UpwardWSGI:
+def wsgi_app(
+    settings: Settings, *, clock: Callable[[], dt.datetime] = utcnow, work: WorkPool | None = None
+) -> UpwardWSGI:
     """Build the WSGI app (one engine and Bolt app per worker process, created after fork)."""
     engine = make_engine(settings.database)
     app = build_app(settings, make_session_factory(engine), clock=clock, work=work)
@@ -94,8 +99,8 @@ def serve_socket_mode(settings: Settings) -> None:
     assert settings.slack_app_token is not None
     if settings.multi_workspace:
         raise ConfigError(
-            "SLACK_APP_TOKEN (Socket Mode) serves one workspace: unset it to distribute with SLACK_CLIENT_ID and "
-            "SLACK_CLIENT_SECRET over HTTP, or unset those two"
+            "SLACK_APP_TOKEN (Socket Mode) serves one workspace: unset it to distribute with"
+            " SLACK_CLIENT_ID and SLACK_CLIENT_SECRET over HTTP, or unset those two"
         )
     settings.require_bot_token()
     engine = make_engine(settings.database)
@@ -103,5 +108,7 @@ def serve_socket_mode(settings: Settings) -> None:
     verify_token(settings)
     app = build_app(settings, make_session_factory(engine), socket_mode=True)
     # The app's client carries SLACK_API_URL, so apps.connections.open goes where the rest goes.
-    handler = SocketModeHandler(app, settings.slack_app_token.get_secret_value(), web_client=app.client)
+    handler = SocketModeHandler(
+        app, settings.slack_app_token.get_secret_value(), web_client=app.client
+    )
     handler.start()

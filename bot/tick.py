@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.circles import jobs as circle_jobs
 from bot.content.loader import Catalog
 from bot.db import session_scope
-from bot.circles import jobs as circle_jobs
 from bot.digest import jobs as digest_jobs
 from bot.kpis import jobs as kpi_jobs
 from bot.learning import jobs as learning_jobs
@@ -44,8 +44,18 @@ class TickReport:
     @property
     def busy(self) -> bool:
         return bool(
-            self.planned or self.modules or self.reminders or self.checkins or self.events or self.sent or self.retried or self.failed
-            or self.circles_formed or self.circles_closed or self.circles_archived or self.digests
+            self.planned
+            or self.modules
+            or self.reminders
+            or self.checkins
+            or self.events
+            or self.sent
+            or self.retried
+            or self.failed
+            or self.circles_formed
+            or self.circles_closed
+            or self.circles_archived
+            or self.digests
         )
 
     def line(self) -> str:
@@ -67,7 +77,9 @@ class TickReport:
             )
             if n
         ]
-        return f"{self.at.isoformat(timespec='minutes')}: " + (", ".join(parts) if parts else "nothing due")
+        return f"{self.at.isoformat(timespec='minutes')}: " + (
+            ", ".join(parts) if parts else "nothing due"
+        )
 
 
 def worker_id() -> str:
@@ -75,7 +87,12 @@ def worker_id() -> str:
 
 
 def run_tick(
-    sessions: sessionmaker[Session], client: WebClient | WorkspaceClients, *, catalog: Catalog, now: dt.datetime, worker: str | None = None,
+    sessions: sessionmaker[Session],
+    client: WebClient | WorkspaceClients,
+    *,
+    catalog: Catalog,
+    now: dt.datetime,
+    worker: str | None = None,
     lease: dt.timedelta = outbox.LEASE,
 ) -> TickReport:
     """Run every duty due at `now`, send what they queued, and record where it landed.
@@ -85,12 +102,20 @@ def run_tick(
     worker = worker or worker_id()
     report = TickReport(at=now)
     learning = learning_jobs.run(sessions, catalog=catalog, now=now)
-    report.planned, report.modules, report.reminders = learning.planned, learning.modules, learning.reminders
+    report.planned, report.modules, report.reminders = (
+        learning.planned,
+        learning.modules,
+        learning.reminders,
+    )
     with session_scope(sessions) as session:
         report.checkins = kpi_jobs.enqueue_checkins(session, now=now)
         report.events = program_events.enqueue_announcements(session, catalog=catalog, now=now)
     circles = circle_jobs.run(sessions, client, catalog=catalog, now=now)
-    report.circles_formed, report.circles_closed, report.circles_archived = circles.formed, circles.closed, circles.archived
+    report.circles_formed, report.circles_closed, report.circles_archived = (
+        circles.formed,
+        circles.closed,
+        circles.archived,
+    )
     report.digests = digest_jobs.run(sessions, catalog=catalog, now=now)
     stats = outbox.flush(sessions, client, now=now, worker_id=worker, lease=lease)
     report.sent, report.retried, report.failed = stats.sent, stats.retried, stats.failed

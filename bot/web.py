@@ -11,10 +11,10 @@ import json
 import logging
 import threading
 import uuid
-from socketserver import ThreadingMixIn
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from collections.abc import Iterable
+from socketserver import ThreadingMixIn
 from typing import TYPE_CHECKING
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from slack_bolt import App, BoltRequest
 from slack_bolt.adapter.wsgi import SlackRequestHandler
@@ -54,7 +54,11 @@ class UpwardWSGI:
         except ValueError:
             length = -1
         if length < 0 or length > MAX_BODY_BYTES:
-            return _json(start_response, "413 Content Too Large", {"ok": False, "error": "request body too large"})
+            return _json(
+                start_response,
+                "413 Content Too Large",
+                {"ok": False, "error": "request body too large"},
+            )
         # One id for every line this request logs, here and in Bolt's listeners (which read the header).
         key = "HTTP_" + REQUEST_ID_HEADER.upper().replace("-", "_")
         environ[key] = (environ.get(key) or "")[:64] or uuid.uuid4().hex[:12]
@@ -66,7 +70,9 @@ class UpwardWSGI:
         finally:
             request_id.reset(token)
 
-    def _events(self, environ: WSGIEnvironment, start_response: StartResponse, length: int) -> Iterable[bytes]:
+    def _events(
+        self, environ: WSGIEnvironment, start_response: StartResponse, length: int
+    ) -> Iterable[bytes]:
         """Check the body, then hand Bolt the request it was checked as.
 
         The body is decoded once: an interaction's payload is 10-50 KB of percent-encoded JSON, and
@@ -75,7 +81,9 @@ class UpwardWSGI:
         body = environ["wsgi.input"].read(length) if length else b""
         try:
             request = BoltRequest(
-                body=body.decode("utf-8"), query=environ.get("QUERY_STRING", ""), headers=WsgiHttpRequest(environ).get_headers()
+                body=body.decode("utf-8"),
+                query=environ.get("QUERY_STRING", ""),
+                headers=WsgiHttpRequest(environ).get_headers(),
             )
             problem = inbound.problem_in(request.body)
         except Exception:  # Bolt cannot read it: say why, as the full check does
@@ -90,35 +98,52 @@ class UpwardWSGI:
         start_response(response.status, response.get_headers())
         return response.get_body()
 
-    def _refuse(self, environ: WSGIEnvironment, start_response: StartResponse, body: bytes, problem: str) -> Iterable[bytes]:
+    def _refuse(
+        self, environ: WSGIEnvironment, start_response: StartResponse, body: bytes, problem: str
+    ) -> Iterable[bytes]:
         """A 401 or 400 for a body Slack would never send (Bolt would fail on it with a 500)."""
         try:
             signed = self.verifier.is_valid(
-                body, environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP"), environ.get("HTTP_X_SLACK_SIGNATURE")
+                body,
+                environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP"),
+                environ.get("HTTP_X_SLACK_SIGNATURE"),
             )
-        except (UnicodeDecodeError, ValueError):  # not UTF-8 (slack_sdk signs text), or a timestamp that is no number
+        except (
+            UnicodeDecodeError,
+            ValueError,
+        ):  # not UTF-8 (slack_sdk signs text), or a timestamp that is no number
             signed = False
         if not signed:  # as Bolt answers any request without a valid signature
             return _json(start_response, "401 Unauthorized", {"error": "invalid request"})
-        log.warning("refused a signed request Slack would never send (%s); nothing was done", problem)
-        return _json(start_response, "400 Bad Request", {"ok": False, "error": f"malformed request: {problem}"})
+        log.warning(
+            "refused a signed request Slack would never send (%s); nothing was done", problem
+        )
+        return _json(
+            start_response,
+            "400 Bad Request",
+            {"ok": False, "error": f"malformed request: {problem}"},
+        )
 
     def _health(self, start_response: StartResponse) -> Iterable[bytes]:
         try:
             check_database(self.engine)
         except DatabaseUnavailable as exc:
-            return _json(start_response, "503 Service Unavailable", {"ok": False, "database": str(exc)})
+            return _json(
+                start_response, "503 Service Unavailable", {"ok": False, "database": str(exc)}
+            )
         return _json(start_response, "200 OK", {"ok": True, "database": "ok"})
 
 
 def _json(start_response: StartResponse, status: str, body: dict[str, object]) -> list[bytes]:
     data = json.dumps(body).encode()
-    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
+    start_response(
+        status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))]
+    )
     return [data]
 
 
 class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (stdlib signature)
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 
@@ -126,8 +151,12 @@ class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
     daemon_threads = True
 
 
-def serve_in_thread(app: UpwardWSGI, *, host: str = "127.0.0.1", port: int = 0) -> tuple[WSGIServer, str]:
+def serve_in_thread(
+    app: UpwardWSGI, *, host: str = "127.0.0.1", port: int = 0
+) -> tuple[WSGIServer, str]:
     """A threaded WSGI server for the same app, for tests and `serve --sandbox`; returns it and its URL."""
-    server = make_server(host, port, app, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler)
+    server = make_server(
+        host, port, app, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler
+    )
     threading.Thread(target=server.serve_forever, name="upward-web", daemon=True).start()
     return server, f"http://{host}:{server.server_port}"

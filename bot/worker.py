@@ -36,8 +36,8 @@ def sqlite_worker_lock(settings: Settings) -> IO[str] | None:
     except BlockingIOError:
         handle.close()
         raise ConfigError(
-            f"another `upward worker` is already running on {url.database}: SQLite supports one worker. "
-            "Stop the other one, or move to PostgreSQL to run several"
+            f"another `upward worker` is already running on {url.database}: SQLite supports one"
+            " worker. Stop the other one, or move to PostgreSQL to run several"
         ) from None
     handle.write(worker_id())
     handle.flush()
@@ -50,7 +50,9 @@ def run_worker(settings: Settings, *, interval_seconds: int = 60) -> None:
     catalog = load_catalog(settings.content_dir)
     engine = make_engine(settings.database)
     sessions = make_session_factory(engine)
-    client = WorkspaceClients.from_settings(settings, engine)  # one worker sends for every workspace
+    client = WorkspaceClients.from_settings(
+        settings, engine
+    )  # one worker sends for every workspace
     me = worker_id()
     scheduler = BlockingScheduler(timezone="UTC")
 
@@ -60,7 +62,11 @@ def run_worker(settings: Settings, *, interval_seconds: int = 60) -> None:
         nonlocal database_down
         try:
             report = run_tick(
-                sessions, client, catalog=catalog, now=utcnow(), worker=me,
+                sessions,
+                client,
+                catalog=catalog,
+                now=utcnow(),
+                worker=me,
                 lease=dt.timedelta(seconds=settings.outbox_lease_seconds),
             )
         except OperationalError as exc:
@@ -69,7 +75,8 @@ def run_worker(settings: Settings, *, interval_seconds: int = 60) -> None:
             # over when their lease ends.
             database_down = True
             log.warning(
-                "tick failed: %s; retrying at the next tick", describe_db_error(settings.database, exc),
+                "tick failed: %s; retrying at the next tick",
+                describe_db_error(settings.database, exc),
                 exc_info=bool(os.environ.get("UPWARD_DEBUG")),
             )
             return
@@ -83,12 +90,19 @@ def run_worker(settings: Settings, *, interval_seconds: int = 60) -> None:
             log.info("tick %s", report.line())
 
     scheduler.add_job(
-        tick, IntervalTrigger(seconds=interval_seconds), id="tick", next_run_time=utcnow(),
-        max_instances=1, coalesce=True, misfire_grace_time=interval_seconds,
+        tick,
+        IntervalTrigger(seconds=interval_seconds),
+        id="tick",
+        next_run_time=utcnow(),
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=interval_seconds,
     )
 
     def stop(signum: int, _frame: object) -> None:
-        log.info("received %s; finishing the current tick and stopping", signal.Signals(signum).name)
+        log.info(
+            "received %s; finishing the current tick and stopping", signal.Signals(signum).name
+        )
         scheduler.shutdown(wait=True)
 
     signal.signal(signal.SIGTERM, stop)

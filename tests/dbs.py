@@ -17,7 +17,9 @@ from bot.config import parse_database_url
 from bot.db import make_engine
 
 # The server CI and developers run; `test` is the database we connect to in order to create ours.
-POSTGRES_ADMIN_URL = os.environ.get("UPWARD_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+POSTGRES_ADMIN_URL = os.environ.get(
+    "UPWARD_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
 BACKENDS = ("sqlite", "postgresql")
 
 
@@ -61,7 +63,12 @@ def scratch_database(backend: str, tmp_dir: Path) -> Iterator[URL]:
 def _drop_stale_databases() -> None:
     """Drop databases left by test runs whose process is gone (a killed run cleans up next time)."""
     with psycopg.connect(postgres_admin_dsn(), autocommit=True) as conn:
-        names = [r[0] for r in conn.execute("SELECT datname FROM pg_database WHERE datname LIKE 'upward_test_%'")]
+        names = [
+            r[0]
+            for r in conn.execute(
+                "SELECT datname FROM pg_database WHERE datname LIKE 'upward_test_%'"
+            )
+        ]
         for name in names:
             match = re.match(r"upward_test_(\d+)_", name)
             if match and not _pid_alive(int(match.group(1))):

@@ -37,11 +37,14 @@ class PostgresCluster:
     """One PostgreSQL cluster in a temporary folder, listening on 127.0.0.1 at a free port."""
 
     def __init__(self, bin_dir: Path = PG_BIN):
-        missing = [name for name in ("initdb", "pg_ctl", "postgres") if not (bin_dir / name).is_file()]
+        missing = [
+            name for name in ("initdb", "pg_ctl", "postgres") if not (bin_dir / name).is_file()
+        ]
         if missing:
             raise ClusterError(
-                f"PostgreSQL server binaries {', '.join(missing)} not found in {bin_dir}: install PostgreSQL 15 "
-                "(apt-get install postgresql-15) or set UPWARD_TEST_PG_BIN to the folder `pg_config --bindir` prints"
+                f"PostgreSQL server binaries {', '.join(missing)} not found in {bin_dir}: install"
+                " PostgreSQL 15 (apt-get install postgresql-15) or set UPWARD_TEST_PG_BIN to the"
+                " folder `pg_config --bindir` prints"
             )
         self.bin_dir = bin_dir
         self._as_root = os.geteuid() == 0
@@ -56,12 +59,24 @@ class PostgresCluster:
             except KeyError:
                 shutil.rmtree(self.root, ignore_errors=True)
                 raise ClusterError(
-                    f"running as root, but there is no `{OS_USER}` OS user to run PostgreSQL as "
-                    "(PostgreSQL refuses root): install PostgreSQL from your distribution, which creates it"
+                    f"running as root, but there is no `{OS_USER}` OS user to run PostgreSQL as"
+                    " (PostgreSQL refuses root): install PostgreSQL from your distribution, which"
+                    " creates it"
                 ) from None
             os.chown(self.root, owner.pw_uid, owner.pw_gid)
         try:
-            self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8")
+            self._run(
+                "initdb",
+                "-D",
+                str(self.data),
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "--no-sync",
+                "-E",
+                "UTF8",
+            )
         except ClusterError:
             shutil.rmtree(self.root, ignore_errors=True)
             raise
@@ -77,7 +92,8 @@ class PostgresCluster:
         if result.returncode != 0:
             server_log = self.log.read_text(errors="replace")[-2000:] if self.log.exists() else ""
             raise ClusterError(
-                f"`{' '.join(command)}` exited {result.returncode}: {result.stderr.strip() or result.stdout.strip()}"
+                f"`{' '.join(command)}` exited {result.returncode}:"
+                f" {result.stderr.strip() or result.stdout.strip()}"
                 + (f"\nserver log:\n{server_log}" if server_log else "")
             )
         return result.stdout
@@ -89,7 +105,11 @@ class PostgresCluster:
             if not match or _pid_alive(int(match.group(1))):
                 continue
             if (root / "data" / "postmaster.pid").exists():
-                subprocess.run(self._command("pg_ctl", "-D", str(root / "data"), "-m", "immediate", "stop"), capture_output=True, timeout=60)
+                subprocess.run(
+                    self._command("pg_ctl", "-D", str(root / "data"), "-m", "immediate", "stop"),
+                    capture_output=True,
+                    timeout=60,
+                )
             shutil.rmtree(root, ignore_errors=True)
 
     def start(self) -> None:
@@ -99,7 +119,19 @@ class PostgresCluster:
             # Throwaway data: durability only costs time here.
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         )
-        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", options, "-w", "-t", "60", "start")
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.log),
+            "-o",
+            options,
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
 
     def stop(self, mode: str = "fast") -> None:
         """Stop the server; `fast` disconnects every client at once, as a restart would."""
@@ -113,7 +145,9 @@ class PostgresCluster:
         return parse_database_url(f"postgresql://postgres@127.0.0.1:{self.port}/{database}")
 
     def create_database(self, name: str) -> URL:
-        with psycopg.connect(host="127.0.0.1", port=self.port, user="postgres", dbname="postgres", autocommit=True) as conn:
+        with psycopg.connect(
+            host="127.0.0.1", port=self.port, user="postgres", dbname="postgres", autocommit=True
+        ) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
 
@@ -141,4 +175,6 @@ def _free_port() -> int:
             except OSError:
                 continue
             return port
-    raise ClusterError("no free TCP port found between 20000 and the ephemeral range for a private PostgreSQL")
+    raise ClusterError(
+        "no free TCP port found between 20000 and the ephemeral range for a private PostgreSQL"
+    )

@@ -17,7 +17,9 @@ from tests.dbs import engine_for
 UPWARD = [sys.executable, "-m", "bot"]
 
 
-def run(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL"))}
     full_env.update(env or {})
     return subprocess.run(
@@ -40,7 +42,9 @@ def test_help_lists_the_commands() -> None:
     assert "db" in result.stdout and "content" in result.stdout
 
 
-@pytest.mark.parametrize("command", [["db", "--help"], ["db", "upgrade", "--help"], ["content", "validate", "--help"]])
+@pytest.mark.parametrize(
+    "command", [["db", "--help"], ["db", "upgrade", "--help"], ["content", "validate", "--help"]]
+)
 def test_every_command_has_help(command: list[str]) -> None:
     result = run(*command)
     assert result.returncode == 0 and "Usage:" in result.stdout
@@ -52,7 +56,9 @@ def test_console_script_is_installed() -> None:
     assert result.returncode == 0 and "Usage: upward" in result.stdout
 
 
-def test_db_upgrade_builds_the_schema_and_is_repeatable(empty_database: URL, tmp_path: Path) -> None:
+def test_db_upgrade_builds_the_schema_and_is_repeatable(
+    empty_database: URL, tmp_path: Path
+) -> None:
     env = {"DATABASE_URL": empty_database.render_as_string(hide_password=False)}
     first = run("db", "upgrade", env=env, cwd=tmp_path)
     assert first.returncode == 0, first.stderr
@@ -60,7 +66,9 @@ def test_db_upgrade_builds_the_schema_and_is_repeatable(empty_database: URL, tmp
     second = run("db", "upgrade", env=env, cwd=tmp_path)
     assert second.returncode == 0 and "nothing to do" in second.stdout
     eng = engine_for(empty_database)
-    assert {"programs", "people", "outbox", "circles", "alembic_version"} <= set(inspect(eng).get_table_names())
+    assert {"programs", "people", "outbox", "circles", "alembic_version"} <= set(
+        inspect(eng).get_table_names()
+    )
     eng.dispose()
     current = run("db", "current", env=env, cwd=tmp_path)
     assert "up to date" in current.stdout
@@ -73,13 +81,20 @@ def test_default_database_is_a_sqlite_file_in_the_working_directory(tmp_path: Pa
 
 
 def test_unreachable_database_is_one_line(tmp_path: Path) -> None:
-    result = run("db", "upgrade", env={"DATABASE_URL": "postgresql://someone:pw@127.0.0.1:1/nowhere"}, cwd=tmp_path)
+    result = run(
+        "db",
+        "upgrade",
+        env={"DATABASE_URL": "postgresql://someone:pw@127.0.0.1:1/nowhere"},
+        cwd=tmp_path,
+    )
     assert_one_line_error(result, "cannot use the database", "127.0.0.1:1")
     assert "pw@" not in result.stderr
 
 
 def test_malformed_database_url_is_one_line(tmp_path: Path) -> None:
-    result = run("db", "upgrade", env={"DATABASE_URL": "postgres://u:topsecret@host:port/db"}, cwd=tmp_path)
+    result = run(
+        "db", "upgrade", env={"DATABASE_URL": "postgres://u:topsecret@host:port/db"}, cwd=tmp_path
+    )
     assert_one_line_error(result, "DATABASE_URL")
     assert "topsecret" not in result.stderr
 

@@ -9,8 +9,15 @@ import pytest
 from bot.config import ConfigError, Settings, load_settings
 
 CONTRACT = (
-    "DATABASE_URL", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_API_URL",
-    "SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "SLACK_REDIRECT_URI", "SLACK_SCOPES",
+    "DATABASE_URL",
+    "SLACK_BOT_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "SLACK_APP_TOKEN",
+    "SLACK_API_URL",
+    "SLACK_CLIENT_ID",
+    "SLACK_CLIENT_SECRET",
+    "SLACK_REDIRECT_URI",
+    "SLACK_SCOPES",
 )
 
 
@@ -92,14 +99,24 @@ def test_client_id_and_secret_make_upward_distributed(monkeypatch: pytest.Monkey
         assert "client-very-secret" not in text
 
 
-@pytest.mark.parametrize("given, missing", [("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET"), ("SLACK_CLIENT_SECRET", "SLACK_CLIENT_ID")])
-def test_one_of_client_id_and_secret_alone_is_one_clear_error(monkeypatch: pytest.MonkeyPatch, given: str, missing: str) -> None:
+@pytest.mark.parametrize(
+    "given, missing",
+    [("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET"), ("SLACK_CLIENT_SECRET", "SLACK_CLIENT_ID")],
+)
+def test_one_of_client_id_and_secret_alone_is_one_clear_error(
+    monkeypatch: pytest.MonkeyPatch, given: str, missing: str
+) -> None:
     monkeypatch.setenv(given, "x")
-    with pytest.raises(ConfigError, match=f"^{missing} is not set: .* needs both SLACK_CLIENT_ID and SLACK_CLIENT_SECRET"):
+    with pytest.raises(
+        ConfigError,
+        match=f"^{missing} is not set: .* needs both SLACK_CLIENT_ID and SLACK_CLIENT_SECRET",
+    ):
         load_settings()
 
 
-def test_install_asks_for_the_manifests_bot_scopes_unless_slack_scopes_says_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_install_asks_for_the_manifests_bot_scopes_unless_slack_scopes_says_otherwise(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     import yaml
 
     from bot.config import MANIFEST_PATH
@@ -112,7 +129,10 @@ def test_install_asks_for_the_manifests_bot_scopes_unless_slack_scopes_says_othe
 
 @pytest.mark.parametrize(
     "api, authorize",
-    [("https://slack.com/api/", "https://slack.com/oauth/v2/authorize"), ("http://127.0.0.1:9999/api/", "http://127.0.0.1:9999/oauth/v2/authorize")],
+    [
+        ("https://slack.com/api/", "https://slack.com/oauth/v2/authorize"),
+        ("http://127.0.0.1:9999/api/", "http://127.0.0.1:9999/oauth/v2/authorize"),
+    ],
 )
 def test_the_install_approval_page_sits_beside_the_web_api(api: str, authorize: str) -> None:
     assert Settings(slack_api_url=api).oauth_authorize_url == authorize

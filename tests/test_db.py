@@ -19,7 +19,15 @@ def test_a_postgresql_server_that_never_answers_fails_fast_instead_of_hanging() 
         silent.bind(("127.0.0.1", 0))
         silent.listen(8)
         port = silent.getsockname()[1]
-        engine = make_engine(URL.create("postgresql+psycopg", username="upward", host="127.0.0.1", port=port, database="upward"))
+        engine = make_engine(
+            URL.create(
+                "postgresql+psycopg",
+                username="upward",
+                host="127.0.0.1",
+                port=port,
+                database="upward",
+            )
+        )
         started = time.monotonic()
         with pytest.raises(DatabaseUnavailable):
             check_database(engine)

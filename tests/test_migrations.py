@@ -18,7 +18,9 @@ from tests.dbs import engine_for, scratch_database
 
 def test_models_and_migrations_agree(engine: Engine) -> None:
     with engine.connect() as conn:
-        ctx = MigrationContext.configure(conn, opts={"compare_type": True, "compare_server_default": True})
+        ctx = MigrationContext.configure(
+            conn, opts={"compare_type": True, "compare_server_default": True}
+        )
         diff = compare_metadata(ctx, Base.metadata)
     assert diff == [], f"models and migrations differ; write a migration for: {diff}"
 
@@ -81,13 +83,21 @@ def _schema(eng: Engine) -> dict[str, object]:
                 (c["name"], _generic(c["type"]), c["nullable"]) for c in insp.get_columns(table)
             ],
             "pk": insp.get_pk_constraint(table)["constrained_columns"],
-            "unique": sorted((u["name"], tuple(u["column_names"])) for u in insp.get_unique_constraints(table)),
+            "unique": sorted(
+                (u["name"], tuple(u["column_names"])) for u in insp.get_unique_constraints(table)
+            ),
             "fks": sorted(
-                (tuple(f["constrained_columns"]), f["referred_table"], (f.get("options") or {}).get("ondelete"))
+                (
+                    tuple(f["constrained_columns"]),
+                    f["referred_table"],
+                    (f.get("options") or {}).get("ondelete"),
+                )
                 for f in insp.get_foreign_keys(table)
             ),
             "indexes": sorted(
-                (i["name"], tuple(i["column_names"])) for i in insp.get_indexes(table) if not i.get("unique")
+                (i["name"], tuple(i["column_names"]))
+                for i in insp.get_indexes(table)
+                if not i.get("unique")
             ),
         }
     return out

@@ -23,7 +23,9 @@ from bot.models import (
 
 
 def _program(session: Session, name: str = "Pilot 2026") -> Program:
-    program = Program(name=name, template="pilot", start_date=dt.date(2026, 12, 1), timezone="Europe/Berlin")
+    program = Program(
+        name=name, template="pilot", start_date=dt.date(2026, 12, 1), timezone="Europe/Berlin"
+    )
     session.add(program)
     session.flush()
     return program
@@ -44,7 +46,7 @@ def test_timestamps_are_stored_as_utc_and_read_back_aware(session: Session) -> N
     session.expire_all()
     loaded = session.scalars(select(Person)).one()
     assert loaded.paused_until == berlin
-    assert loaded.paused_until.tzinfo == dt.timezone.utc
+    assert loaded.paused_until.tzinfo == dt.UTC
     assert loaded.paused_until.hour == 8
 
 
@@ -63,21 +65,31 @@ def test_a_slack_user_is_one_person(session: Session) -> None:
 
 
 def test_outbox_idempotency_key_is_unique(session: Session) -> None:
-    session.add(OutboxMessage(idempotency_key="module:1", method="chat.postMessage", payload={"text": "hi"}))
+    session.add(
+        OutboxMessage(idempotency_key="module:1", method="chat.postMessage", payload={"text": "hi"})
+    )
     session.flush()
-    session.add(OutboxMessage(idempotency_key="module:1", method="chat.postMessage", payload={"text": "hi"}))
+    session.add(
+        OutboxMessage(idempotency_key="module:1", method="chat.postMessage", payload={"text": "hi"})
+    )
     with pytest.raises(IntegrityError):
         session.flush()
 
 
 def test_one_scored_attempt_per_question(session: Session) -> None:
     program, person = _program(session), _person(session)
-    delivery = Delivery(program_id=program.id, person_id=person.id, module_id="psychological-safety", sequence=1)
+    delivery = Delivery(
+        program_id=program.id, person_id=person.id, module_id="psychological-safety", sequence=1
+    )
     session.add(delivery)
     session.flush()
-    session.add(Answer(delivery_id=delivery.id, question_id="q1", attempt=1, value="a", correct=True))
+    session.add(
+        Answer(delivery_id=delivery.id, question_id="q1", attempt=1, value="a", correct=True)
+    )
     session.flush()
-    session.add(Answer(delivery_id=delivery.id, question_id="q1", attempt=1, value="b", correct=False))
+    session.add(
+        Answer(delivery_id=delivery.id, question_id="q1", attempt=1, value="b", correct=False)
+    )
     with pytest.raises(IntegrityError):
         session.flush()
 

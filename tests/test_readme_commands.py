@@ -48,11 +48,17 @@ def fenced_commands(text: str) -> list[list[str]]:
 
 
 def all_fenced() -> list[tuple[str, list[str]]]:
-    return [(doc.name, words) for doc in DOCS for words in fenced_commands(doc.read_text(encoding="utf-8"))]
+    return [
+        (doc.name, words)
+        for doc in DOCS
+        for words in fenced_commands(doc.read_text(encoding="utf-8"))
+    ]
 
 
 def all_inline() -> list[tuple[str, str]]:
-    return [(doc.name, span) for doc in DOCS for span in INLINE.findall(doc.read_text(encoding="utf-8"))]
+    return [
+        (doc.name, span) for doc in DOCS for span in INLINE.findall(doc.read_text(encoding="utf-8"))
+    ]
 
 
 def resolve(words: list[str]) -> tuple[click.Command, list[str], str]:
@@ -62,7 +68,9 @@ def resolve(words: list[str]) -> tuple[click.Command, list[str], str]:
     name = "upward"
     while isinstance(command, click.Group) and rest and not rest[0].startswith("-"):
         sub = command.commands.get(rest[0])
-        assert sub is not None, f"`{name}` has no command '{rest[0]}' (it has: {', '.join(sorted(command.commands))})"
+        assert sub is not None, (
+            f"`{name}` has no command '{rest[0]}' (it has: {', '.join(sorted(command.commands))})"
+        )
         command, name, rest = sub, f"{name} {rest[0]}", rest[1:]
     return command, rest, name
 
@@ -86,7 +94,9 @@ def check_invocation(words: list[str]) -> None:
         word = rest[i]
         if word.startswith("-") and word != "-":
             flag, eq, value = word.partition("=")
-            assert flag in options, f"`{name}` has no option {flag} (it has: {', '.join(sorted(options))})"
+            assert flag in options, (
+                f"`{name}` has no option {flag} (it has: {', '.join(sorted(options))})"
+            )
             param = options[flag]
             i += 1
             if param is None:
@@ -97,19 +107,29 @@ def check_invocation(words: list[str]) -> None:
                     assert i < len(rest), f"`{name} {flag}` needs a value"
                     value, i = rest[i], i + 1
                 if isinstance(param.type, click.Choice):
-                    assert value in param.type.choices, f"`{name} {flag} {value}`: not one of {param.type.choices}"
+                    assert value in param.type.choices, (
+                        f"`{name} {flag} {value}`: not one of {param.type.choices}"
+                    )
             continue
         positional += 1
         i += 1
     arguments = [p for p in command.params if isinstance(p, click.Argument)]
     if not any(a.nargs == -1 for a in arguments):
-        assert positional <= sum(a.nargs for a in arguments), f"`{' '.join(words)}`: too many arguments for `{name}`"
+        assert positional <= sum(a.nargs for a in arguments), (
+            f"`{' '.join(words)}`: too many arguments for `{name}`"
+        )
     if isinstance(command, click.Group):
         assert positional == 0, f"`{' '.join(words)}`: `{name}` needs a command"
         return
     required_args = sum(a.nargs for a in arguments if a.required)
-    assert positional >= required_args, f"`{' '.join(words)}`: `{name}` needs {required_args} argument(s)"
-    missing = [p.opts[0] for p in command.params if isinstance(p, click.Option) and p.required and p.name not in given]
+    assert positional >= required_args, (
+        f"`{' '.join(words)}`: `{name}` needs {required_args} argument(s)"
+    )
+    missing = [
+        p.opts[0]
+        for p in command.params
+        if isinstance(p, click.Option) and p.required and p.name not in given
+    ]
     assert not missing, f"`{' '.join(words)}`: `{name}` requires {', '.join(missing)}"
 
 
@@ -119,7 +139,11 @@ def check_span(span: str) -> None:
     words = span.replace("\\|", "|").split()
     groups: list[click.Command] = [cli]
     for word in words[1:]:
-        if not all(isinstance(g, click.Group) for g in groups) or word.startswith(("-", "[")) or not word.islower():
+        if (
+            not all(isinstance(g, click.Group) for g in groups)
+            or word.startswith(("-", "["))
+            or not word.islower()
+        ):
             break
         names = word.split("|")
         if not all(n in g.commands for g in groups for n in names):  # type: ignore[attr-defined]
@@ -132,12 +156,21 @@ def check_span(span: str) -> None:
 
 def test_the_docs_name_commands_at_all() -> None:
     fenced = [words[:3] for _, words in all_fenced()]
-    for expected in (["upward", "db", "upgrade"], ["upward", "roster", "import"], ["upward", "serve"], ["upward", "worker"]):
-        assert any(words[: len(expected)] == expected for words in fenced), f"README shows no `{' '.join(expected)}`"
+    for expected in (
+        ["upward", "db", "upgrade"],
+        ["upward", "roster", "import"],
+        ["upward", "serve"],
+        ["upward", "worker"],
+    ):
+        assert any(words[: len(expected)] == expected for words in fenced), (
+            f"README shows no `{' '.join(expected)}`"
+        )
     assert len(all_inline()) > 20
 
 
-@pytest.mark.parametrize(("doc", "words"), all_fenced(), ids=lambda v: " ".join(v) if isinstance(v, list) else v)
+@pytest.mark.parametrize(
+    ("doc", "words"), all_fenced(), ids=lambda v: " ".join(v) if isinstance(v, list) else v
+)
 def test_each_fenced_command_exists_with_those_options(doc: str, words: list[str]) -> None:
     check_invocation(words)
 
@@ -149,8 +182,12 @@ def test_each_command_named_inline_exists(doc: str, span: str) -> None:
 
 def test_the_checker_refuses_what_does_not_exist() -> None:
     for wrong in (
-        "upward frobnicate", "upward db downgrade", "upward serve --hots 0.0.0.0", "upward roster import x.csv",
-        "upward export --program P --format xml --what answers", "upward program create A B --template pilot --start 2026-12-01",
+        "upward frobnicate",
+        "upward db downgrade",
+        "upward serve --hots 0.0.0.0",
+        "upward roster import x.csv",
+        "upward export --program P --format xml --what answers",
+        "upward program create A B --template pilot --start 2026-12-01",
     ):
         with pytest.raises(AssertionError):
             check_invocation(shlex.split(wrong))

@@ -10,7 +10,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.learning.calendar import zone
-from bot.models import Circle, CircleMember, CircleStatus, Membership, MentorNote, Person, Program, Role
+from bot.models import (
+    Circle,
+    CircleMember,
+    CircleStatus,
+    Membership,
+    MentorNote,
+    Person,
+    Program,
+    Role,
+)
 
 OPEN = (CircleStatus.forming, CircleStatus.active)
 
@@ -47,12 +56,16 @@ class CircleView:
 
 
 def caller(session: Session, slack_user_id: str) -> Caller:
-    person = session.scalars(select(Person).where(Person.slack_user_id == slack_user_id)).one_or_none()
+    person = session.scalars(
+        select(Person).where(Person.slack_user_id == slack_user_id)
+    ).one_or_none()
     who = Caller(slack_user_id, person)
     if person is None or person.forgotten_at is not None:
         return who
     for program_id, role in session.execute(
-        select(Membership.program_id, Membership.role).where(Membership.person_id == person.id, Membership.left_at.is_(None))
+        select(Membership.program_id, Membership.role).where(
+            Membership.person_id == person.id, Membership.left_at.is_(None)
+        )
     ):
         who.roles.setdefault(program_id, set()).add(role)
     return who
@@ -61,7 +74,9 @@ def caller(session: Session, slack_user_id: str) -> Caller:
 def circle_in_channel(session: Session, channel_id: str | None) -> Circle | None:
     if not channel_id:
         return None
-    return session.scalars(select(Circle).where(Circle.slack_channel_id == channel_id)).one_or_none()
+    return session.scalars(
+        select(Circle).where(Circle.slack_channel_id == channel_id)
+    ).one_or_none()
 
 
 def my_open_circles(session: Session, who: Caller, *, role: Role | None = None) -> list[Circle]:
@@ -71,7 +86,11 @@ def my_open_circles(session: Session, who: Caller, *, role: Role | None = None) 
     query = (
         select(Circle)
         .join(CircleMember, CircleMember.circle_id == Circle.id)
-        .where(CircleMember.person_id == who.person.id, CircleMember.left_at.is_(None), Circle.status.in_(OPEN))
+        .where(
+            CircleMember.person_id == who.person.id,
+            CircleMember.left_at.is_(None),
+            Circle.status.in_(OPEN),
+        )
         .order_by(Circle.period_start.desc(), Circle.number)
     )
     if role is not None:
@@ -85,16 +104,24 @@ def resolve(session: Session, who: Caller, *, channel_id: str | None) -> Circle:
     if here is not None:
         return here
     if who.person is None or not who.roles:
-        raise Refused("Upward does not know you yet: ask your program lead to add you to a program.")
-    mine = my_open_circles(session, who, role=Role.mentor) or (my_open_circles(session, who) if not who.lead_programs else [])
+        raise Refused(
+            "Upward does not know you yet: ask your program lead to add you to a program."
+        )
+    mine = my_open_circles(session, who, role=Role.mentor) or (
+        my_open_circles(session, who) if not who.lead_programs else []
+    )
     if len(mine) == 1:
         return mine[0]
     if len(mine) > 1:
         names = ", ".join(f"#{c.channel_name}" for c in mine[:5])
-        raise Refused(f"You are in several circles ({names}): run the command in the circle's channel.")
+        raise Refused(
+            f"You are in several circles ({names}): run the command in the circle's channel."
+        )
     if who.lead_programs:
         raise Refused("Run this in the circle's channel, so Upward knows which circle you mean.")
-    raise Refused("You have no circle this month. Your program lead forms circles at the start of each month.")
+    raise Refused(
+        "You have no circle this month. Your program lead forms circles at the start of each month."
+    )
 
 
 def require_manager(session: Session, who: Caller, circle: Circle, *, what: str) -> None:
@@ -102,7 +129,10 @@ def require_manager(session: Session, who: Caller, circle: Circle, *, what: str)
     if who.has(Role.lead, circle.program_id) or _is_member(session, who, circle, Role.mentor):
         return
     if _is_member(session, who, circle):
-        raise Refused(f"Only the circle's mentor or the program lead can {what}. You can see your circle with `/circle list`.")
+        raise Refused(
+            f"Only the circle's mentor or the program lead can {what}. You can see your circle with"
+            " `/circle list`."
+        )
     raise Refused(f"You can only {what} for your own circles.")
 
 
@@ -110,7 +140,9 @@ def _is_member(session: Session, who: Caller, circle: Circle, role: Role | None 
     if who.person is None:
         return False
     query = select(CircleMember.id).where(
-        CircleMember.circle_id == circle.id, CircleMember.person_id == who.person.id, CircleMember.left_at.is_(None)
+        CircleMember.circle_id == circle.id,
+        CircleMember.person_id == who.person.id,
+        CircleMember.left_at.is_(None),
     )
     if role is not None:
         query = query.where(CircleMember.role == role)
@@ -130,13 +162,18 @@ def visible_circles(session: Session, who: Caller, *, today: dt.date) -> list[Ci
     if who.lead_programs:
         ids |= set(
             session.scalars(
-                select(Circle.id).where(Circle.program_id.in_(who.lead_programs), Circle.status.in_(OPEN))
+                select(Circle.id).where(
+                    Circle.program_id.in_(who.lead_programs), Circle.status.in_(OPEN)
+                )
             )
         )
     if not ids:
         return []
     circles = session.execute(
-        select(Circle, Program.name).join(Program, Program.id == Circle.program_id).where(Circle.id.in_(ids)).order_by(Program.name, Circle.number)
+        select(Circle, Program.name)
+        .join(Program, Program.id == Circle.program_id)
+        .where(Circle.id.in_(ids))
+        .order_by(Program.name, Circle.number)
     ).all()
     members: dict[int, list[tuple[str, str, Role]]] = defaultdict(list)
     for circle_id, uid, name, role in session.execute(
@@ -147,20 +184,26 @@ def visible_circles(session: Session, who: Caller, *, today: dt.date) -> list[Ci
     ):
         members[circle_id].append((uid, name, role))
     return [
-        CircleView(c.id, program, c.slack_channel_id, c.channel_name, c.meeting_at, c.status, members[c.id])
+        CircleView(
+            c.id, program, c.slack_channel_id, c.channel_name, c.meeting_at, c.status, members[c.id]
+        )
         for c, program in circles
     ]
 
 
-def schedule(session: Session, *, circle: Circle, who: Caller, day: dt.date, time: dt.time, now: dt.datetime) -> dt.datetime:
+def schedule(
+    session: Session, *, circle: Circle, who: Caller, day: dt.date, time: dt.time, now: dt.datetime
+) -> dt.datetime:
     """Set the meeting time (given in the caller's zone); refuse past times or times outside the period."""
     require_manager(session, who, circle, what="schedule the meeting")
     require_open(circle)
     tz = zone((who.person.timezone if who.person else None) or "UTC")
     local = dt.datetime.combine(day, time, tzinfo=tz)
-    meeting = local.astimezone(dt.timezone.utc)
+    meeting = local.astimezone(dt.UTC)
     if meeting <= now:
-        raise Refused(f"{local:%a %d %b %H:%M} ({tz.key}) has already passed: pick a time in the future.")
+        raise Refused(
+            f"{local:%a %d %b %H:%M} ({tz.key}) has already passed: pick a time in the future."
+        )
     if day > circle.period_end + dt.timedelta(days=7):
         raise Refused(f"This circle runs until {circle.period_end:%d %B}: pick a date before then.")
     circle.meeting_at = meeting
@@ -171,10 +214,19 @@ def schedule(session: Session, *, circle: Circle, who: Caller, day: dt.date, tim
 def add_note(session: Session, *, circle: Circle, who: Caller, text: str, now: dt.datetime) -> None:
     """A mentor's private note on the session, for the program lead only."""
     require_manager(session, who, circle, what="write session notes")
-    session.add(MentorNote(circle_id=circle.id, author_id=who.person.id if who.person else None, text=text, created_at=now))
+    session.add(
+        MentorNote(
+            circle_id=circle.id,
+            author_id=who.person.id if who.person else None,
+            text=text,
+            created_at=now,
+        )
+    )
 
 
-def record_attendance(session: Session, *, circle: Circle, who: Caller, user_ids: tuple[str, ...]) -> tuple[list[str], list[str]]:
+def record_attendance(
+    session: Session, *, circle: Circle, who: Caller, user_ids: tuple[str, ...]
+) -> tuple[list[str], list[str]]:
     """Mark who came; returns (recorded, not members of this circle)."""
     require_manager(session, who, circle, what="record attendance")
     rows = {
@@ -193,37 +245,63 @@ def record_attendance(session: Session, *, circle: Circle, who: Caller, user_ids
     return list(user_ids), []
 
 
-def add_member(session: Session, *, circle: Circle, who: Caller, user_id: str, now: dt.datetime) -> Person:
+def add_member(
+    session: Session, *, circle: Circle, who: Caller, user_id: str, now: dt.datetime
+) -> Person:
     """Add someone from the program's roster to the circle."""
     require_manager(session, who, circle, what="change who is in the circle")
     require_open(circle)
     row = session.execute(
         select(Person, Membership.role)
         .join(Membership, Membership.person_id == Person.id)
-        .where(Person.slack_user_id == user_id, Membership.program_id == circle.program_id, Membership.left_at.is_(None))
+        .where(
+            Person.slack_user_id == user_id,
+            Membership.program_id == circle.program_id,
+            Membership.left_at.is_(None),
+        )
     ).first()
     if row is None:
-        raise Refused(f"<@{user_id}> is not on this program's roster; the program lead can add them with `upward roster import`.")
+        raise Refused(
+            f"<@{user_id}> is not on this program's roster; the program lead can add them with"
+            " `upward roster import`."
+        )
     person, role = row
-    member = session.scalars(select(CircleMember).where(CircleMember.circle_id == circle.id, CircleMember.person_id == person.id)).one_or_none()
+    member = session.scalars(
+        select(CircleMember).where(
+            CircleMember.circle_id == circle.id, CircleMember.person_id == person.id
+        )
+    ).one_or_none()
     if member is not None and member.left_at is None:
         raise Refused(f"<@{user_id}> is already in this circle.")
     if member is None:
-        session.add(CircleMember(circle_id=circle.id, person_id=person.id, role=Role.mentor if role == Role.mentor else Role.executive, joined_at=now))
+        session.add(
+            CircleMember(
+                circle_id=circle.id,
+                person_id=person.id,
+                role=Role.mentor if role == Role.mentor else Role.executive,
+                joined_at=now,
+            )
+        )
     else:
         member.left_at = None
         member.joined_at = now
     return person
 
 
-def remove_member(session: Session, *, circle: Circle, who: Caller, user_id: str, now: dt.datetime) -> Person:
+def remove_member(
+    session: Session, *, circle: Circle, who: Caller, user_id: str, now: dt.datetime
+) -> Person:
     """Take someone out of the circle (their history stays)."""
     require_manager(session, who, circle, what="change who is in the circle")
     require_open(circle)
     row = session.execute(
         select(CircleMember, Person)
         .join(Person, Person.id == CircleMember.person_id)
-        .where(CircleMember.circle_id == circle.id, Person.slack_user_id == user_id, CircleMember.left_at.is_(None))
+        .where(
+            CircleMember.circle_id == circle.id,
+            Person.slack_user_id == user_id,
+            CircleMember.left_at.is_(None),
+        )
     ).first()
     if row is None:
         raise Refused(f"<@{user_id}> is not in this circle.")

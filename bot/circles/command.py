@@ -1,14 +1,14 @@
 """The `/circle` grammar (a contract: acceptance checks and mentors' habits rely on it).
 
-    /circle [help]                      what the caller can do
-    /circle list                        the caller's circles this month
-    /circle schedule YYYY-MM-DD HH:MM   meeting time, in the caller's time zone
-    /circle prompt                      post another discussion prompt
-    /circle note TEXT                   a private note for the program lead
-    /circle attended @a @b …            who came to the session
-    /circle add @user | remove @user    change membership
-    /circle form [--dry-run]            (leads) form this month's circles now, or preview them
-    /circle close                       (leads, the circle's mentor) closing pulse, then archive
+/circle [help]                      what the caller can do
+/circle list                        the caller's circles this month
+/circle schedule YYYY-MM-DD HH:MM   meeting time, in the caller's time zone
+/circle prompt                      post another discussion prompt
+/circle note TEXT                   a private note for the program lead
+/circle attended @a @b …            who came to the session
+/circle add @user | remove @user    change membership
+/circle form [--dry-run]            (leads) form this month's circles now, or preview them
+/circle close                       (leads, the circle's mentor) closing pulse, then archive
 """
 
 from __future__ import annotations
@@ -26,7 +26,9 @@ MENTION = re.compile(r"^<@([UW][A-Z0-9]{2,30})(?:\|[^>]*)?>$")
 USAGE = {
     "help": "/circle help",
     "list": "/circle list",
-    "schedule": "/circle schedule YYYY-MM-DD HH:MM (your time zone), e.g. /circle schedule 2026-12-08 15:30",
+    "schedule": (
+        "/circle schedule YYYY-MM-DD HH:MM (your time zone), e.g. /circle schedule 2026-12-08 15:30"
+    ),
     "prompt": "/circle prompt",
     "note": f"/circle note TEXT (up to {MAX_NOTE:,} characters; only the program lead sees it)",
     "attended": "/circle attended @name @name … (mention everyone who came)",
@@ -100,8 +102,9 @@ def parse(text: str | None) -> Command:
     text = (text or "").strip()
     if len(text) > MAX_TEXT:
         raise Usage(
-            f"That is too long for /circle: {len(text):,} characters, and it takes up to {MAX_TEXT:,}. Nothing was changed; "
-            f"shorten it and try again (a note can be up to {MAX_NOTE:,} characters)."
+            f"That is too long for /circle: {len(text):,} characters, and it takes up to"
+            f" {MAX_TEXT:,}. Nothing was changed; shorten it and try again (a note can be up to"
+            f" {MAX_NOTE:,} characters)."
         )
     if not text:
         return Help()
@@ -120,8 +123,8 @@ def parse(text: str | None) -> Command:
             raise Usage(f"Write the note after the word note. Usage: {USAGE['note']}")
         if len(rest) > MAX_NOTE:
             raise Usage(
-                f"That note is {len(rest):,} characters, and notes can be up to {MAX_NOTE:,}. It was not saved: "
-                "shorten it and send it again."
+                f"That note is {len(rest):,} characters, and notes can be up to {MAX_NOTE:,}. It"
+                " was not saved: shorten it and send it again."
             )
         return Note(rest)
     if verb == "attended":
@@ -148,9 +151,13 @@ def _schedule(rest: str) -> Schedule:
     try:
         day = dt.date.fromisoformat(parts[0])
     except ValueError:
-        raise Usage(f"'{parts[0][:20]}' is not a date like 2026-12-08. Usage: {USAGE['schedule']}") from None
+        raise Usage(
+            f"'{parts[0][:20]}' is not a date like 2026-12-08. Usage: {USAGE['schedule']}"
+        ) from None
     if not re.fullmatch(r"\d{1,2}:\d{2}", parts[1]):
-        raise Usage(f"'{parts[1][:20]}' is not a 24-hour time like 15:30. Usage: {USAGE['schedule']}")
+        raise Usage(
+            f"'{parts[1][:20]}' is not a 24-hour time like 15:30. Usage: {USAGE['schedule']}"
+        )
     hour, minute = (int(x) for x in parts[1].split(":"))
     if hour > 23 or minute > 59:
         raise Usage(f"'{parts[1]}' is not a time of day. Usage: {USAGE['schedule']}")
@@ -166,7 +173,11 @@ def _mentions(rest: str, verb: str) -> tuple[str, ...]:
         match = MENTION.match(token)
         if match is None:
             shown = token[:40]
-            hint = " (pick the person from Slack's list as you type @ so it becomes a mention)" if token.startswith("@") else ""
+            hint = (
+                " (pick the person from Slack's list as you type @ so it becomes a mention)"
+                if token.startswith("@")
+                else ""
+            )
             raise Usage(f"'{shown}' is not a mention{hint}. Usage: {USAGE[verb]}")
         if match.group(1) not in users:
             users.append(match.group(1))

@@ -35,7 +35,13 @@ class CircleStats:
     archived: int = 0
 
 
-def run(sessions: sessionmaker[Session], client: WebClient | WorkspaceClients, *, catalog: Catalog, now: dt.datetime) -> CircleStats:
+def run(
+    sessions: sessionmaker[Session],
+    client: WebClient | WorkspaceClients,
+    *,
+    catalog: Catalog,
+    now: dt.datetime,
+) -> CircleStats:
     """Every circle duty due at `now`; one program's failure does not stop the others."""
     stats = CircleStats()
     with session_scope(sessions) as session:
@@ -43,16 +49,30 @@ def run(sessions: sessionmaker[Session], client: WebClient | WorkspaceClients, *
     for program_id, period in due:
         try:
             with session_scope(sessions) as session:
-                stats.formed += form(session, program_id=program_id, period=period, catalog=catalog, now=now)
+                stats.formed += form(
+                    session, program_id=program_id, period=period, catalog=catalog, now=now
+                )
         except Exception:
-            log.exception("forming circles for program %s failed; the next tick retries", program_id)
+            log.exception(
+                "forming circles for program %s failed; the next tick retries", program_id
+            )
     with session_scope(sessions) as session:
-        pending = list(session.scalars(select(Circle.id).where(Circle.status == CircleStatus.forming).order_by(Circle.id)))
+        pending = list(
+            session.scalars(
+                select(Circle.id).where(Circle.status == CircleStatus.forming).order_by(Circle.id)
+            )
+        )
     for circle_id in pending:
         try:
-            stats.provisioned += provision(sessions, client, circle_id=circle_id, catalog=catalog, now=now)
+            stats.provisioned += provision(
+                sessions, client, circle_id=circle_id, catalog=catalog, now=now
+            )
         except SlackApiError as exc:
-            log.warning("circle %s: Slack said %s; the next tick retries", circle_id, exc.response.get("error"))
+            log.warning(
+                "circle %s: Slack said %s; the next tick retries",
+                circle_id,
+                exc.response.get("error"),
+            )
         except NoWorkspace as exc:
             log.warning("circle %s: %s", circle_id, exc)
     with session_scope(sessions) as session:
@@ -62,7 +82,9 @@ def run(sessions: sessionmaker[Session], client: WebClient | WorkspaceClients, *
     return stats
 
 
-def form(session: Session, *, program_id: int, period: service.Period, catalog: Catalog, now: dt.datetime) -> int:
+def form(
+    session: Session, *, program_id: int, period: service.Period, catalog: Catalog, now: dt.datetime
+) -> int:
     """Form and record one program's circles for a period, and tell anyone left out why.
 
     The program's row is locked first (on SQLite the write transaction already serialises), so
@@ -70,9 +92,15 @@ def form(session: Session, *, program_id: int, period: service.Period, catalog: 
     """
     program = session.get(Program, program_id, with_for_update=True)
     assert program is not None
-    if session.scalar(select(Circle.id).where(Circle.program_id == program_id, Circle.period_start == period.start).limit(1)):
+    if session.scalar(
+        select(Circle.id)
+        .where(Circle.program_id == program_id, Circle.period_start == period.start)
+        .limit(1)
+    ):
         return 0
-    formation = service.plan_formation(session, program=program, period=period, catalog=catalog, now=now)
+    formation = service.plan_formation(
+        session, program=program, period=period, catalog=catalog, now=now
+    )
     ids = service.create_circles(session, formation, catalog=catalog, now=now)
     month = f"{period.start:%B %Y}"
     for left in formation.left_out:
@@ -82,17 +110,31 @@ def form(session: Session, *, program_id: int, period: service.Period, catalog: 
             session,
             key=f"circle-left-out:{program.id}:{period.start}:{left.person_id}",
             method="chat.postMessage",
-            payload={"channel": left.slack_user_id, "text": blocks.left_out(program=program.name, month=month, reason=left.reason)},
+            payload={
+                "channel": left.slack_user_id,
+                "text": blocks.left_out(program=program.name, month=month, reason=left.reason),
+            },
             now=now,
             program_id=program.id,
             person_id=left.person_id,
         )
-    log.info("formed %d circles for %s (%s); %d left out", len(ids), program.name, period.label, len(formation.left_out))
+    log.info(
+        "formed %d circles for %s (%s); %d left out",
+        len(ids),
+        program.name,
+        period.label,
+        len(formation.left_out),
+    )
     return len(ids)
 
 
 def provision(
-    sessions: sessionmaker[Session], client: WebClient | WorkspaceClients, *, circle_id: int, catalog: Catalog, now: dt.datetime
+    sessions: sessionmaker[Session],
+    client: WebClient | WorkspaceClients,
+    *,
+    circle_id: int,
+    catalog: Catalog,
+    now: dt.datetime,
 ) -> int:
     """Create the circle's private channel, invite its members, set topic and purpose, welcome them.
 
@@ -108,15 +150,26 @@ def provision(
         prompt = catalog.prompts.get(circle.prompt_id or "")
         program_name, period_start = program.name if program else "", circle.period_start
         team_id = program.team_id if program else None
-    slack = as_clients(client).for_team(team_id)  # the program's workspace's bot creates its channel
+    slack = as_clients(client).for_team(
+        team_id
+    )  # the program's workspace's bot creates its channel
     if channel_id is None:
-        channel_id, name = _create_channel(slack, circle_id=circle_id, name=name, program=program_name, period_start=period_start, number=number)
+        channel_id, name = _create_channel(
+            slack,
+            circle_id=circle_id,
+            name=name,
+            program=program_name,
+            period_start=period_start,
+            number=number,
+        )
         with session_scope(sessions) as session:
             circle = session.get(Circle, circle_id)
             assert circle is not None
             circle.slack_channel_id, circle.channel_name = channel_id, name
     _invite(slack, channel_id, [uid for uid, _ in members])
-    slack.conversations_setTopic(channel=channel_id, topic=f"Peer circle · {period_start:%B %Y} · meeting time to be agreed")
+    slack.conversations_setTopic(
+        channel=channel_id, topic=f"Peer circle · {period_start:%B %Y} · meeting time to be agreed"
+    )
     with session_scope(sessions) as session:
         outbox.enqueue(
             session,
@@ -125,7 +178,15 @@ def provision(
             payload={
                 "channel": channel_id,
                 "text": f"Welcome to your peer circle for {period_start:%B %Y}",
-                "blocks": [b.to_dict() for b in blocks.welcome(program=program_name, month=f"{period_start:%B %Y}", members=members, prompt=prompt.text if prompt else None)],
+                "blocks": [
+                    b.to_dict()
+                    for b in blocks.welcome(
+                        program=program_name,
+                        month=f"{period_start:%B %Y}",
+                        members=members,
+                        prompt=prompt.text if prompt else None,
+                    )
+                ],
             },
             now=now,
             program_id=None,
@@ -149,14 +210,26 @@ def _members(session: Session, circle_id: int) -> list[tuple[str, Role]]:
     ]
 
 
-def _create_channel(client: WebClient, *, circle_id: int, name: str, program: str, period_start: dt.date, number: int) -> tuple[str, str]:
+def _create_channel(
+    client: WebClient,
+    *,
+    circle_id: int,
+    name: str,
+    program: str,
+    period_start: dt.date,
+    number: int,
+) -> tuple[str, str]:
     """conversations.create, adopting our own channel after a crash and skipping names others hold."""
     purpose = f"Upward peer circle for {program}, {period_start:%B %Y}. {PURPOSE_TAG}{circle_id}"
     ours = _our_channels(client)
     for attempt in range(20):
-        candidate = name if attempt == 0 else service.channel_name(program, period_start, number, attempt)
+        candidate = (
+            name if attempt == 0 else service.channel_name(program, period_start, number, attempt)
+        )
         existing = ours.get(candidate)
-        if existing is not None and PURPOSE_TAG + str(circle_id) in existing.get("purpose", {}).get("value", ""):
+        if existing is not None and PURPOSE_TAG + str(circle_id) in existing.get("purpose", {}).get(
+            "value", ""
+        ):
             return existing["id"], candidate  # created by an earlier attempt that did not record it
         try:
             channel = client.conversations_create(name=candidate, is_private=True)["channel"]
@@ -174,7 +247,9 @@ def _our_channels(client: WebClient) -> dict[str, dict]:
     found: dict[str, dict] = {}
     cursor = None
     for _ in range(10):
-        page = client.conversations_list(types="private_channel", limit=200, cursor=cursor, exclude_archived=False)
+        page = client.conversations_list(
+            types="private_channel", limit=200, cursor=cursor, exclude_archived=False
+        )
         for channel in page.get("channels", []):
             found[channel["name"]] = channel
         cursor = (page.get("response_metadata") or {}).get("next_cursor")
@@ -190,7 +265,13 @@ def _invite(client: WebClient, channel_id: str, user_ids: list[str]) -> list[str
         client.conversations_invite(channel=channel_id, users=",".join(user_ids))
         return skipped
     except SlackApiError as exc:
-        if exc.response.get("error") not in ("already_in_channel", "cant_invite_self", "user_not_found", "cant_invite", "user_disabled"):
+        if exc.response.get("error") not in (
+            "already_in_channel",
+            "cant_invite_self",
+            "user_not_found",
+            "cant_invite",
+            "user_disabled",
+        ):
             raise
     for uid in user_ids:  # one by one, so one bad id does not keep the others out
         try:
@@ -223,7 +304,16 @@ def ask_did_you_meet(session: Session, *, now: dt.datetime) -> int:
                 session,
                 key=f"circle:{circle.id}:met:{int(circle.meeting_at.timestamp())}:{uid}",  # type: ignore[union-attr]
                 method="chat.postMessage",
-                payload={"channel": uid, "text": "Did your peer circle meet?", "blocks": [b.to_dict() for b in blocks.did_you_meet(circle_id=circle.id, channel_id=circle.slack_channel_id)]},
+                payload={
+                    "channel": uid,
+                    "text": "Did your peer circle meet?",
+                    "blocks": [
+                        b.to_dict()
+                        for b in blocks.did_you_meet(
+                            circle_id=circle.id, channel_id=circle.slack_channel_id
+                        )
+                    ],
+                },
                 now=now,
                 program_id=circle.program_id,
                 person_id=person_id,
@@ -235,7 +325,9 @@ def ask_did_you_meet(session: Session, *, now: dt.datetime) -> int:
 def close_finished(session: Session, *, now: dt.datetime) -> int:
     """After a circle's last day (in its program's zone), post the closing pulse."""
     rows = session.execute(
-        select(Circle, Program).join(Program, Program.id == Circle.program_id).where(Circle.status == CircleStatus.active)
+        select(Circle, Program)
+        .join(Program, Program.id == Circle.program_id)
+        .where(Circle.status == CircleStatus.active)
     ).all()
     closed = 0
     for circle, program in rows:
@@ -259,20 +351,28 @@ def post_closing(session: Session, *, circle: Circle, now: dt.datetime) -> None:
         payload={
             "channel": circle.slack_channel_id,
             "text": "How useful was this circle?",
-            "blocks": [b.to_dict() for b in blocks.closing(circle_id=circle.id, month=f"{circle.period_start:%B}")],
+            "blocks": [
+                b.to_dict()
+                for b in blocks.closing(circle_id=circle.id, month=f"{circle.period_start:%B}")
+            ],
         },
         now=now,
         program_id=circle.program_id,
     )
 
 
-def archive_closed(sessions: sessionmaker[Session], client: WebClient | WorkspaceClients, *, now: dt.datetime) -> int:
+def archive_closed(
+    sessions: sessionmaker[Session], client: WebClient | WorkspaceClients, *, now: dt.datetime
+) -> int:
     """A few days after the closing message, archive the channel (the circle's records stay)."""
     with session_scope(sessions) as session:
         due = session.execute(
             select(Circle.id, Circle.slack_channel_id, Program.team_id)
             .join(Program, Program.id == Circle.program_id)
-            .where(Circle.status == CircleStatus.closing, Circle.closing_posted_at <= now - ARCHIVE_AFTER)
+            .where(
+                Circle.status == CircleStatus.closing,
+                Circle.closing_posted_at <= now - ARCHIVE_AFTER,
+            )
         ).all()
     clients = as_clients(client)
     archived = 0
@@ -285,7 +385,11 @@ def archive_closed(sessions: sessionmaker[Session], client: WebClient | Workspac
                 continue
             except SlackApiError as exc:
                 if exc.response.get("error") not in ("already_archived", "channel_not_found"):
-                    log.warning("archiving circle %s: %s; the next tick retries", circle_id, exc.response.get("error"))
+                    log.warning(
+                        "archiving circle %s: %s; the next tick retries",
+                        circle_id,
+                        exc.response.get("error"),
+                    )
                     continue
         with session_scope(sessions) as session:
             circle = session.get(Circle, circle_id)

@@ -16,7 +16,16 @@ from bot.circles import actions, blocks, command, jobs, service
 from bot.circles.actions import Caller, Refused
 from bot.db import session_scope
 from bot.learning.calendar import local_day
-from bot.models import Circle, CircleMember, CirclePrompt, OutboxMessage, OutboxStatus, Person, Program, Role
+from bot.models import (
+    Circle,
+    CircleMember,
+    CirclePrompt,
+    OutboxMessage,
+    OutboxStatus,
+    Person,
+    Program,
+    Role,
+)
 from bot.slack import outbox, replies
 from bot.slack.acking import acked
 from bot.slack.ids import Action
@@ -46,16 +55,28 @@ def _run(body: dict, context: dict, client: WebClient) -> None:
         replies.ephemeral(context, client, body, str(usage))
         return
     try:
-        text = _dispatch(parsed, user=user, channel=channel, context=context, client=client, now=now)
+        text = _dispatch(
+            parsed, user=user, channel=channel, context=context, client=client, now=now
+        )
     except Refused as refused:
         text = str(refused)
     except SlackApiError as exc:
         log.warning("/circle %s: Slack said %s", type(parsed).__name__, exc.response.get("error"))
-        text = "Slack did not accept that just now; nothing was changed. Please try again in a minute."
+        text = (
+            "Slack did not accept that just now; nothing was changed. Please try again in a minute."
+        )
     replies.ephemeral(context, client, body, text)
 
 
-def _dispatch(parsed: command.Command, *, user: str, channel: str | None, context: dict, client: WebClient, now: dt.datetime) -> str:
+def _dispatch(
+    parsed: command.Command,
+    *,
+    user: str,
+    channel: str | None,
+    context: dict,
+    client: WebClient,
+    now: dt.datetime,
+) -> str:
     sessions, catalog = context["sessions"], context["catalog"]
     if isinstance(parsed, command.Help):
         with session_scope(sessions) as session:
@@ -63,7 +84,10 @@ def _dispatch(parsed: command.Command, *, user: str, channel: str | None, contex
     if isinstance(parsed, command.List):
         with session_scope(sessions) as session:
             who = actions.caller(session, user)
-            return list_text(actions.visible_circles(session, who, today=now.date()), tz=who.person.timezone if who.person else None)
+            return list_text(
+                actions.visible_circles(session, who, today=now.date()),
+                tz=who.person.timezone if who.person else None,
+            )
     if isinstance(parsed, command.Form):
         return _form(parsed, user=user, context=context, client=client, now=now)
 
@@ -71,11 +95,23 @@ def _dispatch(parsed: command.Command, *, user: str, channel: str | None, contex
         who = actions.caller(session, user)
         circle = actions.resolve(session, who, channel_id=channel)
         if isinstance(parsed, command.Schedule):
-            meeting = actions.schedule(session, circle=circle, who=who, day=parsed.day, time=parsed.time, now=now)
+            meeting = actions.schedule(
+                session, circle=circle, who=who, day=parsed.day, time=parsed.time, now=now
+            )
             _announce_meeting(session, circle=circle, by=user, meeting=meeting, now=now)
             # A topic is plain text (Slack renders no <!date> there): the scheduler's own time, with its zone.
-            topic = (circle.slack_channel_id, f"Peer circle · {circle.period_start:%B %Y} · meets {blocks.local_time(meeting, who.person.timezone if who.person else None)}")
-            reply = f"Done: the circle meets {blocks.local_time(meeting, who.person.timezone if who.person else None)}. Members get a reminder an hour before."
+            topic = (
+                circle.slack_channel_id,
+                (
+                    f"Peer circle · {circle.period_start:%B %Y} · meets"
+                    f" {blocks.local_time(meeting, who.person.timezone if who.person else None)}"
+                ),
+            )
+            reply = (
+                "Done: the circle meets"
+                f" {blocks.local_time(meeting, who.person.timezone if who.person else None)}."
+                " Members get a reminder an hour before."
+            )
         elif isinstance(parsed, command.Prompt):
             actions.require_manager(session, who, circle, what="post prompts")
             reply = _post_prompt(session, circle=circle, catalog=catalog, now=now)
@@ -84,16 +120,27 @@ def _dispatch(parsed: command.Command, *, user: str, channel: str | None, contex
             actions.add_note(session, circle=circle, who=who, text=parsed.text, now=now)
             return "Saved. Only your program lead sees session notes."
         elif isinstance(parsed, command.Attended):
-            recorded, unknown = actions.record_attendance(session, circle=circle, who=who, user_ids=parsed.user_ids)
+            recorded, unknown = actions.record_attendance(
+                session, circle=circle, who=who, user_ids=parsed.user_ids
+            )
             if unknown:
-                return f"{', '.join(f'<@{u}>' for u in unknown)} {'is' if len(unknown) == 1 else 'are'} not in this circle, so nothing was recorded. Check the names and try again."
+                return (
+                    f"{', '.join(f'<@{u}>' for u in unknown)}"
+                    f" {'is' if len(unknown) == 1 else 'are'} not in this circle, so nothing was"
+                    " recorded. Check the names and try again."
+                )
             return f"Recorded: {', '.join(f'<@{u}>' for u in recorded)} attended."
         elif isinstance(parsed, (command.Add, command.Remove)):
-            return _change_membership(session, parsed, who=who, circle=circle, client=client, now=now)
+            return _change_membership(
+                session, parsed, who=who, circle=circle, client=client, now=now
+            )
         elif isinstance(parsed, command.Close):
             actions.close(session, circle=circle, who=who, now=now)
             jobs.post_closing(session, circle=circle, now=now)
-            return f"Closed: the closing pulse is posted in #{circle.channel_name}, and the channel is archived in a few days."
+            return (
+                f"Closed: the closing pulse is posted in #{circle.channel_name}, and the channel is"
+                " archived in a few days."
+            )
         else:  # pragma: no cover - the parser returns only the types above
             raise Refused("That is not something /circle can do.")
     if topic and topic[0]:
@@ -101,11 +148,20 @@ def _dispatch(parsed: command.Command, *, user: str, channel: str | None, contex
             client.conversations_setTopic(channel=topic[0], topic=topic[1])
         except SlackApiError as exc:
             log.info("topic not updated: %s", exc.response.get("error"))
-    outbox.flush(sessions, client, now=now, worker_id=replies.web_worker_id(), max_rows=20, only_team=replies.this_workspace_only(context))
+    outbox.flush(
+        sessions,
+        client,
+        now=now,
+        worker_id=replies.web_worker_id(),
+        max_rows=20,
+        only_team=replies.this_workspace_only(context),
+    )
     return reply
 
 
-def _announce_meeting(session: Session, *, circle: Circle, by: str, meeting: dt.datetime, now: dt.datetime) -> None:
+def _announce_meeting(
+    session: Session, *, circle: Circle, by: str, meeting: dt.datetime, now: dt.datetime
+) -> None:
     """Post the time in the channel and schedule each member's reminder (replacing earlier ones)."""
     stamp = int(meeting.timestamp())
     session.execute(
@@ -119,7 +175,13 @@ def _announce_meeting(session: Session, *, circle: Circle, by: str, meeting: dt.
             session,
             key=f"circle:{circle.id}:scheduled:{stamp}",
             method="chat.postMessage",
-            payload={"channel": circle.slack_channel_id, "text": f"<@{by}> set the circle's meeting for {_slack_date(meeting)}. Everyone gets a reminder an hour before."},
+            payload={
+                "channel": circle.slack_channel_id,
+                "text": (
+                    f"<@{by}> set the circle's meeting for {_slack_date(meeting)}. Everyone gets a"
+                    " reminder an hour before."
+                ),
+            },
             now=now,
             program_id=circle.program_id,
         )
@@ -133,7 +195,12 @@ def _announce_meeting(session: Session, *, circle: Circle, by: str, meeting: dt.
             session,
             key=f"circle:{circle.id}:reminder:{stamp}:{uid}",
             method="chat.postMessage",
-            payload={"channel": uid, "text": blocks.meeting_reminder(channel_id=circle.slack_channel_id, meeting_at=meeting, tz=tz)},
+            payload={
+                "channel": uid,
+                "text": blocks.meeting_reminder(
+                    channel_id=circle.slack_channel_id, meeting_at=meeting, tz=tz
+                ),
+            },
             now=now,
             not_before=remind_at,
             program_id=circle.program_id,
@@ -143,27 +210,45 @@ def _announce_meeting(session: Session, *, circle: Circle, by: str, meeting: dt.
 
 def _slack_date(instant: dt.datetime) -> str:
     """Slack renders this in each reader's own time zone."""
-    return f"<!date^{int(instant.timestamp())}^{{date_long_pretty}} at {{time}}|{instant:%Y-%m-%d %H:%M} UTC>"
+    return (
+        f"<!date^{int(instant.timestamp())}^{{date_long_pretty}} at"
+        f" {{time}}|{instant:%Y-%m-%d %H:%M} UTC>"
+    )
 
 
 def _post_prompt(session: Session, *, circle: Circle, catalog, now: dt.datetime) -> str:  # type: ignore[no-untyped-def]
     actions.require_open(circle)
     prompt_id = service.next_prompt(session, circle=circle, catalog=catalog)
     if prompt_id is None or circle.slack_channel_id is None:
-        return "This circle has had every prompt Upward has. Ask the group what they want to explore next!"
+        return (
+            "This circle has had every prompt Upward has. Ask the group what they want to explore"
+            " next!"
+        )
     session.add(CirclePrompt(circle_id=circle.id, prompt_id=prompt_id, posted_at=now))
     outbox.enqueue(
         session,
         key=f"circle:{circle.id}:prompt:{prompt_id}",
         method="chat.postMessage",
-        payload={"channel": circle.slack_channel_id, "text": catalog.prompts[prompt_id].text, "blocks": [b.to_dict() for b in blocks.prompt_message(catalog.prompts[prompt_id].text)]},
+        payload={
+            "channel": circle.slack_channel_id,
+            "text": catalog.prompts[prompt_id].text,
+            "blocks": [b.to_dict() for b in blocks.prompt_message(catalog.prompts[prompt_id].text)],
+        },
         now=now,
         program_id=circle.program_id,
     )
     return f"Posted a new prompt in #{circle.channel_name}."
 
 
-def _change_membership(session: Session, parsed: command.Add | command.Remove, *, who: Caller, circle: Circle, client: WebClient, now: dt.datetime) -> str:
+def _change_membership(
+    session: Session,
+    parsed: command.Add | command.Remove,
+    *,
+    who: Caller,
+    circle: Circle,
+    client: WebClient,
+    now: dt.datetime,
+) -> str:
     if isinstance(parsed, command.Add):
         actions.add_member(session, circle=circle, who=who, user_id=parsed.user_id, now=now)
         if circle.slack_channel_id:
@@ -180,35 +265,73 @@ def _change_membership(session: Session, parsed: command.Add | command.Remove, *
         except SlackApiError as exc:
             if exc.response.get("error") not in ("not_in_channel", "cant_kick_self"):
                 raise
-    return f"Removed <@{parsed.user_id}> from #{circle.channel_name}. Their past attendance is kept."
+    return (
+        f"Removed <@{parsed.user_id}> from #{circle.channel_name}. Their past attendance is kept."
+    )
 
 
-def _form(parsed: command.Form, *, user: str, context: dict, client: WebClient, now: dt.datetime) -> str:
+def _form(
+    parsed: command.Form, *, user: str, context: dict, client: WebClient, now: dt.datetime
+) -> str:
     sessions, catalog = context["sessions"], context["catalog"]
     with session_scope(sessions) as session:
         who = actions.caller(session, user)
-        programs = [p for p in (session.get(Program, pid) for pid in who.lead_programs) if p is not None]
+        programs = [
+            p for p in (session.get(Program, pid) for pid in who.lead_programs) if p is not None
+        ]
         if not programs:
             raise Refused("Only program leads can form circles.")
         if len(programs) > 1:
-            raise Refused("You lead several programs; form circles with `upward circles form --program NAME` instead.")
+            raise Refused(
+                "You lead several programs; form circles with `upward circles form --program NAME`"
+                " instead."
+            )
         program = programs[0]
         template = catalog.programs.get(program.template)
-        period = service.current_period(program, template, local_day(now, program.timezone)) if template else None
+        period = (
+            service.current_period(program, template, local_day(now, program.timezone))
+            if template
+            else None
+        )
         if period is None:
             raise Refused(f"{program.name} has no circle period running today.")
-        existing = session.scalars(select(Circle).where(Circle.program_id == program.id, Circle.period_start == period.start)).all()
+        existing = session.scalars(
+            select(Circle).where(
+                Circle.program_id == program.id, Circle.period_start == period.start
+            )
+        ).all()
         if existing and not parsed.dry_run:
-            return f"{program.name} already has {len(existing)} circles for {period.start:%B %Y}; nothing was changed."
-        formation = service.plan_formation(session, program=program, period=period, catalog=catalog, now=now)
+            return (
+                f"{program.name} already has {len(existing)} circles for {period.start:%B %Y};"
+                " nothing was changed."
+            )
+        formation = service.plan_formation(
+            session, program=program, period=period, catalog=catalog, now=now
+        )
         if parsed.dry_run:
             return preview_text(formation)
         jobs.form(session, program_id=program.id, period=period, catalog=catalog, now=now)
-        ids = list(session.scalars(select(Circle.id).where(Circle.program_id == program.id, Circle.period_start == period.start)))
+        ids = list(
+            session.scalars(
+                select(Circle.id).where(
+                    Circle.program_id == program.id, Circle.period_start == period.start
+                )
+            )
+        )
     for circle_id in ids:
         jobs.provision(sessions, client, circle_id=circle_id, catalog=catalog, now=now)
-    outbox.flush(sessions, client, now=now, worker_id=replies.web_worker_id(), max_rows=200, only_team=replies.this_workspace_only(context))
-    return f"Formed {len(ids)} circles for {program.name} ({period.start:%B %Y}); their channels are ready."
+    outbox.flush(
+        sessions,
+        client,
+        now=now,
+        worker_id=replies.web_worker_id(),
+        max_rows=200,
+        only_team=replies.this_workspace_only(context),
+    )
+    return (
+        f"Formed {len(ids)} circles for {program.name} ({period.start:%B %Y}); their channels are"
+        " ready."
+    )
 
 
 def _met(body: dict, action: dict, context: dict, client: WebClient) -> None:
@@ -223,7 +346,9 @@ def _met(body: dict, action: dict, context: dict, client: WebClient) -> None:
             if choice == "yes":
                 member.attended = True
             text = f"Thanks, recorded: {labels[choice]}."
-    replies.ephemeral(context, client, body, text, replace_original=member is not None and choice in labels)
+    replies.ephemeral(
+        context, client, body, text, replace_original=member is not None and choice in labels
+    )
 
 
 def _pulse(body: dict, action: dict, context: dict, client: WebClient) -> None:
@@ -235,7 +360,10 @@ def _pulse(body: dict, action: dict, context: dict, client: WebClient) -> None:
             text = "Only this circle's members can rate it; nothing was recorded."
         else:
             member.pulse = rating
-            text = f"Thanks! You rated this circle {rating} out of 5. You can change it by clicking again."
+            text = (
+                f"Thanks! You rated this circle {rating} out of 5. You can change it by clicking"
+                " again."
+            )
     replies.ephemeral(context, client, body, text)
 
 
@@ -250,7 +378,11 @@ def _membership(session: Session, circle_id: int, slack_user_id: str) -> CircleM
     return session.scalars(
         select(CircleMember)
         .join(Person, Person.id == CircleMember.person_id)
-        .where(CircleMember.circle_id == circle_id, Person.slack_user_id == slack_user_id, CircleMember.left_at.is_(None))
+        .where(
+            CircleMember.circle_id == circle_id,
+            Person.slack_user_id == slack_user_id,
+            CircleMember.left_at.is_(None),
+        )
     ).one_or_none()
 
 
@@ -260,19 +392,28 @@ def help_text(who: Caller) -> str:
     lines.append("• `/circle list`: your circles this month, with members and meeting time")
     if who.has(Role.mentor) or who.has(Role.lead):
         lines += [
-            "• `/circle schedule YYYY-MM-DD HH:MM`: set the meeting time (your time zone); members get a reminder an hour before",
+            (
+                "• `/circle schedule YYYY-MM-DD HH:MM`: set the meeting time (your time zone);"
+                " members get a reminder an hour before"
+            ),
             "• `/circle prompt`: post another discussion prompt in the channel",
             "• `/circle note TEXT`: a private note on the session, for the program lead only",
             "• `/circle attended @name @name`: record who came",
             "• `/circle add @name` / `/circle remove @name`: change who is in the circle",
-            "• `/circle close`: post the closing pulse now (the channel is archived a few days later)",
+            (
+                "• `/circle close`: post the closing pulse now (the channel is archived a few days"
+                " later)"
+            ),
         ]
     if who.has(Role.lead):
         lines.append("• `/circle form [--dry-run]`: form this month's circles now, or preview them")
     if not who.roles:
         lines.append("_You are not on a program roster yet; your program lead can add you._")
     elif not (who.has(Role.mentor) or who.has(Role.lead)):
-        lines.append("_Mentors and program leads run circles; as an executive you join the conversation in your circle's channel._")
+        lines.append(
+            "_Mentors and program leads run circles; as an executive you join the conversation in"
+            " your circle's channel._"
+        )
     lines.append("Run commands inside your circle's channel to act on that circle.")
     return "\n".join(lines)
 
@@ -284,7 +425,9 @@ def list_text(views: list[actions.CircleView], *, tz: str | None) -> str:
     for v in views[:30]:
         where = f"<#{v.channel_id}>" if v.channel_id else f"#{v.channel_name}"
         when = blocks.local_time(v.meeting_at, tz) if v.meeting_at else "no meeting time yet"
-        people = ", ".join(f"<@{uid}>{' (mentor)' if role == Role.mentor else ''}" for uid, _, role in v.members)
+        people = ", ".join(
+            f"<@{uid}>{' (mentor)' if role == Role.mentor else ''}" for uid, _, role in v.members
+        )
         lines.append(f"*{where}* ({v.program}): {when}\n    {people}")
     if len(views) > 30:
         lines.append(f"…and {len(views) - 30} more.")
@@ -296,20 +439,24 @@ def preview_text(formation: service.Formation) -> str:
     m = formation.match
     names = formation.people
     lines = [
-        f"Proposed circles for {formation.period.start:%B %Y}: {len(m.circles)} circles; "
-        f"repeat pairs {m.repeat_pairs}, same-department pairs {m.same_department_pairs}, "
-        f"mentor load {min(m.mentor_load.values(), default=0)}–{max(m.mentor_load.values(), default=0)}"
+        f"Proposed circles for {formation.period.start:%B %Y}: {len(m.circles)} circles; repeat"
+        f" pairs {m.repeat_pairs}, same-department pairs {m.same_department_pairs}, mentor load"
+        f" {min(m.mentor_load.values(), default=0)}–{max(m.mentor_load.values(), default=0)}"
     ]
     for name, circle in zip(formation.names, m.circles):
         people = ", ".join(
-            (names[pid].display_name or names[pid].slack_user_id) + (" (mentor)" if i < circle.mentors else "")
+            (names[pid].display_name or names[pid].slack_user_id)
+            + (" (mentor)" if i < circle.mentors else "")
             for i, pid in enumerate(circle.members)
         )
         lines.append(
-            f"#{name}: {len(circle.members)} people, {circle.departments} departments, "
-            f"{circle.repeat_pairs} repeat pairs, {circle.same_department_pairs} same-department pairs: {people}"
+            f"#{name}: {len(circle.members)} people, {circle.departments} departments,"
+            f" {circle.repeat_pairs} repeat pairs, {circle.same_department_pairs} same-department"
+            f" pairs: {people}"
         )
     for left in formation.left_out:
-        lines.append(f"left out: {names[left.person_id].display_name or left.slack_user_id}: {left.reason}")
+        lines.append(
+            f"left out: {names[left.person_id].display_name or left.slack_user_id}: {left.reason}"
+        )
     lines.extend(f"note: {n}" for n in m.notes)
     return "\n".join(lines)

@@ -367,9 +367,7 @@ class _Search:
         d = self.dept[p]
         return d >= 0 and self.dept_count[c][d] > 1 and self.same_department > self.floor
 
-    def _try_swap(
-        self, a: int, x: int, b: int, y: int, mentor: bool, sideways: bool
-    ) -> int | None:
+    def _try_swap(self, a: int, x: int, b: int, y: int, mentor: bool, sideways: bool) -> int | None:
         """Trade a (in x) and b (in y) if the cost falls (or holds, sideways): the change, or None."""
         sx, sy = self.members[x], self.members[y]
         if a in sy or b in sx:  # a shared mentor may sit in both circles already

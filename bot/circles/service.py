@@ -97,10 +97,14 @@ def periods(program: Program, template: ProgramTemplate, *, until: dt.date) -> l
 
 def current_period(program: Program, template: ProgramTemplate, today: dt.date) -> Period | None:
     """The period that contains `today`, if any."""
-    return next((p for p in periods(program, template, until=today) if p.start <= today <= p.end), None)
+    return next(
+        (p for p in periods(program, template, until=today) if p.start <= today <= p.end), None
+    )
 
 
-def formations_due(session: Session, *, catalog: Catalog, now: dt.datetime) -> list[tuple[int, Period]]:
+def formations_due(
+    session: Session, *, catalog: Catalog, now: dt.datetime
+) -> list[tuple[int, Period]]:
     """(program, period) pairs whose circles should be formed now and have not been."""
     due = []
     for program in session.scalars(select(Program).where(Program.status == ProgramStatus.active)):
@@ -112,14 +116,18 @@ def formations_due(session: Session, *, catalog: Catalog, now: dt.datetime) -> l
         if period is None or today < period.form_on:
             continue
         exists = session.scalar(
-            select(func.count()).select_from(Circle).where(Circle.program_id == program.id, Circle.period_start == period.start)
+            select(func.count())
+            .select_from(Circle)
+            .where(Circle.program_id == program.id, Circle.period_start == period.start)
         )
         if not exists:
             due.append((program.id, period))
     return due
 
 
-def candidates(session: Session, *, program: Program, period: Period, now: dt.datetime) -> tuple[list[Candidate], list[LeftOut], dict[int, Person]]:
+def candidates(
+    session: Session, *, program: Program, period: Period, now: dt.datetime
+) -> tuple[list[Candidate], list[LeftOut], dict[int, Person]]:
     """Executives and mentors who can take part this period, and who cannot (with why)."""
     rows = session.execute(
         select(Membership.role, Person)
@@ -132,20 +140,36 @@ def candidates(session: Session, *, program: Program, period: Period, now: dt.da
         )
         .order_by(Person.id)
     ).all()
-    period_end = dt.datetime.combine(period.end, dt.time(23, 59), tzinfo=dt.timezone.utc)
+    period_end = dt.datetime.combine(period.end, dt.time(23, 59), tzinfo=dt.UTC)
     chosen: list[Candidate] = []
     left: list[LeftOut] = []
     people: dict[int, Person] = {}
     for role, person in rows:
         people[person.id] = person
         if person.status == PersonStatus.opted_out:
-            left.append(LeftOut(person.id, person.slack_user_id, "you have stopped Upward's messages", tell=False))
+            left.append(
+                LeftOut(
+                    person.id,
+                    person.slack_user_id,
+                    "you have stopped Upward's messages",
+                    tell=False,
+                )
+            )
         elif person.paused_until is not None and person.paused_until >= period_end:
-            left.append(LeftOut(person.id, person.slack_user_id, f"you are paused until {person.paused_until.astimezone(ZoneInfo(person.timezone or 'UTC')):%A %-d %B}"))
+            left.append(
+                LeftOut(
+                    person.id,
+                    person.slack_user_id,
+                    "you are paused until"
+                    f" {person.paused_until.astimezone(ZoneInfo(person.timezone or 'UTC')):%A %-d %B}",
+                )
+            )
         elif person.status == PersonStatus.paused and person.paused_until is None:
             left.append(LeftOut(person.id, person.slack_user_id, "you have paused Upward"))
         else:
-            chosen.append(Candidate(person_id=person.id, role=role.value, department=person.department))
+            chosen.append(
+                Candidate(person_id=person.id, role=role.value, department=person.department)
+            )
     # Someone who is both mentor and executive joins as a mentor only.
     mentors = {c.person_id for c in chosen if c.role == "mentor"}
     chosen = [c for c in chosen if c.role == "mentor" or c.person_id not in mentors]
@@ -167,7 +191,9 @@ def history(session: Session, *, program_id: int, before: dt.date) -> set[frozen
     return pairs
 
 
-def plan_formation(session: Session, *, program: Program, period: Period, catalog: Catalog, now: dt.datetime) -> Formation:
+def plan_formation(
+    session: Session, *, program: Program, period: Period, catalog: Catalog, now: dt.datetime
+) -> Formation:
     """Propose this period's circles (touches nothing): what `preview` prints and `form` creates."""
     template = catalog.programs[program.template]
     settings = program_settings(program)
@@ -180,7 +206,9 @@ def plan_formation(session: Session, *, program: Program, period: Period, catalo
         seed=seed,
         time_budget=1.5,
     )
-    match = form_circles(chosen, history(session, program_id=program.id, before=period.start), config)
+    match = form_circles(
+        chosen, history(session, program_id=program.id, before=period.start), config
+    )
     placed = {pid for circle in match.circles for pid in circle.members}
     for c in chosen:
         if c.person_id not in placed:
@@ -190,20 +218,37 @@ def plan_formation(session: Session, *, program: Program, period: Period, catalo
                 else "there were too few people to form a circle"
             )
             left.append(LeftOut(c.person_id, people[c.person_id].slack_user_id, reason))
-    taken = session.scalar(
-        select(func.count()).select_from(Circle).where(
-            Circle.program_id == program.id,
-            # The first 40 slug characters always survive truncation; the rest may not, hence the %.
-            Circle.channel_name.like(f"circle-{slug(program.name)[:40]}%-{period.start:%Y-%m}-%"),
+    taken = (
+        session.scalar(
+            select(func.count())
+            .select_from(Circle)
+            .where(
+                Circle.program_id == program.id,
+                # The first 40 slug characters always survive truncation; the rest may not, hence the %.
+                Circle.channel_name.like(
+                    f"circle-{slug(program.name)[:40]}%-{period.start:%Y-%m}-%"
+                ),
+            )
         )
-    ) or 0
-    names = [channel_name(program.name, period.start, taken + i + 1) for i in range(len(match.circles))]
+        or 0
+    )
+    names = [
+        channel_name(program.name, period.start, taken + i + 1) for i in range(len(match.circles))
+    ]
     return Formation(program.id, period, match, left, names, people=people)
 
 
-def create_circles(session: Session, formation: Formation, *, catalog: Catalog, now: dt.datetime) -> list[int]:
+def create_circles(
+    session: Session, formation: Formation, *, catalog: Catalog, now: dt.datetime
+) -> list[int]:
     """Write the formed circles and their members; returns the new circle ids."""
-    prompt_ids = choose_prompts(session, program_id=formation.program_id, period=formation.period, catalog=catalog, count=len(formation.names))
+    prompt_ids = choose_prompts(
+        session,
+        program_id=formation.program_id,
+        period=formation.period,
+        catalog=catalog,
+        count=len(formation.names),
+    )
     ids = []
     for number, (circle, name) in enumerate(zip(formation.match.circles, formation.names), start=1):
         row = Circle(
@@ -220,7 +265,9 @@ def create_circles(session: Session, formation: Formation, *, catalog: Catalog, 
         session.flush()
         for person_id in circle.members:
             role = Role.mentor if person_id in _mentor_ids(circle) else Role.executive
-            session.add(CircleMember(circle_id=row.id, person_id=person_id, role=role, joined_at=now))
+            session.add(
+                CircleMember(circle_id=row.id, person_id=person_id, role=role, joined_at=now)
+            )
         if row.prompt_id:
             session.add(CirclePrompt(circle_id=row.id, prompt_id=row.prompt_id, posted_at=now))
         ids.append(row.id)
@@ -247,7 +294,9 @@ def channel_name(program_name: str, period_start: dt.date, number: int, attempt:
     return f"circle-{slug(program_name)[:room].rstrip('-')}{tail}"
 
 
-def choose_prompts(session: Session, *, program_id: int, period: Period, catalog: Catalog, count: int) -> list[str]:
+def choose_prompts(
+    session: Session, *, program_id: int, period: Period, catalog: Catalog, count: int
+) -> list[str]:
     """Prompts tied to the skill areas of this period's modules, not yet used in the program."""
     areas = Counter(
         catalog.modules[m].skill_area
@@ -255,20 +304,30 @@ def choose_prompts(session: Session, *, program_id: int, period: Period, catalog
             select(Delivery.module_id).where(
                 Delivery.program_id == program_id,
                 Delivery.kind == DeliveryKind.module,
-                Delivery.due_at >= dt.datetime.combine(period.start, dt.time(), tzinfo=dt.timezone.utc),
-                Delivery.due_at < dt.datetime.combine(period.end + dt.timedelta(days=1), dt.time(), tzinfo=dt.timezone.utc),
+                Delivery.due_at
+                >= dt.datetime.combine(period.start, dt.time(), tzinfo=dt.UTC),
+                Delivery.due_at
+                < dt.datetime.combine(
+                    period.end + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC
+                ),
             )
         )
         if m in catalog.modules
     )
     used = set(
         session.scalars(
-            select(CirclePrompt.prompt_id).join(Circle, Circle.id == CirclePrompt.circle_id).where(Circle.program_id == program_id)
+            select(CirclePrompt.prompt_id)
+            .join(Circle, Circle.id == CirclePrompt.circle_id)
+            .where(Circle.program_id == program_id)
         )
     )
     ordered_areas = [a for a, _ in areas.most_common()] or ["cultural", "digital", "inclusive"]
     pool = [p.id for area in ordered_areas for p in catalog.prompts_for(area) if p.id not in used]
-    pool += [p.id for p in sorted(catalog.prompts.values(), key=lambda p: p.id) if p.id not in used and p.id not in pool]
+    pool += [
+        p.id
+        for p in sorted(catalog.prompts.values(), key=lambda p: p.id)
+        if p.id not in used and p.id not in pool
+    ]
     if not pool:
         pool = sorted(catalog.prompts)
     return [pool[i % len(pool)] for i in range(count)]
@@ -276,9 +335,15 @@ def choose_prompts(session: Session, *, program_id: int, period: Period, catalog
 
 def next_prompt(session: Session, *, circle: Circle, catalog: Catalog) -> str | None:
     """A prompt this circle has not had yet, preferring the skill area of its first prompt."""
-    used = set(session.scalars(select(CirclePrompt.prompt_id).where(CirclePrompt.circle_id == circle.id)))
+    used = set(
+        session.scalars(select(CirclePrompt.prompt_id).where(CirclePrompt.circle_id == circle.id))
+    )
     first = catalog.prompts.get(circle.prompt_id or "")
     areas = [first.skill_area] if first else []
     candidates_ = [p for area in areas for p in catalog.prompts_for(area) if p.id not in used]
-    candidates_ += [p for p in sorted(catalog.prompts.values(), key=lambda p: p.id) if p.id not in used and p not in candidates_]
+    candidates_ += [
+        p
+        for p in sorted(catalog.prompts.values(), key=lambda p: p.id)
+        if p.id not in used and p not in candidates_
+    ]
     return candidates_[0].id if candidates_ else None

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from bot.content.schema import Module, Prompt, PromptFile, ProgramTemplate
+from bot.content.schema import Module, ProgramTemplate, Prompt, PromptFile
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -25,7 +25,11 @@ class Problem:
     reason: str
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.field}: {self.reason}" if self.field else f"{self.file}: {self.reason}"
+        return (
+            f"{self.file}:{self.field}: {self.reason}"
+            if self.field
+            else f"{self.file}: {self.reason}"
+        )
 
 
 @dataclass
@@ -42,7 +46,9 @@ class Catalog:
 
     def prompts_for(self, skill_area: str) -> list[Prompt]:
         """Prompts of one skill area, in a stable order."""
-        return sorted((p for p in self.prompts.values() if p.skill_area == skill_area), key=lambda p: p.id)
+        return sorted(
+            (p for p in self.prompts.values() if p.skill_area == skill_area), key=lambda p: p.id
+        )
 
 
 class ContentError(Exception):
@@ -72,11 +78,19 @@ def check_catalog(root: Path | str | None = None) -> tuple[Catalog, list[Problem
     catalog = Catalog(root=root)
     problems: list[Problem] = []
     if not root.is_dir():
-        return catalog, [Problem(_show(root), "", "no such folder; pass the path of a content/ folder")]
+        return catalog, [
+            Problem(_show(root), "", "no such folder; pass the path of a content/ folder")
+        ]
 
     for sub in ("modules", "prompts", "programs"):
         if not (root / sub).is_dir():
-            problems.append(Problem(_show(root / sub), "", "folder missing; the catalog needs modules/, prompts/ and programs/"))
+            problems.append(
+                Problem(
+                    _show(root / sub),
+                    "",
+                    "folder missing; the catalog needs modules/, prompts/ and programs/",
+                )
+            )
 
     seen_files: dict[str, str] = {}
     module_files = _files(root / "modules", (".md",))
@@ -88,7 +102,9 @@ def check_catalog(root: Path | str | None = None) -> tuple[Catalog, list[Problem
         if module is None:
             continue
         if path.stem != module.id:
-            problems.append(Problem(_show(path), "id", f"'{module.id}' must match the file name '{path.stem}'"))
+            problems.append(
+                Problem(_show(path), "id", f"'{module.id}' must match the file name '{path.stem}'")
+            )
         _add_unique(catalog.modules, module.id, module, path, seen_files, problems, "module")
 
     for path in _files(root / "prompts", (".yaml", ".yml")):
@@ -96,19 +112,36 @@ def check_catalog(root: Path | str | None = None) -> tuple[Catalog, list[Problem
         if prompt_file is None:
             continue
         for i, prompt in enumerate(prompt_file.prompts):
-            _add_unique(catalog.prompts, prompt.id, prompt, path, seen_files, problems, "prompt", f"prompts[{i}].id")
+            _add_unique(
+                catalog.prompts,
+                prompt.id,
+                prompt,
+                path,
+                seen_files,
+                problems,
+                "prompt",
+                f"prompts[{i}].id",
+            )
 
     for path in _files(root / "programs", (".yaml", ".yml")):
         template = _load(path, ProgramTemplate, problems)
         if template is None:
             continue
         if path.stem != template.id:
-            problems.append(Problem(_show(path), "id", f"'{template.id}' must match the file name '{path.stem}'"))
+            problems.append(
+                Problem(
+                    _show(path), "id", f"'{template.id}' must match the file name '{path.stem}'"
+                )
+            )
         _add_unique(catalog.programs, template.id, template, path, seen_files, problems, "program")
         for i, module_id in enumerate(template.modules):
             if module_id not in catalog.modules and module_id not in module_names:
                 problems.append(
-                    Problem(_show(path), f"modules[{i}]", f"no module '{module_id}' in {_show(root / 'modules')}")
+                    Problem(
+                        _show(path),
+                        f"modules[{i}]",
+                        f"no module '{module_id}' in {_show(root / 'modules')}",
+                    )
                 )
 
     if not catalog.programs and (root / "programs").is_dir():
@@ -117,7 +150,11 @@ def check_catalog(root: Path | str | None = None) -> tuple[Catalog, list[Problem
         for area in {m.skill_area for m in catalog.modules.values()}:
             if not catalog.prompts_for(area):
                 problems.append(
-                    Problem(_show(root / "prompts"), "", f"no circle prompt for skill area '{area}', which modules use")
+                    Problem(
+                        _show(root / "prompts"),
+                        "",
+                        f"no circle prompt for skill area '{area}', which modules use",
+                    )
                 )
     return catalog, problems
 
@@ -163,7 +200,9 @@ def _split_front_matter(text: str) -> dict[str, Any]:
     """`---\\nyaml\\n---\\nbody` -> the YAML mapping with `body` set to the Markdown after it."""
     lines = text.splitlines()
     if not lines or lines[0].strip() != "---":
-        raise ValueError("a module starts with a '---' line, then YAML front matter, then '---' and the body")
+        raise ValueError(
+            "a module starts with a '---' line, then YAML front matter, then '---' and the body"
+        )
     try:
         end = next(i for i, line in enumerate(lines[1:], start=1) if line.strip() == "---")
     except StopIteration:
@@ -189,7 +228,9 @@ def _add_unique(
 ) -> None:
     tag = f"{kind}:{key}"
     if tag in seen:
-        problems.append(Problem(_show(path), where, f"duplicate {kind} id '{key}' (also in {seen[tag]})"))
+        problems.append(
+            Problem(_show(path), where, f"duplicate {kind} id '{key}' (also in {seen[tag]})")
+        )
         return
     seen[tag] = _show(path)
     into[key] = value

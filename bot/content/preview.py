@@ -64,12 +64,17 @@ class Preview:
             "module": self.module.id,
             "file": self.file,
             "numbered": self.numbered,
-            "steps": [{"step": s.name, "what": s.what, "method": s.method, "payload": s.payload} for s in self.steps],
+            "steps": [
+                {"step": s.name, "what": s.what, "method": s.method, "payload": s.payload}
+                for s in self.steps
+            ],
             "problems": [str(p) for p in self.problems],
         }
 
 
-def preview_module(root: Path, module_id: str, *, template_id: str | None = None) -> tuple[Preview | None, list[Problem]]:
+def preview_module(
+    root: Path, module_id: str, *, template_id: str | None = None
+) -> tuple[Preview | None, list[Problem]]:
     """The module's preview and every problem to report: only its own file's when that is invalid
     (then no preview), else Slack's objections and then any other file's problems.
 
@@ -88,7 +93,10 @@ def preview_module(root: Path, module_id: str, *, template_id: str | None = None
 def _unknown(module_id: str, root: Path, known: list[str]) -> str:
     close = difflib.get_close_matches(module_id, known, n=3, cutoff=0.5)
     hint = f"did you mean {', '.join(repr(c) for c in close)}? " if close else ""
-    return f"no module '{module_id}' in {_modules_dir(root)}; {hint}list the ids with `upward content preview --list`"
+    return (
+        f"no module '{module_id}' in {_modules_dir(root)}; {hint}list the ids with `upward content"
+        " preview --list`"
+    )
 
 
 def build_preview(catalog: Catalog, module_id: str, *, template_id: str | None = None) -> Preview:
@@ -96,35 +104,66 @@ def build_preview(catalog: Catalog, module_id: str, *, template_id: str | None =
     module = catalog.modules[module_id]
     position, total, numbered = _numbering(catalog, module_id, template_id)
 
-    def message(answers: dict[str, QuestionState], *, completed: bool = False, reflected: bool = False) -> dict[str, Any]:
+    def message(
+        answers: dict[str, QuestionState], *, completed: bool = False, reflected: bool = False
+    ) -> dict[str, Any]:
         blocks = module_message(
-            module, delivery_id=PLACEHOLDER_DELIVERY_ID, position=position, total=total, answers=answers,
-            completed=completed, reflected=reflected,
+            module,
+            delivery_id=PLACEHOLDER_DELIVERY_ID,
+            position=position,
+            total=total,
+            answers=answers,
+            completed=completed,
+            reflected=reflected,
         )
         return {"text": module_text(module), "blocks": [_as_dict(b) for b in blocks]}
 
-    steps = [Step("arrives", "The module arrives in the executive's DM", "chat.postMessage", message({}))]
+    steps = [
+        Step("arrives", "The module arrives in the executive's DM", "chat.postMessage", message({}))
+    ]
     for number, question in enumerate(module.questions, start=1):
         steps.extend(_question_steps(number, question, message))
     if module.reflection:
         view = _as_dict(reflection_modal(module, delivery_id=PLACEHOLDER_DELIVERY_ID, current=None))
-        steps.append(Step("reflection", "They click “Write a reflection”: this modal opens", "views.open", {"view": view}))
-    right = {q.id: QuestionState(first_option=q.correct, last_option=q.correct, attempts=1) for q in module.questions}
-    steps.append(Step(
-        "done", "Every question answered: the module counts as done", "chat.update",
-        message(right, completed=True, reflected=bool(module.reflection)), update=True,
-    ))
-    steps.append(Step(
-        "reminder", "Unanswered after two working days: one reply in the module's thread", "chat.postMessage",
-        {"text": reminder_text(module)},
-    ))
+        steps.append(
+            Step(
+                "reflection",
+                "They click “Write a reflection”: this modal opens",
+                "views.open",
+                {"view": view},
+            )
+        )
+    right = {
+        q.id: QuestionState(first_option=q.correct, last_option=q.correct, attempts=1)
+        for q in module.questions
+    }
+    steps.append(
+        Step(
+            "done",
+            "Every question answered: the module counts as done",
+            "chat.update",
+            message(right, completed=True, reflected=bool(module.reflection)),
+            update=True,
+        )
+    )
+    steps.append(
+        Step(
+            "reminder",
+            "Unanswered after two working days: one reply in the module's thread",
+            "chat.postMessage",
+            {"text": reminder_text(module)},
+        )
+    )
     where = str(Path(_modules_dir(catalog.root)) / f"{module.id}.md")
     # The same objection usually holds in every state of the message: one line, naming the steps.
     steps_of: dict[str, list[str]] = {}
     for step in steps:
         for reason in slack_objections(step):
             steps_of.setdefault(reason, []).append(step.name)
-    problems = [Problem(where, "(message)", f"{reason} (steps: {', '.join(names)})") for reason, names in steps_of.items()]
+    problems = [
+        Problem(where, "(message)", f"{reason} (steps: {', '.join(names)})")
+        for reason, names in steps_of.items()
+    ]
     return Preview(module=module, file=where, numbered=numbered, steps=steps, problems=problems)
 
 
@@ -148,13 +187,27 @@ def _as_dict(value: Any) -> Any:
 def _question_steps(number: int, question: Question, message: Any) -> list[Step]:
     """A wrong answer (with “Try again”), then the right one on the second try."""
     wrong = next(o for o in question.options if o.id != question.correct)
-    first_wrong = {question.id: QuestionState(first_option=wrong.id, last_option=wrong.id, attempts=1)}
-    then_right = {question.id: QuestionState(first_option=wrong.id, last_option=question.correct, attempts=2)}
+    first_wrong = {
+        question.id: QuestionState(first_option=wrong.id, last_option=wrong.id, attempts=1)
+    }
+    then_right = {
+        question.id: QuestionState(first_option=wrong.id, last_option=question.correct, attempts=2)
+    }
     return [
-        Step(f"q{number}-wrong", f"Question {number}: they pick “{wrong.label}” (wrong)", "chat.update",
-             message(first_wrong), update=True),
-        Step(f"q{number}-right", f"Question {number}: “Try again”, then the right answer", "chat.update",
-             message(then_right), update=True),
+        Step(
+            f"q{number}-wrong",
+            f"Question {number}: they pick “{wrong.label}” (wrong)",
+            "chat.update",
+            message(first_wrong),
+            update=True,
+        ),
+        Step(
+            f"q{number}-right",
+            f"Question {number}: “Try again”, then the right answer",
+            "chat.update",
+            message(then_right),
+            update=True,
+        ),
     ]
 
 
@@ -179,7 +232,9 @@ def slack_objections(step: Step) -> list[str]:
 
 def builder_link(step: Step) -> str:
     """A Block Kit Builder link that opens this message's blocks."""
-    return BUILDER_URL + urllib.parse.quote(json.dumps({"blocks": step.payload["blocks"]}, separators=(",", ":")))
+    return BUILDER_URL + urllib.parse.quote(
+        json.dumps({"blocks": step.payload["blocks"]}, separators=(",", ":"))
+    )
 
 
 def render_text(preview: Preview) -> str:
@@ -211,9 +266,17 @@ def render_text(preview: Preview) -> str:
 
 def _changed(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The blocks of `after` that are new or different from `before`."""
-    keys = [json.dumps(b, sort_keys=True) for b in before], [json.dumps(b, sort_keys=True) for b in after]
+    keys = (
+        [json.dumps(b, sort_keys=True) for b in before],
+        [json.dumps(b, sort_keys=True) for b in after],
+    )
     matcher = difflib.SequenceMatcher(None, *keys, autojunk=False)
-    return [after[j] for tag, _, _, j1, j2 in matcher.get_opcodes() if tag != "equal" for j in range(j1, j2)]
+    return [
+        after[j]
+        for tag, _, _, j1, j2 in matcher.get_opcodes()
+        if tag != "equal"
+        for j in range(j1, j2)
+    ]
 
 
 def _blocks_text(blocks: list[dict[str, Any]]) -> list[str]:
@@ -249,7 +312,9 @@ def _text(obj: dict[str, Any]) -> str:
 
 def _element(element: dict[str, Any]) -> str:
     if element.get("type") == "button":
-        style = {"primary": " (green)", "danger": " (red, asks to confirm)"}.get(element.get("style", ""), "")
+        style = {"primary": " (green)", "danger": " (red, asks to confirm)"}.get(
+            element.get("style", ""), ""
+        )
         return f"[{_text(element['text'])}]{style}"
     if element.get("type") == "datepicker":
         return f"[date: {_text(element.get('placeholder') or {'text': 'pick a date'})}]"
@@ -260,8 +325,20 @@ def list_modules(catalog: Catalog) -> list[str]:
     """One line per module: id, minutes, skill area, the templates that use it, title."""
     rows = []
     for module in sorted(catalog.modules.values(), key=lambda m: m.id):
-        used = [t.id for t in sorted(catalog.programs.values(), key=lambda t: t.id) if module.id in t.modules]
-        rows.append((module.id, f"{module.minutes} min", str(module.skill_area), ",".join(used) or "-", module.title))
+        used = [
+            t.id
+            for t in sorted(catalog.programs.values(), key=lambda t: t.id)
+            if module.id in t.modules
+        ]
+        rows.append(
+            (
+                module.id,
+                f"{module.minutes} min",
+                str(module.skill_area),
+                ",".join(used) or "-",
+                module.title,
+            )
+        )
     if not rows:
         return []
     width = max(len(r[0]) for r in rows)
@@ -271,11 +348,16 @@ def list_modules(catalog: Catalog) -> list[str]:
 def _numbering(catalog: Catalog, module_id: str, template_id: str | None) -> tuple[int, int, str]:
     """“module N of M” as in the given template, else the first template that lists the module."""
     # Shortest program first (pilot, quarter, then the ongoing enterprise one).
-    templates = sorted(catalog.programs.values(), key=lambda t: (t.weeks is None, t.weeks or 0, t.id))
+    templates = sorted(
+        catalog.programs.values(), key=lambda t: (t.weeks is None, t.weeks or 0, t.id)
+    )
     if template_id is not None:
         template = catalog.programs.get(template_id)
         if template is None:
-            raise PreviewError(f"no program template '{template_id}'; there are: {', '.join(t.id for t in templates)}")
+            raise PreviewError(
+                f"no program template '{template_id}'; there are:"
+                f" {', '.join(t.id for t in templates)}"
+            )
         if module_id not in template.modules:
             raise PreviewError(f"template '{template_id}' does not list module '{module_id}'")
     else:
@@ -283,7 +365,11 @@ def _numbering(catalog: Catalog, module_id: str, template_id: str | None) -> tup
         if template is None:
             return 1, 1, "numbered 1 of 1: no program template lists this module yet"
     position = template.modules.index(module_id) + 1
-    return position, len(template.modules), f"numbered as in template '{template.id}' ({position} of {len(template.modules)})"
+    return (
+        position,
+        len(template.modules),
+        f"numbered as in template '{template.id}' ({position} of {len(template.modules)})",
+    )
 
 
 def _modules_dir(root: Path) -> str:

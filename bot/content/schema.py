@@ -10,14 +10,23 @@ import datetime as dt
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 # Ids appear inside Slack action values and block ids (255 chars max) next to other parts.
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
 # Short single-line texts (button labels are capped at 75 characters by Slack).
 ButtonLabel = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=75)]
 # Anything rendered in one section block: Slack caps section text at 3,000 characters.
-SectionText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=3000)]
+SectionText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=3000)
+]
 # Header blocks take plain text up to 150 characters.
 HeaderText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=150)]
 
@@ -88,7 +97,9 @@ class Module(Strict):
     skill_area: SkillArea
     minutes: int = Field(ge=3, le=10)
     summary: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-    body: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MODULE_BODY_MAX)]
+    body: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MODULE_BODY_MAX)
+    ]
     try_this_week: Annotated[
         str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)
     ]
@@ -150,9 +161,7 @@ class FocusBehaviour(Strict):
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=75)] = (
         "Asks for and acts on junior views"
     )
-    question: SectionText = (
-        "In this circle, how consistently did they ask for junior colleagues' views and act on them?"
-    )
+    question: SectionText = "In this circle, how consistently did they ask for junior colleagues' views and act on them?"
     scale: Scale = Scale(min=1, max=5, low_label="Not yet", high_label="Consistently")
 
 
@@ -192,7 +201,9 @@ class DeliveryWindow(Strict):
     def _quoted(cls, v: object) -> object:
         # YAML 1.1 reads an unquoted 17:00 as the base-60 number 1020 (but 09:00 as a string).
         if isinstance(v, int):
-            raise ValueError('put the time in quotes, e.g. "17:00": unquoted, YAML reads it as a number')
+            raise ValueError(
+                'put the time in quotes, e.g. "17:00": unquoted, YAML reads it as a number'
+            )
         return v
 
     @model_validator(mode="after")

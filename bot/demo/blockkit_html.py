@@ -24,22 +24,75 @@ from zoneinfo import ZoneInfo
 from bot.demo.styles import BLOCK_KIT_CSS as CSS
 
 __all__ = [
-    "CSS", "RenderContext", "avatar_colour", "emojify", "esc", "initials", "render_block", "render_blocks",
-    "render_element", "render_message", "render_mrkdwn", "render_text", "render_view",
+    "CSS",
+    "RenderContext",
+    "avatar_colour",
+    "emojify",
+    "esc",
+    "initials",
+    "render_block",
+    "render_blocks",
+    "render_element",
+    "render_message",
+    "render_mrkdwn",
+    "render_text",
+    "render_view",
 ]
 
 EMOJI = {
-    "white_check_mark": "✅", "heavy_check_mark": "✔️", "tada": "🎉", "x": "❌", "warning": "⚠️",
-    "dart": "🎯", "stopwatch": "⏱️", "thought_balloon": "💭", "speech_balloon": "💬", "bell": "🔔",
-    "no_bell": "🔕", "double_vertical_bar": "⏸️", "alarm_clock": "⏰", "calendar": "📆",
-    "date": "📅", "fire": "🔥", "lock": "🔒", "eyes": "👀", "+1": "👍", "thumbsup": "👍",
-    "wave": "👋", "sparkles": "✨", "star": "⭐", "bulb": "💡", "rocket": "🚀", "clap": "👏",
-    "raised_hands": "🙌", "memo": "📝", "books": "📚", "chart_with_upwards_trend": "📈",
-    "chart_with_downwards_trend": "📉", "bar_chart": "📊", "hourglass": "⌛", "heart": "❤️",
-    "smile": "😄", "slightly_smiling_face": "🙂", "point_right": "👉", "information_source": "ℹ️",
-    "pencil": "✏️", "seedling": "🌱", "handshake": "🤝", "busts_in_silhouette": "👥", "link": "🔗",
-    "mag": "🔍", "pushpin": "📌", "trophy": "🏆", "zap": "⚡", "coffee": "☕", "pray": "🙏",
-    "hourglass_flowing_sand": "⏳", "arrow_right": "➡️", "new": "🆕", "muscle": "💪",
+    "white_check_mark": "✅",
+    "heavy_check_mark": "✔️",
+    "tada": "🎉",
+    "x": "❌",
+    "warning": "⚠️",
+    "dart": "🎯",
+    "stopwatch": "⏱️",
+    "thought_balloon": "💭",
+    "speech_balloon": "💬",
+    "bell": "🔔",
+    "no_bell": "🔕",
+    "double_vertical_bar": "⏸️",
+    "alarm_clock": "⏰",
+    "calendar": "📆",
+    "date": "📅",
+    "fire": "🔥",
+    "lock": "🔒",
+    "eyes": "👀",
+    "+1": "👍",
+    "thumbsup": "👍",
+    "wave": "👋",
+    "sparkles": "✨",
+    "star": "⭐",
+    "bulb": "💡",
+    "rocket": "🚀",
+    "clap": "👏",
+    "raised_hands": "🙌",
+    "memo": "📝",
+    "books": "📚",
+    "chart_with_upwards_trend": "📈",
+    "chart_with_downwards_trend": "📉",
+    "bar_chart": "📊",
+    "hourglass": "⌛",
+    "heart": "❤️",
+    "smile": "😄",
+    "slightly_smiling_face": "🙂",
+    "point_right": "👉",
+    "information_source": "ℹ️",
+    "pencil": "✏️",
+    "seedling": "🌱",
+    "handshake": "🤝",
+    "busts_in_silhouette": "👥",
+    "link": "🔗",
+    "mag": "🔍",
+    "pushpin": "📌",
+    "trophy": "🏆",
+    "zap": "⚡",
+    "coffee": "☕",
+    "pray": "🙏",
+    "hourglass_flowing_sand": "⏳",
+    "arrow_right": "➡️",
+    "new": "🆕",
+    "muscle": "💪",
 }
 _SAFE_LINK = re.compile(r"^(https?://|mailto:)", re.I)
 _BOLD = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])")
@@ -68,7 +121,7 @@ class RenderContext:
         return self.users.get(user_id, user_id)
 
     def local(self, instant: dt.datetime) -> dt.datetime:
-        return instant.astimezone(ZoneInfo(self.tz) if self.tz else dt.timezone.utc)
+        return instant.astimezone(ZoneInfo(self.tz) if self.tz else dt.UTC)
 
 
 def esc(text: Any) -> str:
@@ -117,7 +170,9 @@ def _lines(text: str, ctx: RenderContext) -> str:
     pending_break = False
     for line in text.split("\n"):
         if line.startswith(("&gt;", ">")):
-            quote.append(_inline(line.removeprefix("&gt;").removeprefix(">").removeprefix(" "), ctx))
+            quote.append(
+                _inline(line.removeprefix("&gt;").removeprefix(">").removeprefix(" "), ctx)
+            )
             continue
         if quote:
             out.append(f'<blockquote class="bk-quote">{"<br>".join(quote)}</blockquote>')
@@ -134,7 +189,11 @@ def _lines(text: str, ctx: RenderContext) -> str:
 def _inline(line: str, ctx: RenderContext) -> str:
     out = []
     for i, part in enumerate(re.split(r"`([^`\n]+)`", line)):
-        out.append(f'<code class="bk-code">{esc(_unescape_slack(part))}</code>' if i % 2 else _formatted(part, ctx))
+        out.append(
+            f'<code class="bk-code">{esc(_unescape_slack(part))}</code>'
+            if i % 2
+            else _formatted(part, ctx)
+        )
     return "".join(out)
 
 
@@ -167,7 +226,10 @@ def _control(inner: str, ctx: RenderContext) -> str:
     if target.startswith("!"):
         return f'<span class="bk-mention bk-broadcast">@{esc(target[1:])}</span>'
     if _SAFE_LINK.match(target):
-        return f'<a class="bk-link" href="{esc(target)}" target="_blank" rel="noopener noreferrer">{esc(label or target)}</a>'
+        return (
+            f'<a class="bk-link" href="{esc(target)}" target="_blank" rel="noopener'
+            f' noreferrer">{esc(label or target)}</a>'
+        )
     return esc(f"<{inner}>")
 
 
@@ -179,16 +241,22 @@ def _date_token(target: str, fallback: str, ctx: RenderContext) -> str:
     """`<!date^1700000000^{date_long} at {time}|fallback>` on the reader's clock."""
     parts = target.split("^")
     try:
-        local = ctx.local(dt.datetime.fromtimestamp(int(parts[1]), dt.timezone.utc))
+        local = ctx.local(dt.datetime.fromtimestamp(int(parts[1]), dt.UTC))
         pattern = parts[2]
     except (IndexError, ValueError, OverflowError):
         return fallback
     day = f"{local:%B} {_ordinal(local.day)}"
     values = {
-        "date_num": f"{local:%Y-%m-%d}", "date": f"{day}, {local.year}", "date_short": f"{local:%b} {local.day}, {local.year}",
-        "date_long": f"{local:%A}, {day}, {local.year}", "date_pretty": f"{day}, {local.year}",
-        "date_short_pretty": f"{local:%b} {local.day}, {local.year}", "date_long_pretty": f"{local:%A}, {day}",
-        "time": f"{local:%H:%M}", "time_secs": f"{local:%H:%M:%S}", "day_divider_pretty": f"{local:%A}, {day}",
+        "date_num": f"{local:%Y-%m-%d}",
+        "date": f"{day}, {local.year}",
+        "date_short": f"{local:%b} {local.day}, {local.year}",
+        "date_long": f"{local:%A}, {day}, {local.year}",
+        "date_pretty": f"{day}, {local.year}",
+        "date_short_pretty": f"{local:%b} {local.day}, {local.year}",
+        "date_long_pretty": f"{local:%A}, {day}",
+        "time": f"{local:%H:%M}",
+        "time_secs": f"{local:%H:%M:%S}",
+        "day_divider_pretty": f"{local:%A}, {day}",
     }
     return re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), m.group(0)), pattern)
 
@@ -207,24 +275,48 @@ def render_element(element: Mapping[str, Any], ctx: RenderContext) -> str:
         label = render_text(element.get("text"), ctx)
         url = str(element.get("url") or "")
         if url and _SAFE_LINK.match(url):
-            return f'<a class="{cls}" href="{esc(url)}" target="_blank" rel="noopener noreferrer">{label}</a>'
+            return (
+                f'<a class="{cls}" href="{esc(url)}" target="_blank" rel="noopener'
+                f' noreferrer">{label}</a>'
+            )
         return f'<button type="button" class="{cls}">{label}</button>'
     if kind == "image":
         return _image(element, "bk-image-thumb", ctx)
     if kind == "datepicker":
-        shown = esc(element["initial_date"]) if element.get("initial_date") else render_text(element.get("placeholder"), ctx) or "Select a date"
-        return f'<span class="bk-picker"><span class="bk-picker-icon">📅</span>{shown}<span class="bk-caret">▾</span></span>'
+        shown = (
+            esc(element["initial_date"])
+            if element.get("initial_date")
+            else render_text(element.get("placeholder"), ctx) or "Select a date"
+        )
+        return (
+            f'<span class="bk-picker"><span class="bk-picker-icon">📅</span>{shown}<span'
+            ' class="bk-caret">▾</span></span>'
+        )
     if kind == "timepicker":
-        shown = esc(element["initial_time"]) if element.get("initial_time") else render_text(element.get("placeholder"), ctx) or "Select a time"
-        return f'<span class="bk-picker"><span class="bk-picker-icon">🕒</span>{shown}<span class="bk-caret">▾</span></span>'
+        shown = (
+            esc(element["initial_time"])
+            if element.get("initial_time")
+            else render_text(element.get("placeholder"), ctx) or "Select a time"
+        )
+        return (
+            f'<span class="bk-picker"><span class="bk-picker-icon">🕒</span>{shown}<span'
+            ' class="bk-caret">▾</span></span>'
+        )
     if kind == "overflow":
         items = "".join(f"<li>{_option_text(o, ctx)}</li>" for o in element.get("options") or [])
-        return f'<span class="bk-overflow" title="More actions">⋯<ul class="bk-menu">{items}</ul></span>'
+        return (
+            '<span class="bk-overflow" title="More actions">⋯<ul'
+            f' class="bk-menu">{items}</ul></span>'
+        )
     if kind in ("radio_buttons", "checkboxes"):
-        chosen = {o.get("value") for o in [element.get("initial_option") or {}, *(element.get("initial_options") or [])]}
+        chosen = {
+            o.get("value")
+            for o in [element.get("initial_option") or {}, *(element.get("initial_options") or [])]
+        }
         mark = "bk-radio" if kind == "radio_buttons" else "bk-checkbox"
         rows = "".join(
-            f'<label class="bk-choice"><span class="{mark}{" bk-on" if o.get("value") in chosen else ""}"></span>{_option_text(o, ctx)}</label>'
+            '<label class="bk-choice"><span'
+            f' class="{mark}{" bk-on" if o.get("value") in chosen else ""}"></span>{_option_text(o, ctx)}</label>'
             for o in element.get("options") or []
         )
         return f'<div class="bk-choices">{rows}</div>'
@@ -239,7 +331,11 @@ def render_element(element: Mapping[str, Any], ctx: RenderContext) -> str:
         return f'<textarea class="bk-input bk-textarea"{attrs} readonly>{inner}</textarea>'
     if kind and ("select" in kind):
         chosen = element.get("initial_option") or (element.get("initial_options") or [None])[0]
-        shown = _option_text(chosen, ctx) if chosen else render_text(element.get("placeholder"), ctx) or "Select an item"
+        shown = (
+            _option_text(chosen, ctx)
+            if chosen
+            else render_text(element.get("placeholder"), ctx) or "Select an item"
+        )
         return f'<span class="bk-select">{shown}<span class="bk-caret">▾</span></span>'
     return f'<span class="bk-unknown">[{esc(kind)}]</span>'
 
@@ -253,15 +349,22 @@ def _image(element: Mapping[str, Any], cls: str, ctx: RenderContext) -> str:
     alt = str(element.get("alt_text") or "")
     src = ctx.image_src(url) if url else None
     if src is None:
-        return f'<span class="{cls} bk-image-missing" title="{esc(url)}">🖼 {esc(alt or "image")}</span>'
+        return (
+            f'<span class="{cls} bk-image-missing" title="{esc(url)}">🖼'
+            f" {esc(alt or 'image')}</span>"
+        )
     return f'<img class="{cls}" src="{esc(src)}" alt="{esc(alt)}">'
 
 
 # -- blocks ------------------------------------------------------------------------------------
-def render_blocks(blocks: Iterable[Mapping[str, Any]] | None, ctx: RenderContext | None = None) -> str:
+def render_blocks(
+    blocks: Iterable[Mapping[str, Any]] | None, ctx: RenderContext | None = None
+) -> str:
     """A list of Block Kit blocks as Slack would draw them, as an HTML fragment."""
     ctx = ctx or RenderContext()
-    return '<div class="bk-blocks">' + "".join(render_block(b, ctx) for b in blocks or []) + "</div>"
+    return (
+        '<div class="bk-blocks">' + "".join(render_block(b, ctx) for b in blocks or []) + "</div>"
+    )
 
 
 def render_block(block: Mapping[str, Any], ctx: RenderContext) -> str:
@@ -285,22 +388,39 @@ def render_block(block: Mapping[str, Any], ctx: RenderContext) -> str:
         elements = "".join(render_element(e, ctx) for e in block.get("elements") or [])
         return f'<div class="bk-actions">{elements}</div>'
     if kind == "image":
-        title = f'<div class="bk-image-title">{render_text(block["title"], ctx)}</div>' if block.get("title") else ""
+        title = (
+            f'<div class="bk-image-title">{render_text(block["title"], ctx)}</div>'
+            if block.get("title")
+            else ""
+        )
         return f'<figure class="bk-image-block">{title}{_image(block, "bk-image", ctx)}</figure>'
     if kind == "input":
         optional = ' <span class="bk-optional">(optional)</span>' if block.get("optional") else ""
-        hint = f'<div class="bk-hint">{render_text(block["hint"], ctx)}</div>' if block.get("hint") else ""
+        hint = (
+            f'<div class="bk-hint">{render_text(block["hint"], ctx)}</div>'
+            if block.get("hint")
+            else ""
+        )
         element = render_element(block.get("element") or {}, ctx)
-        return f'<div class="bk-input-block"><label class="bk-label">{render_text(block.get("label"), ctx)}{optional}</label>{element}{hint}</div>'
+        return (
+            '<div class="bk-input-block"><label'
+            f' class="bk-label">{render_text(block.get("label"), ctx)}{optional}</label>{element}{hint}</div>'
+        )
     if kind == "rich_text":
         return f'<div class="bk-section">{_rich_text(block.get("elements") or [], ctx)}</div>'
     return f'<div class="bk-unknown">[{esc(kind)} block]</div>'
 
 
 def _section(block: Mapping[str, Any], ctx: RenderContext) -> str:
-    body = f'<div class="bk-text">{render_text(block.get("text"), ctx)}</div>' if block.get("text") else ""
+    body = (
+        f'<div class="bk-text">{render_text(block.get("text"), ctx)}</div>'
+        if block.get("text")
+        else ""
+    )
     if block.get("fields"):
-        fields = "".join(f'<div class="bk-field">{render_text(f, ctx)}</div>' for f in block["fields"])
+        fields = "".join(
+            f'<div class="bk-field">{render_text(f, ctx)}</div>' for f in block["fields"]
+        )
         body += f'<div class="bk-fields">{fields}</div>'
     accessory = block.get("accessory")
     side = f'<div class="bk-accessory">{render_element(accessory, ctx)}</div>' if accessory else ""
@@ -318,7 +438,9 @@ def _rich_text(elements: Iterable[Mapping[str, Any]], ctx: RenderContext) -> str
             out.append(f'<blockquote class="bk-quote">{inner}</blockquote>')
         elif kind == "rich_text_list":
             tag = "ol" if element.get("style") == "ordered" else "ul"
-            items = "".join(f"<li>{_rich_text([e], ctx)}</li>" for e in element.get("elements") or [])
+            items = "".join(
+                f"<li>{_rich_text([e], ctx)}</li>" for e in element.get("elements") or []
+            )
             out.append(f"<{tag}>{items}</{tag}>")
         else:
             out.append(f"<div>{inner}</div>")
@@ -354,11 +476,17 @@ def render_view(view: Mapping[str, Any], ctx: RenderContext | None = None) -> st
         return f'<div class="bk-view bk-home">{blocks}</div>'
     title = render_text(view.get("title"), ctx)
     close = render_text(view.get("close"), ctx) or "Cancel"
-    submit = f'<button type="button" class="bk-button bk-button-primary">{render_text(view["submit"], ctx)}</button>' if view.get("submit") else ""
+    submit = (
+        '<button type="button" class="bk-button'
+        f' bk-button-primary">{render_text(view["submit"], ctx)}</button>'
+        if view.get("submit")
+        else ""
+    )
     return (
-        f'<div class="bk-view bk-modal"><div class="bk-modal-title">{title}<span class="bk-modal-x">✕</span></div>'
-        f'<div class="bk-modal-body">{blocks}</div>'
-        f'<div class="bk-modal-footer"><button type="button" class="bk-button">{close}</button>{submit}</div></div>'
+        f'<div class="bk-view bk-modal"><div class="bk-modal-title">{title}<span'
+        f' class="bk-modal-x">✕</span></div><div class="bk-modal-body">{blocks}</div><div'
+        ' class="bk-modal-footer"><button type="button"'
+        f' class="bk-button">{close}</button>{submit}</div></div>'
     )
 
 
@@ -368,7 +496,16 @@ def initials(name: str) -> str:
 
 
 def avatar_colour(key: str) -> str:
-    palette = ("#e57373", "#1264a3", "#2eb67d", "#e01e5a", "#ecb22e", "#36c5f0", "#7c3085", "#e8912d")
+    palette = (
+        "#e57373",
+        "#1264a3",
+        "#2eb67d",
+        "#e01e5a",
+        "#ecb22e",
+        "#36c5f0",
+        "#7c3085",
+        "#e8912d",
+    )
     return palette[sum(map(ord, key)) % len(palette)]
 
 
@@ -385,32 +522,49 @@ def render_message(
     `replies` are already rendered messages of its thread; `note` is extra HTML under the author line.
     """
     user = str(message.get("user") or "")
-    is_bot = bool(message.get("bot_id")) or (ctx.bot_user_id is not None and user == ctx.bot_user_id)
+    is_bot = bool(message.get("bot_id")) or (
+        ctx.bot_user_id is not None and user == ctx.bot_user_id
+    )
     if is_bot:  # ephemeral records name their reader in `user`; the author is still the app
-        author = (message.get("bot_profile") or {}).get("name") or ctx.user(ctx.bot_user_id or "") or "app"
+        author = (
+            (message.get("bot_profile") or {}).get("name")
+            or ctx.user(ctx.bot_user_id or "")
+            or "app"
+        )
     else:
         author = ctx.user(user) or "Slack"
     if is_bot:
         author = author[:1].upper() + author[1:]
     when = ""
     if message.get("ts"):
-        local = ctx.local(dt.datetime.fromtimestamp(float(message["ts"]), dt.timezone.utc))
-        when = f'<time class="bk-time" datetime="{local.isoformat()}">{local:%a %-d %b, %H:%M}</time>'
+        local = ctx.local(dt.datetime.fromtimestamp(float(message["ts"]), dt.UTC))
+        when = (
+            f'<time class="bk-time" datetime="{local.isoformat()}">{local:%a %-d %b, %H:%M}</time>'
+        )
     badge = '<span class="bk-app-badge">APP</span>' if is_bot else ""
     edited = ' <span class="bk-edited">(edited)</span>' if message.get("edited") else ""
-    body = render_blocks(message["blocks"], ctx) if message.get("blocks") else f'<div class="bk-text">{render_mrkdwn(str(message.get("text") or ""), ctx)}</div>'
+    body = (
+        render_blocks(message["blocks"], ctx)
+        if message.get("blocks")
+        else f'<div class="bk-text">{render_mrkdwn(str(message.get("text") or ""), ctx)}</div>'
+    )
     files = "".join(_file(f, ctx) for f in message.get("files") or [])
     only_you = '<div class="bk-ephemeral">👁 Only visible to you</div>' if is_ephemeral else ""
     shown = list(replies)
     thread = ""
     if shown:
-        count = f'{len(shown)} repl{"y" if len(shown) == 1 else "ies"}'
-        thread = f'<div class="bk-thread"><div class="bk-thread-count">{count}</div>{"".join(shown)}</div>'
+        count = f"{len(shown)} repl{'y' if len(shown) == 1 else 'ies'}"
+        thread = (
+            '<div class="bk-thread"><div'
+            f' class="bk-thread-count">{count}</div>{"".join(shown)}</div>'
+        )
     colour = "#611f69" if is_bot else avatar_colour(user)
     cls = "bk-message" + (" bk-message-ephemeral" if is_ephemeral else "")
     return (
-        f'<div class="{cls}"><div class="bk-avatar" style="background:{colour}">{initials(author)}</div>'
-        f'<div class="bk-message-main">{only_you}<div class="bk-message-head"><span class="bk-author">{esc(author)}</span>{badge}{when}{edited}</div>'
+        f'<div class="{cls}"><div class="bk-avatar"'
+        f' style="background:{colour}">{initials(author)}</div>'
+        f'<div class="bk-message-main">{only_you}<div class="bk-message-head"><span'
+        f' class="bk-author">{esc(author)}</span>{badge}{when}{edited}</div>'
         f"{note}{body}{files}{thread}</div></div>"
     )
 
@@ -418,7 +572,12 @@ def render_message(
 def _file(record: Mapping[str, Any], ctx: RenderContext) -> str:
     url = str(record.get("url_private") or record.get("permalink") or "")
     title = esc(record.get("title") or record.get("name") or "file")
-    src = ctx.image_src(url) if str(record.get("mimetype", "")).startswith("image/") and url else None
+    src = (
+        ctx.image_src(url) if str(record.get("mimetype", "")).startswith("image/") and url else None
+    )
     if src is not None:
-        return f'<figure class="bk-file"><figcaption>{title}</figcaption><img class="bk-image" src="{esc(src)}" alt="{title}"></figure>'
+        return (
+            f'<figure class="bk-file"><figcaption>{title}</figcaption><img class="bk-image"'
+            f' src="{esc(src)}" alt="{title}"></figure>'
+        )
     return f'<div class="bk-file bk-file-plain">📄 {title}</div>'

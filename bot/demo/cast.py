@@ -65,11 +65,17 @@ class Timing:
     """When someone gets round to a message: some minutes after it arrives, in their office hours."""
 
     minutes: tuple[int, int] = (0, 0)  # a delay drawn from this range
-    office_hours: tuple[int, int] | None = None  # (from, to) local hours on weekdays; None: any time
+    office_hours: tuple[int, int] | None = (
+        None  # (from, to) local hours on weekdays; None: any time
+    )
 
     def reply_at(self, arrived: dt.datetime, tz: str, rng: random.Random) -> dt.datetime:
         """The instant they act on something that arrived at `arrived`."""
-        at = arrived + dt.timedelta(minutes=rng.randint(*self.minutes)) if self.minutes[1] else arrived
+        at = (
+            arrived + dt.timedelta(minutes=rng.randint(*self.minutes))
+            if self.minutes[1]
+            else arrived
+        )
         if self.office_hours is None:
             return at
         start, end = self.office_hours
@@ -80,7 +86,7 @@ class Timing:
             else:
                 local = local.replace(hour=start, minute=0)
             local += dt.timedelta(minutes=rng.randint(5, 50))
-        return local.astimezone(dt.timezone.utc)
+        return local.astimezone(dt.UTC)
 
 
 @dataclass
@@ -118,8 +124,11 @@ class Actor:
         fresh: list[tuple[str, dict[str, Any]]] = []
         with ws.lock:
             for channel in ws.state.channels.values():
-                mine = channel.user == self.user_id if channel.is_im else (
-                    self.user_id in channel.members and channel.name.startswith("circle-"))
+                mine = (
+                    channel.user == self.user_id
+                    if channel.is_im
+                    else (self.user_id in channel.members and channel.name.startswith("circle-"))
+                )
                 if not mine or not channel.messages:
                     continue
                 last = self._read.get(channel.id, "")
@@ -128,8 +137,11 @@ class Actor:
                     continue
                 self._read[channel.id] = newest
                 fresh += [
-                    (channel.id, copy.deepcopy(m)) for m in channel.messages
-                    if m["ts"] > last and m.get("user") == ws.bot_user_id and m.get("thread_ts") in (None, m["ts"])
+                    (channel.id, copy.deepcopy(m))
+                    for m in channel.messages
+                    if m["ts"] > last
+                    and m.get("user") == ws.bot_user_id
+                    and m.get("thread_ts") in (None, m["ts"])
                 ]
         return iter(fresh)
 
@@ -156,15 +168,24 @@ class Actor:
         response = self.person.click(message, channel_id=channel_id, **find)
         self._after(response.status, f"clicked {find}", channel_id, note or _click_note(find))
 
-    def use(self, channel_id: str, ts: str, block: dict[str, Any], element: dict[str, Any], *,
-            picked: Any = None, note: str) -> None:
+    def use(
+        self,
+        channel_id: str,
+        ts: str,
+        block: dict[str, Any],
+        element: dict[str, Any],
+        *,
+        picked: Any = None,
+        note: str,
+    ) -> None:
         """Act on one element of a block (a button in a given row, or a date picked in a date picker)."""
         message = self.current(channel_id, ts)
         ws = self.cast.ws
         with ws.lock:
             action = payloads.action_entry(block, element, picked=picked)
-            payload = payloads.block_actions(ws, user_id=self.user_id, action=action, message=message,
-                                             channel_id=channel_id)
+            payload = payloads.block_actions(
+                ws, user_id=self.user_id, action=action, message=message, channel_id=channel_id
+            )
         response = self.person.sender.send_interaction(payload)
         self._after(response.status, f"used {element.get('action_id')}", channel_id, note)
 
@@ -172,9 +193,13 @@ class Actor:
         """Run `/circle TEXT` in a channel."""
         response = self.person.command("/circle", text, channel_id=channel_id)
         verb, _, rest = text.partition(" ")
-        self._after(response.status, f"/circle {text}", channel_id, f"ran `/circle {verb}` {rest}".rstrip())
+        self._after(
+            response.status, f"/circle {text}", channel_id, f"ran `/circle {verb}` {rest}".rstrip()
+        )
 
-    def _after(self, status: int, what: str, channel_id: str, note: str, view: dict[str, Any] | None = None) -> None:
+    def _after(
+        self, status: int, what: str, channel_id: str, note: str, view: dict[str, Any] | None = None
+    ) -> None:
         if status != 200:
             raise SimulationError(f"{self.user_id} {what}: the app answered HTTP {status}")
         self.cast.record(self.user_id, channel_id, note, view)
@@ -202,7 +227,9 @@ class Cast:
         self._order += 1
         heapq.heappush(self._queue, _Reaction(due, self._order, act))
 
-    def record(self, user_id: str, channel_id: str, text: str, view: dict[str, Any] | None = None) -> None:
+    def record(
+        self, user_id: str, channel_id: str, text: str, view: dict[str, Any] | None = None
+    ) -> None:
         self.journal.append(Activity(self.world.clock.now, user_id, channel_id, text, view))
 
     def act_until(self, until: dt.datetime) -> int:
@@ -224,5 +251,9 @@ class Cast:
         for actor in self.actors:
             if user_ids is None or actor.user_id in user_ids:
                 response = actor.person.open_home()
-                actor._after(response.status, "opened App Home", actor.person.dm_channel_id,
-                             "opened the App Home tab")
+                actor._after(
+                    response.status,
+                    "opened App Home",
+                    actor.person.dm_channel_id,
+                    "opened the App Home tab",
+                )

@@ -34,7 +34,7 @@ from bot.slack.client import make_web_client
 from bot.tick import TickReport, run_tick
 from bot.web import serve_in_thread
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 # A Tuesday, like the pilot's modules; its last day is Monday 30 November, when the closing
 # self-assessment goes out, so the last digest (Monday 7 December) shows the before and after.
 START = dt.date(2026, 11, 3)
@@ -73,70 +73,151 @@ class DemoWorld:
 ENGAGED = Timing(minutes=(10, 150), office_hours=(8, 18))
 RISING = (0, -1, 1)  # engaged people's three KPIs climb at different heights
 EXECUTIVES: dict[str, tuple[Habits, str]] = {
-    "U07EXEC0001": (Habits(checkin_spread=RISING, timing=ENGAGED), "engaged: answers within a couple of hours, right first time"),
+    "U07EXEC0001": (
+        Habits(checkin_spread=RISING, timing=ENGAGED),
+        "engaged: answers within a couple of hours, right first time",
+    ),
     "U07EXEC0002": (
-        Habits(wrong_first=0.5, checkin_value=lambda n: 2 + n // 3, ratings=(3, 4), pulse=lambda n: 4,
-               timing=Timing(minutes=(60, 300), office_hours=(8, 18))),
+        Habits(
+            wrong_first=0.5,
+            checkin_value=lambda n: 2 + n // 3,
+            ratings=(3, 4),
+            pulse=lambda n: 4,
+            timing=Timing(minutes=(60, 300), office_hours=(8, 18)),
+        ),
         "mixed: often wrong at first, tries again",
     ),
     "U07EXEC0003": (
-        Habits(reflects=True, checkin_value=lambda n: min(n + 1, 5), checkin_spread=(0, 0, -1), timing=ENGAGED),
+        Habits(
+            reflects=True,
+            checkin_value=lambda n: min(n + 1, 5),
+            checkin_spread=(0, 0, -1),
+            timing=ENGAGED,
+        ),
         "engaged and reflective: writes a reflection whenever a module asks",
     ),
     "U07EXEC0004": (
-        Habits(pause=Pause(after_module=2, until=START + dt.timedelta(days=22)), checkin_value=lambda n: 2,
-               ratings=(2, 3), timing=ENGAGED),
+        Habits(
+            pause=Pause(after_module=2, until=START + dt.timedelta(days=22)),
+            checkin_value=lambda n: 2,
+            ratings=(2, 3),
+            timing=ENGAGED,
+        ),
         "pauses: picks a date in “Pause until…” before two weeks of travel, then comes back",
     ),
-    "U07EXEC0005": (Habits(checkin_spread=RISING, timing=ENGAGED), "engaged: answers within a couple of hours, right first time"),
+    "U07EXEC0005": (
+        Habits(checkin_spread=RISING, timing=ENGAGED),
+        "engaged: answers within a couple of hours, right first time",
+    ),
     "U07EXEC0006": (
-        Habits(modules=3, checkins=1, checkin_value=lambda n: 1, ratings=(2, None), meets=lambda n: n < 2,
-               pulse=lambda n: 4 if n < 2 else 2, timing=Timing(minutes=(120, 600), office_hours=(9, 18))),
+        Habits(
+            modules=3,
+            checkins=1,
+            checkin_value=lambda n: 1,
+            ratings=(2, None),
+            meets=lambda n: n < 2,
+            pulse=lambda n: 4 if n < 2 else 2,
+            timing=Timing(minutes=(120, 600), office_hours=(9, 18)),
+        ),
         "fading: three modules and one check-in, then silence",
     ),
     "U07EXEC0007": (
-        Habits(wrong_first=0.4, checkin_value=lambda n: 2, ratings=(3, 3), pulse=lambda n: 4,
-               timing=Timing(minutes=(240, 900), office_hours=(9, 17))),
+        Habits(
+            wrong_first=0.4,
+            checkin_value=lambda n: 2,
+            ratings=(3, 3),
+            pulse=lambda n: 4,
+            timing=Timing(minutes=(240, 900), office_hours=(9, 17)),
+        ),
         "mixed and busy: answers late in the day or the next, sometimes wrong at first",
     ),
-    "U07EXEC0008": (Habits(reflects=True, checkin_spread=RISING, timing=ENGAGED), "engaged: answers quickly and reflects"),
+    "U07EXEC0008": (
+        Habits(reflects=True, checkin_spread=RISING, timing=ENGAGED),
+        "engaged: answers quickly and reflects",
+    ),
 }
 MENTORS: dict[str, tuple[MentorHabits, str]] = {
-    "U07MENT0001": (MentorHabits(meeting=dt.time(10, 0), notes=(
-        "Good energy. Margaret asked the two newest people to go first; Robert wants a follow-up on AI tools.",
-        "Shorter session; we practised crediting people by name in a message they are not part of.",
-    )), "mentor: schedules each circle, takes attendance, writes a note"),
-    "U07MENT0002": (MentorHabits(meeting=dt.time(15, 0), notes=(
-        "We read a real dashboard together; everyone found one number they had been misreading.",
-        "Talked about async updates instead of status meetings; two people will try it next week.",
-    )), "mentor"),
-    "U07MENT0003": (MentorHabits(meeting=dt.time(16, 0), notes=(
-        "Lots of candour about meetings that run over. Arjun was quiet; I will check in with him.",
-        "We tried a round where the most junior person speaks first. It felt odd, then useful.",
-    )), "mentor"),
+    "U07MENT0001": (
+        MentorHabits(
+            meeting=dt.time(10, 0),
+            notes=(
+                (
+                    "Good energy. Margaret asked the two newest people to go first; Robert wants a"
+                    " follow-up on AI tools."
+                ),
+                (
+                    "Shorter session; we practised crediting people by name in a message they are"
+                    " not part of."
+                ),
+            ),
+        ),
+        "mentor: schedules each circle, takes attendance, writes a note",
+    ),
+    "U07MENT0002": (
+        MentorHabits(
+            meeting=dt.time(15, 0),
+            notes=(
+                (
+                    "We read a real dashboard together; everyone found one number they had been"
+                    " misreading."
+                ),
+                (
+                    "Talked about async updates instead of status meetings; two people will try it"
+                    " next week."
+                ),
+            ),
+        ),
+        "mentor",
+    ),
+    "U07MENT0003": (
+        MentorHabits(
+            meeting=dt.time(16, 0),
+            notes=(
+                (
+                    "Lots of candour about meetings that run over. Arjun was quiet; I will check in"
+                    " with him."
+                ),
+                (
+                    "We tried a round where the most junior person speaks first. It felt odd, then"
+                    " useful."
+                ),
+            ),
+        ),
+        "mentor",
+    ),
 }
 
 
 def _mentor(habits: MentorHabits) -> MentorHabits:
     ratings = {"U07EXEC0002": 3, "U07EXEC0006": 2, "U07EXEC0007": 3}
     return MentorHabits(
-        meeting=habits.meeting, notes=habits.notes, note_at_scheduling=False, takes_attendance=True,
-        rating=lambda uid: ratings.get(uid, 4), pulse=lambda n: 5,
+        meeting=habits.meeting,
+        notes=habits.notes,
+        note_at_scheduling=False,
+        takes_attendance=True,
+        rating=lambda uid: ratings.get(uid, 4),
+        pulse=lambda n: 5,
         timing=Timing(minutes=(20, 120), office_hours=(9, 18)),
     )
 
 
 def roles() -> dict[str, str]:
     """The transcript's one line per person about how they behave."""
-    return {LEAD: "program lead: reads each digest and nudges who is at risk",
-            **{uid: line for uid, (_, line) in EXECUTIVES.items()},
-            **{uid: line for uid, (_, line) in MENTORS.items()}}
+    return {
+        LEAD: "program lead: reads each digest and nudges who is at risk",
+        **{uid: line for uid, (_, line) in EXECUTIVES.items()},
+        **{uid: line for uid, (_, line) in MENTORS.items()},
+    }
 
 
 def cast_pilot(world: DemoWorld) -> Cast:
     """The lead, the mentors and the executives of the demo, each with their habits."""
     cast = Cast(world, seed=7)
-    Lead(cast, LEAD, LeadHabits(nudges_at_risk=True, timing=Timing(minutes=(15, 60), office_hours=(8, 18))))
+    Lead(
+        cast,
+        LEAD,
+        LeadHabits(nudges_at_risk=True, timing=Timing(minutes=(15, 60), office_hours=(8, 18))),
+    )
     for uid, (habits, _) in MENTORS.items():
         Mentor(cast, uid, _mentor(habits))
     for uid, (habits, _) in EXECUTIVES.items():
@@ -155,12 +236,24 @@ class WeekReport:
 
     def line(self) -> str:
         t = self.ticks
-        parts = [_count_of(t["modules"], "module"), _count_of(t["reminders"], "reminder"),
-                 _count_of(t["checkins"], "check-in")]
-        parts += [_count_of(t[key], word) for key, word in (("circles_formed", "circle formed"),
-                  ("circles_closed", "circle closed"), ("digests", "digest")) if t[key]]
-        return (f"  {self.label}: " + ", ".join(parts) + f"; {_count_of(t['sent'], 'message')} sent; "
-                f"{self.actions} clicks and commands  ({self.seconds:.1f} s)")
+        parts = [
+            _count_of(t["modules"], "module"),
+            _count_of(t["reminders"], "reminder"),
+            _count_of(t["checkins"], "check-in"),
+        ]
+        parts += [
+            _count_of(t[key], word)
+            for key, word in (
+                ("circles_formed", "circle formed"),
+                ("circles_closed", "circle closed"),
+                ("digests", "digest"),
+            )
+            if t[key]
+        ]
+        return (
+            f"  {self.label}: " + ", ".join(parts) + f"; {_count_of(t['sent'], 'message')} sent; "
+            f"{self.actions} clicks and commands  ({self.seconds:.1f} s)"
+        )
 
 
 def _count_of(n: int, what: str) -> str:
@@ -208,11 +301,15 @@ def running_world(database_url: str) -> Iterator[tuple[DemoWorld, Settings]]:
         server, url = serve_in_thread(app)
         try:
             world = DemoWorld(
-                slack=slack, catalog=load_catalog(settings.content_dir), clock=clock,
-                sessions=make_session_factory(engine), work=work,
+                slack=slack,
+                catalog=load_catalog(settings.content_dir),
+                clock=clock,
+                sessions=make_session_factory(engine),
+                work=work,
                 # Slack waits 3 s for an answer; a loaded machine may take longer, and that is no failure here.
                 sender=SignedSender(f"{url}/slack/events", slack.signing_secret, timeout=60),
-                program=DEMO_PROGRAM, bot_url=url,
+                program=DEMO_PROGRAM,
+                bot_url=url,
             )
             yield world, settings
         finally:
@@ -243,13 +340,16 @@ def _next_queued(sessions: sessionmaker[Session], after: dt.datetime) -> dt.date
     """When the next message that waits for its time (a meeting reminder) becomes due."""
     with sessions() as session:
         due = session.scalar(
-            select(func.min(OutboxMessage.next_attempt_at))
-            .where(OutboxMessage.status == OutboxStatus.pending, OutboxMessage.next_attempt_at > after)
+            select(func.min(OutboxMessage.next_attempt_at)).where(
+                OutboxMessage.status == OutboxStatus.pending, OutboxMessage.next_attempt_at > after
+            )
         )
     return due.replace(tzinfo=UTC) if due is not None and due.tzinfo is None else due
 
 
-def run_pilot(world: DemoWorld, settings: Settings, cast: Cast, *, progress: Callable[[str], None]) -> PilotRun:
+def run_pilot(
+    world: DemoWorld, settings: Settings, cast: Cast, *, progress: Callable[[str], None]
+) -> PilotRun:
     """Tick through the pilot, letting the cast act between ticks; one progress line per week."""
     client = make_web_client(settings)
     zones = {world.slack.workspace.user(uid).tz for uid in roles()}
@@ -298,7 +398,15 @@ def _week_label(now: dt.datetime) -> str:
 
 
 def _count(totals: Counter[str], report: TickReport) -> None:
-    for name in ("modules", "reminders", "checkins", "circles_formed", "circles_closed", "digests", "sent"):
+    for name in (
+        "modules",
+        "reminders",
+        "checkins",
+        "circles_formed",
+        "circles_closed",
+        "digests",
+        "sent",
+    ):
         totals[name] += getattr(report, name)
 
 
@@ -306,8 +414,10 @@ def _count(totals: Counter[str], report: TickReport) -> None:
 def pilot_run(database_url: str, *, progress: Callable[[str], None]) -> Iterator[PilotRun]:
     """Set up the world, cast it and run the pilot; the run is yielded while the world is still up."""
     with running_world(database_url) as (world, settings):
-        progress(f"  Slack stand-in at {world.slack.url}, Upward at {world.bot_url}/slack/events, "
-                 f"{settings.database.render_as_string()} migrated with Alembic")
+        progress(
+            f"  Slack stand-in at {world.slack.url}, Upward at {world.bot_url}/slack/events, "
+            f"{settings.database.render_as_string()} migrated with Alembic"
+        )
         cast = cast_pilot(world)
         run = run_pilot(world, settings, cast, progress=progress)
         _wrap_up(run)

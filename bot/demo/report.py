@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import case, distinct, func, select
 
 from bot.demo.cast import Cast
+from bot.demo.pilot import END, DemoWorld
 from bot.digest.blocks import digest_text
 from bot.digest.service import Week, compute
 from bot.models import (
@@ -20,7 +21,6 @@ from bot.models import (
     Program,
 )
 from bot.sandbox import Workspace
-from bot.demo.pilot import END, DemoWorld
 
 
 def summary(world: DemoWorld, cast: Cast, *, ticks: int) -> list[tuple[str, str]]:
@@ -28,31 +28,79 @@ def summary(world: DemoWorld, cast: Cast, *, ticks: int) -> list[tuple[str, str]
     ws = world.slack.workspace
     with world.session() as s:
         program = s.scalars(select(Program)).one()
-        modules = select(Delivery).where(Delivery.program_id == program.id, Delivery.kind == DeliveryKind.module)
-        sent = s.scalar(select(func.count()).select_from(modules.where(Delivery.sent_at.is_not(None)).subquery())) or 0
-        done = s.scalar(select(func.count()).select_from(modules.where(Delivery.completed_at.is_not(None)).subquery())) or 0
+        modules = select(Delivery).where(
+            Delivery.program_id == program.id, Delivery.kind == DeliveryKind.module
+        )
+        sent = (
+            s.scalar(
+                select(func.count()).select_from(
+                    modules.where(Delivery.sent_at.is_not(None)).subquery()
+                )
+            )
+            or 0
+        )
+        done = (
+            s.scalar(
+                select(func.count()).select_from(
+                    modules.where(Delivery.completed_at.is_not(None)).subquery()
+                )
+            )
+            or 0
+        )
         firsts = s.execute(
             select(func.count(), func.sum(case((Answer.correct.is_(True), 1), else_=0)))
-            .join(Delivery).where(Delivery.kind == DeliveryKind.module, Answer.attempt == 1, Answer.correct.is_not(None))
+            .join(Delivery)
+            .where(
+                Delivery.kind == DeliveryKind.module,
+                Answer.attempt == 1,
+                Answer.correct.is_not(None),
+            )
         ).one()
-        asked = s.scalar(select(func.count()).where(OutboxMessage.idempotency_key.like("kpi-checkin:%"))) or 0
+        asked = (
+            s.scalar(
+                select(func.count()).where(OutboxMessage.idempotency_key.like("kpi-checkin:%"))
+            )
+            or 0
+        )
         weeks = (
             select(KpiObservation.person_id, KpiObservation.period_start)
-            .where(KpiObservation.source == ObservationSource.self_report).distinct().subquery()
+            .where(KpiObservation.source == ObservationSource.self_report)
+            .distinct()
+            .subquery()
         )
         answered = s.scalar(select(func.count()).select_from(weeks)) or 0
         circles = s.scalar(select(func.count()).select_from(Circle)) or 0
-        met = s.scalar(select(func.count(distinct(CircleMember.circle_id))).where(CircleMember.met_response == "yes")) or 0
+        met = (
+            s.scalar(
+                select(func.count(distinct(CircleMember.circle_id))).where(
+                    CircleMember.met_response == "yes"
+                )
+            )
+            or 0
+        )
         notes = s.scalar(select(func.count()).select_from(MentorNote)) or 0
         start, end = program.start_date, program.end_date
     right = f"; {firsts[1] / firsts[0]:.0%} of first answers right" if firsts[0] else ""
     people = [u for u in ws.seed.users if not u.deleted]
     return [
-        ("Workspace", f"{ws.seed.team_name}: 1 program lead, 3 mentors, 8 executives in "
-                      f"{len({u.tz for u in people})} time zones"),
-        ("Pilot", f"{program.name}, {start:%a %-d %b} – {end:%a %-d %b %Y}; simulated until {END:%a %-d %b %H:%M} UTC "
-                  f"in {ticks} ticks"),
-        ("Modules", f"{sent} sent, {done} completed ({done / sent:.0%}){right}" if sent else "none sent"),
+        (
+            "Workspace",
+            (
+                f"{ws.seed.team_name}: 1 program lead, 3 mentors, 8 executives in "
+                f"{len({u.tz for u in people})} time zones"
+            ),
+        ),
+        (
+            "Pilot",
+            (
+                f"{program.name}, {start:%a %-d %b} – {end:%a %-d %b %Y}; simulated until"
+                f" {END:%a %-d %b %H:%M} UTC in {ticks} ticks"
+            ),
+        ),
+        (
+            "Modules",
+            f"{sent} sent, {done} completed ({done / sent:.0%}){right}" if sent else "none sent",
+        ),
         ("Weekly check-ins", f"{answered} of {asked} answered"),
         ("Peer circles", f"{circles} formed, {met} met; {notes} mentor notes"),
         ("What people did", _actions(cast)),
@@ -66,9 +114,14 @@ def _actions(cast: Cast) -> str:
     modals = sum(1 for a in cast.journal if a.view is not None)
     pauses = sum(1 for n in notes if "Pause until" in n)
     nudges = sum(1 for n in notes if "friendly nudge" in n)
-    clicks = len(notes) - commands - modals - pauses - sum(1 for n in notes if n.startswith("opened"))
-    return (f"{clicks} clicks, {modals} reflections written in a modal, {commands} /circle commands, "
-            f"{pauses} pause{'s' if pauses != 1 else ''}, {nudges} nudge{'s' if nudges != 1 else ''} from the lead")
+    clicks = (
+        len(notes) - commands - modals - pauses - sum(1 for n in notes if n.startswith("opened"))
+    )
+    return (
+        f"{clicks} clicks, {modals} reflections written in a modal, {commands} /circle commands,"
+        f" {pauses} pause{'s' if pauses != 1 else ''}, {nudges} nudge{'s' if nudges != 1 else ''}"
+        " from the lead"
+    )
 
 
 def _traffic(ws: Workspace) -> str:
@@ -76,8 +129,10 @@ def _traffic(ws: Workspace) -> str:
     posted = sum(1 for c in calls if c.method == "chat.postMessage" and c.ok)
     updated = sum(1 for c in calls if c.method == "chat.update" and c.ok)
     files = sum(1 for c in calls if c.method == "files.completeUploadExternal" and c.ok)
-    return (f"{posted} messages posted, {updated} updated in place, {len(ws.responses)} replies to clicks and "
-            f"commands, {files} charts uploaded; {len(calls)} Web API calls in all")
+    return (
+        f"{posted} messages posted, {updated} updated in place, {len(ws.responses)} replies to"
+        f" clicks and commands, {files} charts uploaded; {len(calls)} Web API calls in all"
+    )
 
 
 def final_digest(world: DemoWorld) -> tuple[str, Week]:
@@ -86,4 +141,3 @@ def final_digest(world: DemoWorld) -> tuple[str, Week]:
         program = s.scalars(select(Program)).one()
         week = Week.last_complete(END, program.timezone)
         return digest_text(compute(s, program=program, catalog=world.catalog, week=week)), week
-

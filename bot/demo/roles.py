@@ -35,12 +35,19 @@ class Habits:
     """How an executive treats what Upward sends; the defaults describe an engaged one."""
 
     modules: int | None = None  # answers only the first N modules (None: every one)
-    wrong_first: float = 0.0  # share of questions where they pick a wrong option, "Try again", then the right one
+    wrong_first: float = (
+        0.0  # share of questions where they pick a wrong option, "Try again", then the right one
+    )
     reflects: bool = False  # writes a reflection in the modal when a module asks for one
     checkins: int | None = None  # answers only the first N weekly check-ins
     checkin_value: Callable[[int], int] = lambda n: min(n, 5)  # the value given at the nth check-in
-    checkin_spread: tuple[int, ...] = ()  # added to that value for the 1st, 2nd, ... KPI of the check-in
-    ratings: tuple[int, int | None] = (2, 4)  # self-assessment at the start and at the end (None: skipped)
+    checkin_spread: tuple[
+        int, ...
+    ] = ()  # added to that value for the 1st, 2nd, ... KPI of the check-in
+    ratings: tuple[int, int | None] = (
+        2,
+        4,
+    )  # self-assessment at the start and at the end (None: skipped)
     meets: Callable[[int], bool] = lambda n: True  # says their nth circle met
     pulse: Callable[[int], int] = lambda n: 5  # rates their nth circle
     pause: Pause | None = None
@@ -54,9 +61,13 @@ class MentorHabits:
 
     meeting: dt.time = dt.time(13, 0)  # local time of the meeting they schedule
     days_ahead: int = 2  # schedule the meeting this many days after the channel opens
-    note_at_scheduling: bool = True  # write the session note when scheduling (else after the meeting)
+    note_at_scheduling: bool = (
+        True  # write the session note when scheduling (else after the meeting)
+    )
     takes_attendance: bool = False  # `/circle attended` the people who came, after the meeting
-    notes: tuple[str, ...] = ("Circle {n} talked about async habits and who speaks first in meetings.",)
+    notes: tuple[str, ...] = (
+        "Circle {n} talked about async habits and who speaks first in meetings.",
+    )
     rating: Callable[[str], int] = lambda user_id: 4  # focus-behaviour rating per executive
     pulse: Callable[[int], int] = lambda n: 4
     timing: Timing = Timing()
@@ -135,20 +146,34 @@ class Executive(Actor):
         self.click(channel_id, ts, text="Write a reflection")
         view = self.person.current_view()
         if view is None:
-            raise SimulationError(f"{self.user_id} clicked “Write a reflection” and no modal opened")
+            raise SimulationError(
+                f"{self.user_id} clicked “Write a reflection” and no modal opened"
+            )
         text = self.cast.rng.choice(REFLECTIONS)
         response = self.person.submit_view({"text": text})
         for block in view["blocks"]:  # the modal as they submitted it
             if block.get("type") == "input":
                 block["element"]["initial_value"] = text
-        self._after(response.status, "submitted a reflection", channel_id, "wrote a reflection and pressed Save", view)
+        self._after(
+            response.status,
+            "submitted a reflection",
+            channel_id,
+            "wrote a reflection and pressed Save",
+            view,
+        )
 
     def _pause(self, channel_id: str, ts: str, until: dt.date) -> None:
         message = self.current(channel_id, ts)
         for block, element in payloads.interactive_elements(message.get("blocks") or []):
             if element.get("type") == "datepicker":
-                self.use(channel_id, ts, block, element, picked=until.isoformat(),
-                         note=f"picked {until:%a %-d %b} in “Pause until…”")
+                self.use(
+                    channel_id,
+                    ts,
+                    block,
+                    element,
+                    picked=until.isoformat(),
+                    note=f"picked {until:%a %-d %b} in “Pause until…”",
+                )
                 return
         raise SimulationError(f"{self.user_id} found no date picker to pause with")
 
@@ -161,9 +186,15 @@ class Executive(Actor):
                 return
 
     def _checkin(self, channel_id: str, ts: str, value: int) -> None:
-        rows = [b for b in self.current(channel_id, ts).get("blocks") or [] if b.get("block_id", "").startswith("kpi-")]
+        rows = [
+            b
+            for b in self.current(channel_id, ts).get("blocks") or []
+            if b.get("block_id", "").startswith("kpi-")
+        ]
         for index, block in enumerate(rows):
-            spread = self.habits.checkin_spread[index] if index < len(self.habits.checkin_spread) else 0
+            spread = (
+                self.habits.checkin_spread[index] if index < len(self.habits.checkin_spread) else 0
+            )
             values = [int(e["value"].rsplit("|", 1)[1]) for e in block["elements"]]
             wanted = min(max(value + spread, min(values)), max(values))
             button = next(e for e in block["elements"] if e["value"].endswith(f"|{wanted}"))
@@ -194,7 +225,10 @@ class Mentor(Actor):
 
     def _schedule(self, channel_id: str, number: int) -> None:
         """Set the meeting time, unless another mentor of the circle already has."""
-        if any("set the circle's meeting" in (m.get("text") or "") for m in self.cast.ws.channel_messages(channel_id)):
+        if any(
+            "set the circle's meeting" in (m.get("text") or "")
+            for m in self.cast.ws.channel_messages(channel_id)
+        ):
             return
         day = self.cast.world.clock.now + dt.timedelta(days=self.habits.days_ahead)
         self.command(channel_id, f"schedule {day:%Y-%m-%d} {self.habits.meeting:%H:%M}")
@@ -211,7 +245,9 @@ class Mentor(Actor):
         if circle is None:
             return
         if self.habits.takes_attendance:
-            came = [uid for uid in self.cast.ws.channel_info(circle)["members"] if _came(self.cast, uid)]
+            came = [
+                uid for uid in self.cast.ws.channel_info(circle)["members"] if _came(self.cast, uid)
+            ]
             self.command(circle, "attended " + " ".join(f"<@{uid}>" for uid in came))
         if not self.habits.note_at_scheduling:
             self.command(circle, f"note {self._note(self.circles)}")
@@ -219,9 +255,11 @@ class Mentor(Actor):
     @staticmethod
     def _circle_of(message: dict[str, Any]) -> str | None:
         """The circle channel a "did you meet?" message names (`<#C123>`), if any."""
-        text = " ".join(b.get("text", {}).get("text", "") for b in message.get("blocks") or [] if b.get("text"))
+        text = " ".join(
+            b.get("text", {}).get("text", "") for b in message.get("blocks") or [] if b.get("text")
+        )
         start = text.find("<#")
-        return text[start + 2:text.find(">", start)].split("|")[0] if start >= 0 else None
+        return text[start + 2 : text.find(">", start)].split("|")[0] if start >= 0 else None
 
     def _observe(self, channel_id: str, ts: str) -> None:
         for block in self.current(channel_id, ts).get("blocks") or []:
@@ -237,7 +275,7 @@ class Mentor(Actor):
         blocks = self.current(channel_id, ts).get("blocks") or []
         index = next(i for i, b in enumerate(blocks) if b.get("block_id") == block_id)
         text = blocks[index - 1].get("text", {}).get("text", "")
-        return text[2:text.find(">")] if text.startswith("<@") else ""
+        return text[2 : text.find(">")] if text.startswith("<@") else ""
 
 
 class Lead(Actor):
@@ -249,7 +287,9 @@ class Lead(Actor):
         self.nudged: set[str] = set()
 
     def reaction(self, channel_id: str, message: dict[str, Any]) -> Callable[[], None] | None:
-        if not self.habits.nudges_at_risk or not (message.get("text") or "").startswith("Weekly digest"):
+        if not self.habits.nudges_at_risk or not (message.get("text") or "").startswith(
+            "Weekly digest"
+        ):
             return None
         return lambda: self._nudge(channel_id, message["ts"])
 
@@ -262,19 +302,39 @@ class Lead(Actor):
             if who in self.nudged:
                 continue
             self.nudged.add(who)
-            button = next(e for e in block["elements"] if e["text"]["text"] == "Send a friendly nudge")
-            self.use(channel_id, ts, block, button, note=f"clicked “Send a friendly nudge” for <@{who}>")
+            button = next(
+                e for e in block["elements"] if e["text"]["text"] == "Send a friendly nudge"
+            )
+            self.use(
+                channel_id, ts, block, button, note=f"clicked “Send a friendly nudge” for <@{who}>"
+            )
 
 
 def _came(cast: Cast, user_id: str) -> bool:
     """Whether an executive came to the circle meeting just held (their own habits say)."""
     actor = next((a for a in cast.actors if a.user_id == user_id), None)
-    return isinstance(actor, Executive) and not actor.habits.absent and actor.habits.meets(actor.circles)
+    return (
+        isinstance(actor, Executive)
+        and not actor.habits.absent
+        and actor.habits.meets(actor.circles)
+    )
 
 
 REFLECTIONS = (
-    "I asked two people on my team for their view before giving mine. The quietest one had the best idea.",
-    "I realised I default to email for everything; I tried a thread instead and got answers in an hour.",
-    "Hard to admit, but I rarely credit people by name outside their own team. Changing that this week.",
-    "My mentor showed me how she reads the dashboard; I had been looking at the wrong number for months.",
+    (
+        "I asked two people on my team for their view before giving mine. The quietest one had the"
+        " best idea."
+    ),
+    (
+        "I realised I default to email for everything; I tried a thread instead and got answers in"
+        " an hour."
+    ),
+    (
+        "Hard to admit, but I rarely credit people by name outside their own team. Changing that"
+        " this week."
+    ),
+    (
+        "My mentor showed me how she reads the dashboard; I had been looking at the wrong number"
+        " for months."
+    ),
 )

@@ -32,7 +32,9 @@ def prepare(out: Path) -> Path:
             (out / f"demo.db{suffix}").unlink(missing_ok=True)
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
-        raise DemoError(f"cannot write to {out}: {reason}. Choose another folder with --out DIR") from None
+        raise DemoError(
+            f"cannot write to {out}: {reason}. Choose another folder with --out DIR"
+        ) from None
     return out
 
 
@@ -67,7 +69,13 @@ def people(workspace) -> list[Person]:  # type: ignore[no-untyped-def]
     for user in workspace.seed.users:
         if user.id not in habits:
             continue
-        role = "lead" if user.id == pilot.LEAD else "mentor" if user.id in pilot.MENTORS else "executive"
+        role = (
+            "lead"
+            if user.id == pilot.LEAD
+            else "mentor"
+            if user.id in pilot.MENTORS
+            else "executive"
+        )
         found.append(Person(user.id, user.real_name, user.title, user.tz, role, habits[user.id]))
     return sorted(found, key=lambda p: order[p.role])
 
@@ -77,25 +85,40 @@ def run_demo(out: Path, *, echo: Echo) -> Path:
     started = time.perf_counter()
     out = prepare(out)
     database = out / "demo.db"
-    echo(f"Upward demo: a 4-week reverse-mentoring pilot at Northwind Labs, in fast-forward "
-         f"({pilot.START:%a %-d %b} – {pilot.END:%a %-d %b %Y})")
+    echo(
+        "Upward demo: a 4-week reverse-mentoring pilot at Northwind Labs, in fast-forward "
+        f"({pilot.START:%a %-d %b} – {pilot.END:%a %-d %b %Y})"
+    )
     try:
-        with logs_to(out / "demo.log"), pilot.pilot_run(f"sqlite:///{database}", progress=echo) as run:
+        with (
+            logs_to(out / "demo.log"),
+            pilot.pilot_run(f"sqlite:///{database}", progress=echo) as run,
+        ):
             rows = report.summary(run.world, run.cast, ticks=run.ticks)
             digest, week = report.final_digest(run.world)
-            page = write_html(Transcript(
-                workspace=run.world.slack.workspace, people=people(run.world.slack.workspace),
-                program=run.program, period="4-week", summary=rows, journal=run.cast.journal,
-            ))
+            page = write_html(
+                Transcript(
+                    workspace=run.world.slack.workspace,
+                    people=people(run.world.slack.workspace),
+                    program=run.program,
+                    period="4-week",
+                    summary=rows,
+                    journal=run.cast.journal,
+                )
+            )
     except SimulationError as exc:
-        raise DemoError(f"the demo stopped: {exc}. {out / 'demo.log'} has Upward's log of the run") from None
+        raise DemoError(
+            f"the demo stopped: {exc}. {out / 'demo.log'} has Upward's log of the run"
+        ) from None
     index = out / "index.html"
     try:
         partial = out / ".index.html.partial"
         partial.write_text(page, encoding="utf-8")
         os.replace(partial, index)
     except OSError as exc:
-        raise DemoError(f"cannot write {index}: {exc.strerror or exc}. Choose another folder with --out DIR") from None
+        raise DemoError(
+            f"cannot write {index}: {exc.strerror or exc}. Choose another folder with --out DIR"
+        ) from None
     width = max(len(label) for label, _ in rows)
     echo("")
     echo("Summary")
@@ -103,11 +126,19 @@ def run_demo(out: Path, *, echo: Echo) -> Path:
         echo(f"  {label:<{width}}  {figures}")
     echo("")
     sent = week.monday + dt.timedelta(days=7)
-    echo(f"The last weekly digest, as the lead got it in Slack on {sent:%a %-d %b} at 09:00 London "
-         f"(`upward digest preview` prints the same)")
+    echo(
+        f"The last weekly digest, as the lead got it in Slack on {sent:%a %-d %b} at 09:00 London "
+        "(`upward digest preview` prints the same)"
+    )
     echo("")
     echo("\n".join(f"  {line}" if line else "" for line in digest.splitlines()))
     echo("")
-    echo(f"Transcript of what everyone saw in Slack: {index} (open it in any browser; it needs no network)")
-    echo(f"Database: {database} · log: {out / 'demo.log'} · finished in {time.perf_counter() - started:.1f} s")
+    echo(
+        f"Transcript of what everyone saw in Slack: {index} (open it in any browser; it needs no"
+        " network)"
+    )
+    echo(
+        f"Database: {database} · log: {out / 'demo.log'} · finished in"
+        f" {time.perf_counter() - started:.1f} s"
+    )
     return index

@@ -14,7 +14,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.demo.blockkit_html import CSS, RenderContext, esc, initials, avatar_colour, render_message, render_mrkdwn, render_view
+from bot.demo.blockkit_html import (
+    CSS,
+    RenderContext,
+    avatar_colour,
+    esc,
+    initials,
+    render_message,
+    render_mrkdwn,
+    render_view,
+)
 from bot.demo.cast import Activity
 from bot.demo.styles import PAGE_CSS
 from bot.sandbox import Workspace
@@ -53,7 +62,9 @@ def write_html(transcript: Transcript) -> str:
     with ws.lock:
         files = {f.id: f for f in ws.state.files.values()}
         names = {c.id: c.name for c in ws.state.channels.values() if not c.is_im}
-        circles = [c.id for c in ws.state.channels.values() if not c.is_im and not c.is_mpim and c.messages]
+        circles = [
+            c.id for c in ws.state.channels.values() if not c.is_im and not c.is_mpim and c.messages
+        ]
     images = {}
     for record in files.values():
         if record.data is not None and record.mimetype.startswith("image/"):
@@ -63,7 +74,9 @@ def write_html(transcript: Transcript) -> str:
     users = {uid: ws.user_info(uid)["real_name"] for uid in _all_users(ws)}
 
     def ctx(tz: str) -> RenderContext:
-        return RenderContext(users=users, channels=names, tz=tz, image_src=images.get, bot_user_id=ws.bot_user_id)
+        return RenderContext(
+            users=users, channels=names, tz=tz, image_src=images.get, bot_user_id=ws.bot_user_id
+        )
 
     sections = [_overview(transcript, ctx)]
     sections += [_person(transcript, p, ctx(p.tz)) for p in transcript.people]
@@ -71,8 +84,8 @@ def write_html(transcript: Transcript) -> str:
     nav = _nav(transcript, circles, names)
     title = f"Upward demo · {ws.seed.team_name} · {transcript.program}"
     return (
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{esc(title)}</title><style>{CSS}{PAGE_CSS}</style></head><body>"
         f"{nav}<main>{''.join(sections)}</main></body></html>\n"
     )
@@ -86,19 +99,25 @@ def _all_users(ws: Workspace) -> list[str]:
 def _nav(t: Transcript, circles: list[str], names: Mapping[str, str]) -> str:
     ws = t.workspace
     groups = []
-    for role, heading in (("lead", "Program lead"), ("mentor", "Mentors"), ("executive", "Executives")):
+    for role, heading in (
+        ("lead", "Program lead"),
+        ("mentor", "Mentors"),
+        ("executive", "Executives"),
+    ):
         links = "".join(
-            f'<a href="#person-{esc(p.user_id)}"><span class="dot" style="background:{avatar_colour(p.user_id)}"></span>'
-            f'{esc(p.name)}<small>{esc(_city(p.tz))}</small></a>'
-            for p in t.people if p.role == role
+            f'<a href="#person-{esc(p.user_id)}"><span class="dot"'
+            f' style="background:{avatar_colour(p.user_id)}"></span>'
+            f"{esc(p.name)}<small>{esc(_city(p.tz))}</small></a>"
+            for p in t.people
+            if p.role == role
         )
         groups.append(f"<h3>{heading}</h3>{links}")
     channels = "".join(f'<a href="#channel-{esc(c)}"># {esc(names.get(c, c))}</a>' for c in circles)
     return (
         f'<nav class="sidebar"><div class="team">{esc(ws.seed.team_name)}</div>'
         f'<div class="program">{esc(t.program)}</div>'
-        f'<a href="#overview">Overview</a><a href="#digest">Final weekly digest</a>'
-        f'{"".join(groups)}<h3>Channels</h3>{channels}</nav>'
+        '<a href="#overview">Overview</a><a href="#digest">Final weekly digest</a>'
+        f"{''.join(groups)}<h3>Channels</h3>{channels}</nav>"
     )
 
 
@@ -113,21 +132,25 @@ def _overview(t: Transcript, ctx: Any) -> str:
     digest = ""
     if lead is not None:
         messages = ws.dm_messages(lead.user_id)
-        found = [i for i, m in enumerate(messages) if (m.get("text") or "").startswith(DIGEST_PREFIX)]
+        found = [
+            i for i, m in enumerate(messages) if (m.get("text") or "").startswith(DIGEST_PREFIX)
+        ]
         if found:
             shown = [messages[found[-1]]]
-            shown += [m for m in messages[found[-1] + 1:found[-1] + 3] if m.get("files")][:1]
+            shown += [m for m in messages[found[-1] + 1 : found[-1] + 3] if m.get("files")][:1]
             lead_ctx = ctx(lead.tz)
             digest = "".join(render_message(m, lead_ctx) for m in shown)
-            digest = (f'<h2 id="digest">The last weekly digest, as {esc(lead.name)} saw it</h2>'
-                      f'<div class="pane">{digest}</div>')
+            digest = (
+                f'<h2 id="digest">The last weekly digest, as {esc(lead.name)} saw it</h2>'
+                f'<div class="pane">{digest}</div>'
+            )
     return (
-        f'<section id="overview"><h1>Upward demo: {esc(t.program)} at {esc(ws.seed.team_name)}</h1>'
-        f'<p class="lede">A {esc(t.period)} pilot run in fast-forward against a local stand-in for Slack. Every message '
-        "below was posted by Upward's real code through the Slack Web API; every click, date pick, modal and "
-        "<code>/circle</code> command was a signed request from a simulated person. Times are shown in each "
-        "reader's own time zone.</p>"
-        f'<table class="summary">{rows}</table>{digest}</section>'
+        f'<section id="overview"><h1>Upward demo: {esc(t.program)} at'
+        f' {esc(ws.seed.team_name)}</h1><p class="lede">A {esc(t.period)} pilot run in fast-forward'
+        " against a local stand-in for Slack. Every message below was posted by Upward's real"
+        " code through the Slack Web API; every click, date pick, modal and <code>/circle</code>"
+        " command was a signed request from a simulated person. Times are shown in each reader's"
+        f' own time zone.</p><table class="summary">{rows}</table>{digest}</section>'
     )
 
 
@@ -141,8 +164,17 @@ def _person(t: Transcript, person: Person, ctx: RenderContext) -> str:
     for ephemeral in ws.ephemerals(person.user_id):
         where = ""
         if ephemeral["channel"] != dm:
-            where = f'<div class="where">in #{esc(ctx.channels.get(ephemeral["channel"], ephemeral["channel"]))}</div>'
-        items.append((float(ephemeral["ts"]), 0, render_message(ephemeral, ctx, is_ephemeral=True, note=where)))
+            where = (
+                '<div class="where">in'
+                f" #{esc(ctx.channels.get(ephemeral['channel'], ephemeral['channel']))}</div>"
+            )
+        items.append(
+            (
+                float(ephemeral["ts"]),
+                0,
+                render_message(ephemeral, ctx, is_ephemeral=True, note=where),
+            )
+        )
     for activity in t.journal:
         if activity.user_id == person.user_id:
             items.append((activity.at.timestamp(), -1, _activity(activity, person, ctx)))
@@ -150,13 +182,17 @@ def _person(t: Transcript, person: Person, ctx: RenderContext) -> str:
     timeline = "".join(_day_dividers(items, ctx)) or '<p class="empty">Upward sent nothing.</p>'
     home = ws.home_tab(person.user_id)
     home_html = render_view(home, ctx) if home else '<p class="empty">Never opened.</p>'
-    avatar = f'<div class="bk-avatar big" style="background:{avatar_colour(person.user_id)}">{initials(person.name)}</div>'
+    avatar = (
+        '<div class="bk-avatar big"'
+        f' style="background:{avatar_colour(person.user_id)}">{initials(person.name)}</div>'
+    )
     return (
-        f'<section id="person-{esc(person.user_id)}" class="person"><header>{avatar}<div>'
-        f'<h2>{esc(person.name)}</h2><div class="who">{esc(person.title)} · {esc(person.role)} · {esc(person.tz)}</div>'
-        f'<div class="habits">Simulated as {esc(person.habits)}</div></div></header>'
-        f'<h3>Direct messages with Upward</h3><div class="pane">{timeline}</div>'
-        f'<h3>App Home tab</h3><div class="pane home">{home_html}</div></section>'
+        f'<section id="person-{esc(person.user_id)}"'
+        f' class="person"><header>{avatar}<div><h2>{esc(person.name)}</h2><div'
+        f' class="who">{esc(person.title)} · {esc(person.role)} · {esc(person.tz)}</div><div'
+        f' class="habits">Simulated as {esc(person.habits)}</div></div></header><h3>Direct messages'
+        f' with Upward</h3><div class="pane">{timeline}</div><h3>App Home tab</h3><div class="pane'
+        f' home">{home_html}</div></section>'
     )
 
 
@@ -168,17 +204,19 @@ def _with_thread(ws: Workspace, channel: str, message: dict[str, Any], ctx: Rend
 def _activity(activity: Activity, person: Person, ctx: RenderContext) -> str:
     when = ctx.local(activity.at)
     text = render_mrkdwn(activity.text, ctx)
-    modal = f'<div class="modal-shot">{render_view(activity.view, ctx)}</div>' if activity.view else ""
+    modal = (
+        f'<div class="modal-shot">{render_view(activity.view, ctx)}</div>' if activity.view else ""
+    )
     return (
-        f'<div class="activity"><span class="arrow">↳</span> <b>{esc(person.name.split()[0])}</b> {text}'
-        f' <time>{when:%a %-d %b, %H:%M}</time>{modal}</div>'
+        f'<div class="activity"><span class="arrow">↳</span> <b>{esc(person.name.split()[0])}</b>'
+        f" {text} <time>{when:%a %-d %b, %H:%M}</time>{modal}</div>"
     )
 
 
 def _day_dividers(items: Iterable[tuple[float, int, str]], ctx: RenderContext) -> Iterable[str]:
     day = None
     for ts, _, html in items:
-        local = ctx.local(dt.datetime.fromtimestamp(ts, dt.timezone.utc))
+        local = ctx.local(dt.datetime.fromtimestamp(ts, dt.UTC))
         if local.date() != day:
             day = local.date()
             yield f'<div class="day"><span>{local:%A %-d %B}</span></div>'
@@ -192,19 +230,27 @@ def _channel(t: Transcript, channel_id: str, ctx: RenderContext) -> str:
     items = []
     for message in ws.channel_messages(channel_id, system=True):
         if message.get("subtype"):
-            local = ctx.local(dt.datetime.fromtimestamp(float(message["ts"]), dt.timezone.utc))
-            items.append((float(message["ts"]), 0,
-                          f'<div class="system">{esc(ctx.user(message.get("user", "")))} {render_mrkdwn(_system_text(message), ctx)}'
-                          f' <time>{local:%H:%M}</time></div>'))
+            local = ctx.local(dt.datetime.fromtimestamp(float(message["ts"]), dt.UTC))
+            items.append(
+                (
+                    float(message["ts"]),
+                    0,
+                    (
+                        f'<div class="system">{esc(ctx.user(message.get("user", "")))}'
+                        f" {render_mrkdwn(_system_text(message), ctx)} <time>{local:%H:%M}</time></div>"
+                    ),
+                )
+            )
         else:
             items.append((float(message["ts"]), 0, _with_thread(ws, channel_id, message, ctx)))
     badge = ' <span class="archived">archived</span>' if info.get("is_archived") else ""
     lock = "🔒" if info.get("is_private") else "#"
     return (
-        f'<section id="channel-{esc(channel_id)}" class="channel"><h2>{lock} {esc(info.get("name", channel_id))}{badge}</h2>'
-        f'<div class="who">{render_mrkdwn((info.get("topic") or {}).get("value", ""), ctx)}</div>'
-        f'<div class="habits">Members: {members}. Times in {esc(t.channel_tz)}.</div>'
-        f'<div class="pane">{"".join(_day_dividers(items, ctx))}</div></section>'
+        f'<section id="channel-{esc(channel_id)}" class="channel"><h2>{lock}'
+        f" {esc(info.get('name', channel_id))}{badge}</h2><div"
+        f' class="who">{render_mrkdwn((info.get("topic") or {}).get("value", ""), ctx)}</div><div'
+        f' class="habits">Members: {members}. Times in {esc(t.channel_tz)}.</div><div'
+        f' class="pane">{"".join(_day_dividers(items, ctx))}</div></section>'
     )
 
 

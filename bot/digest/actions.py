@@ -51,7 +51,9 @@ def target(session: Session, *, value: str, clicker: str) -> Target:
         select(Person)
         .join(Membership, Membership.person_id == Person.id)
         .where(
-            Membership.program_id == program_id, Membership.role == Role.lead, Membership.left_at.is_(None),
+            Membership.program_id == program_id,
+            Membership.role == Role.lead,
+            Membership.left_at.is_(None),
             Person.slack_user_id == clicker,
         )
     ).one_or_none()
@@ -61,8 +63,11 @@ def target(session: Session, *, value: str, clicker: str) -> Target:
         select(Person)
         .join(Membership, Membership.person_id == Person.id)
         .where(
-            Membership.program_id == program.id, Membership.role == Role.executive, Membership.left_at.is_(None),
-            Person.id == person_id, Person.forgotten_at.is_(None),
+            Membership.program_id == program.id,
+            Membership.role == Role.executive,
+            Membership.left_at.is_(None),
+            Person.id == person_id,
+            Person.forgotten_at.is_(None),
         )
     ).one_or_none()
     if executive is None:
@@ -76,14 +81,20 @@ def nudge(session: Session, t: Target, *, now: dt.datetime) -> Done:
         raise Refused(f"{_name(t.executive)} has stopped Upward's messages, so no nudge was sent.")
     day = local_day(now, t.executive.timezone or t.program.timezone)
     text = (
-        f"Hi {_first(t.executive)}, {_name(t.lead)} here from {t.program.name}. No pressure: your latest module is "
-        "waiting in this chat whenever you have five minutes, and it's fine to pick up where you left off. "
-        "If now is a busy stretch, *Pause* on any module message holds everything until you're back."
+        f"Hi {_first(t.executive)}, {_name(t.lead)} here from {t.program.name}. No pressure: your"
+        " latest module is waiting in this chat whenever you have five minutes, and it's fine to"
+        " pick up where you left off. If now is a busy stretch, *Pause* on any module message"
+        " holds everything until you're back."
     )
     key = f"nudge:{t.program.id}:{t.executive.id}:{day.isoformat()}"
     fresh = outbox.enqueue(
-        session, key=key, method="chat.postMessage",
-        payload={"channel": t.executive.slack_user_id, "text": text}, now=now, program_id=t.program.id, person_id=t.executive.id,
+        session,
+        key=key,
+        method="chat.postMessage",
+        payload={"channel": t.executive.slack_user_id, "text": text},
+        now=now,
+        program_id=t.program.id,
+        person_id=t.executive.id,
     )
     if not fresh:
         return Done(f"{_name(t.executive)} already had a nudge today; one a day is plenty.")
@@ -94,25 +105,38 @@ def pause(session: Session, t: Target, *, now: dt.datetime) -> Done:
     """No modules, reminders or check-ins for two weeks."""
     until = now + PAUSE
     if t.executive.paused_until is not None and t.executive.paused_until >= until:
-        return Done(f"{_name(t.executive)} is already paused until {t.executive.paused_until:%-d %B}.")
+        return Done(
+            f"{_name(t.executive)} is already paused until {t.executive.paused_until:%-d %B}."
+        )
     t.executive.paused_until = until
     t.executive.updated_at = now
-    return Done(f"Paused {_name(t.executive)} until {until:%-d %B}: no modules, reminders or check-ins until then.")
+    return Done(
+        f"Paused {_name(t.executive)} until {until:%-d %B}: no modules, reminders or check-ins"
+        " until then."
+    )
 
 
 def ping_mentor(session: Session, t: Target, *, now: dt.datetime) -> Done:
     """Ask the mentor of the executive's newest circle to check in (no scores are shared)."""
     mentor = latest_mentors(session, t.program.id, [t.executive.id]).get(t.executive.id)
     if mentor is None:
-        raise Refused(f"{_name(t.executive)} has not been in a circle yet, so there is no mentor to ping.")
+        raise Refused(
+            f"{_name(t.executive)} has not been in a circle yet, so there is no mentor to ping."
+        )
     day = local_day(now, t.program.timezone)
     text = (
-        f"<@{t.lead.slack_user_id}> asks: could you check in with <@{t.executive.slack_user_id}> before your next "
-        "circle? A friendly word from you often helps them find their rhythm again."
+        f"<@{t.lead.slack_user_id}> asks: could you check in with <@{t.executive.slack_user_id}>"
+        " before your next circle? A friendly word from you often helps them find their rhythm"
+        " again."
     )
     key = f"ping-mentor:{t.program.id}:{t.executive.id}:{day.isoformat()}"
     fresh = outbox.enqueue(
-        session, key=key, method="chat.postMessage", payload={"channel": mentor, "text": text}, now=now, program_id=t.program.id,
+        session,
+        key=key,
+        method="chat.postMessage",
+        payload={"channel": mentor, "text": text},
+        now=now,
+        program_id=t.program.id,
     )
     if not fresh:
         return Done(f"Their mentor was already pinged about {_name(t.executive)} today.")

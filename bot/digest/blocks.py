@@ -55,7 +55,10 @@ def kpi_line(trend: KpiTrend) -> str:
     if trend.latest is None:
         return f"*{trend.name}* ({who}): {HIDDEN}"
     day, latest = trend.latest
-    text = f"`{sparkline(trend)}` *{trend.name}* ({who}): *{latest.value:.1f}* in week of {day:%-d %b} ({latest.people} people)"
+    text = (
+        f"`{sparkline(trend)}` *{trend.name}* ({who}): *{latest.value:.1f}* in week of {day:%-d %b}"
+        f" ({latest.people} people)"
+    )
     change = trend.change
     if change is not None and trend.baseline is not None:
         text += f", {change:+.1f} since {trend.baseline[0]:%-d %b}"
@@ -68,9 +71,15 @@ def skill_lines(digest: Digest) -> list[str]:
         area = s.area.capitalize()
         if s.before.shown and s.after.shown:
             diff = s.after.value - s.before.value  # type: ignore[operator]
-            lines.append(f"*{area}*: {s.before.value:.1f} → {s.after.value:.1f} ({diff:+.1f}, {s.after.people} people, same people before and after)")
+            lines.append(
+                f"*{area}*: {s.before.value:.1f} → {s.after.value:.1f} ({diff:+.1f},"
+                f" {s.after.people} people, same people before and after)"
+            )
         elif s.baseline.shown:
-            lines.append(f"*{area}*: {s.baseline.value:.1f} at the start ({s.baseline.people} people); the closing assessment shows the change")
+            lines.append(
+                f"*{area}*: {s.baseline.value:.1f} at the start ({s.baseline.people} people); the"
+                " closing assessment shows the change"
+            )
         else:
             lines.append(f"*{area}*: {HIDDEN}")
     return lines
@@ -82,8 +91,9 @@ def circle_lines(digest: Digest) -> list[str]:
         return ["No circles yet."]
     pulse = f"{c.pulse.value:.1f}/5" if c.pulse.value is not None else HIDDEN
     lines = [
-        f"*{c.period_start:%-d %b}–{c.period_end:%-d %b}*: {c.met} of {c.circles} circles met · attendance {pct(c.attendance)}"
-        f" · pulse {pulse} · {c.notes} mentor note{'s' if c.notes != 1 else ''}"
+        f"*{c.period_start:%-d %b}–{c.period_end:%-d %b}*: {c.met} of {c.circles} circles met ·"
+        f" attendance {pct(c.attendance)} · pulse {pulse} · {c.notes} mentor"
+        f" note{'s' if c.notes != 1 else ''}"
     ]
     if c.excerpt:
         lines.append(f"> _{c.excerpt}_")
@@ -96,7 +106,10 @@ def learning_lines(digest: Digest) -> list[str]:
     lines = []
     if digest.hardest is not None:
         h = digest.hardest
-        lines.append(f"Hardest question: “{h.prompt}” ({h.module_title}): {pct(h.right_first_time)} right first time")
+        lines.append(
+            f"Hardest question: “{h.prompt}” ({h.module_title}): {pct(h.right_first_time)} right"
+            " first time"
+        )
     if digest.most_completed is not None:
         m = digest.most_completed
         lines.append(f"Most completed: {m.title} ({pct(m.completion)})")
@@ -109,7 +122,10 @@ def learning_lines(digest: Digest) -> list[str]:
 def headline_fields(digest: Digest) -> list[tuple[str, str]]:
     active, active_before = digest.active
     return [
-        ("Active executives", f"{active} of {digest.enrolled}{count_change(active, active_before)}"),
+        (
+            "Active executives",
+            f"{active} of {digest.enrolled}{count_change(active, active_before)}",
+        ),
         ("Module completion", pct(digest.completion[0]) + points_change(*digest.completion)),
         ("First-attempt score", pct(digest.score[0]) + points_change(*digest.score)),
         ("At risk", str(digest.at_risk_total)),
@@ -123,51 +139,108 @@ def title(digest: Digest) -> str:
 def summary_text(digest: Digest) -> str:
     """The notification text (what a phone shows)."""
     active, _ = digest.active
-    return f"{title(digest)}: {active} of {digest.enrolled} executives active, completion {pct(digest.completion[0])}"
+    return (
+        f"{title(digest)}: {active} of {digest.enrolled} executives active, completion"
+        f" {pct(digest.completion[0])}"
+    )
 
 
 def digest_blocks(digest: Digest) -> list[Block]:
     """The digest message: at most 50 blocks whatever the program's size."""
     blocks: list[Block] = [
         HeaderBlock(text=title(digest)[:150]),
-        ContextBlock(elements=[MarkdownTextObject(text=f"{digest.week.label} · figures covering fewer than {digest.min_group} people are hidden")]),
-        SectionBlock(fields=[MarkdownTextObject(text=f"*{name}*\n{value}") for name, value in headline_fields(digest)]),
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text=(
+                        f"{digest.week.label} · figures covering fewer than {digest.min_group}"
+                        " people are hidden"
+                    )
+                )
+            ]
+        ),
+        SectionBlock(
+            fields=[
+                MarkdownTextObject(text=f"*{name}*\n{value}")
+                for name, value in headline_fields(digest)
+            ]
+        ),
         DividerBlock(),
     ]
     sections = [
         ("KPI trends, last 6 weeks", [kpi_line(t) for t in digest.kpis] or ["No KPIs."]),
-        ("Before → after, by skill area", skill_lines(digest) or ["No assessment in this program."]),
+        (
+            "Before → after, by skill area",
+            skill_lines(digest) or ["No assessment in this program."],
+        ),
         ("Peer circles", circle_lines(digest)),
         ("This week's learning", learning_lines(digest)),
     ]
     for name, lines in sections:
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=_fit(f"*{name}*\n" + "\n".join(lines)))))
+        blocks.append(
+            SectionBlock(text=MarkdownTextObject(text=_fit(f"*{name}*\n" + "\n".join(lines))))
+        )
     blocks.append(DividerBlock())
     if digest.at_risk:
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=f"*At risk ({digest.at_risk_total})*")))
+        blocks.append(
+            SectionBlock(text=MarkdownTextObject(text=f"*At risk ({digest.at_risk_total})*"))
+        )
         for person in digest.at_risk:
             blocks.extend(at_risk_blocks(digest.program_id, person))
         if digest.at_risk_total > len(digest.at_risk):
             more = digest.at_risk_total - len(digest.at_risk)
-            blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"…and {more} more: `upward export --what deliveries` lists everyone.")]))
+            blocks.append(
+                ContextBlock(
+                    elements=[
+                        MarkdownTextObject(
+                            text=(
+                                f"…and {more} more: `upward export --what deliveries` lists"
+                                " everyone."
+                            )
+                        )
+                    ]
+                )
+            )
     else:
-        blocks.append(SectionBlock(text=MarkdownTextObject(text="*At risk*: nobody this week :tada:")))
+        blocks.append(
+            SectionBlock(text=MarkdownTextObject(text="*At risk*: nobody this week :tada:"))
+        )
     if digest.undeliverable:
-        lines = [f"• {who}: {error}" + (f" ×{n}" if n > 1 else "") for who, error, n in digest.undeliverable]
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=_fit(":warning: *Messages Slack refused*\n" + "\n".join(lines)))))
+        lines = [
+            f"• {who}: {error}" + (f" ×{n}" if n > 1 else "")
+            for who, error, n in digest.undeliverable
+        ]
+        blocks.append(
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text=_fit(":warning: *Messages Slack refused*\n" + "\n".join(lines))
+                )
+            )
+        )
     return blocks
 
 
 def at_risk_blocks(program_id: int, person: AtRisk) -> list[Block]:
     value = f"{program_id}|{person.person_id}"
     buttons = [
-        ButtonElement(text="Send a friendly nudge", action_id=Action.digest_nudge, value=value, style="primary"),
+        ButtonElement(
+            text="Send a friendly nudge",
+            action_id=Action.digest_nudge,
+            value=value,
+            style="primary",
+        ),
         ButtonElement(text="Pause 2 weeks", action_id=Action.digest_pause, value=value),
     ]
     if person.mentor_slack_id:
-        buttons.append(ButtonElement(text="Ping their mentor", action_id=Action.digest_ping_mentor, value=value))
+        buttons.append(
+            ButtonElement(
+                text="Ping their mentor", action_id=Action.digest_ping_mentor, value=value
+            )
+        )
     return [
-        SectionBlock(text=MarkdownTextObject(text=f"<@{person.slack_user_id}>: {'; '.join(person.reasons)}")),
+        SectionBlock(
+            text=MarkdownTextObject(text=f"<@{person.slack_user_id}>: {'; '.join(person.reasons)}")
+        ),
         ActionsBlock(block_id=f"at-risk-{person.person_id}", elements=buttons),
     ]
 
@@ -178,7 +251,11 @@ def _fit(text: str) -> str:
 
 def digest_text(digest: Digest) -> str:
     """The same digest for a terminal (`upward digest preview`)."""
-    out = [title(digest), f"{digest.week.label}; figures covering fewer than {digest.min_group} people are hidden", ""]
+    out = [
+        title(digest),
+        f"{digest.week.label}; figures covering fewer than {digest.min_group} people are hidden",
+        "",
+    ]
     out += [f"{name}: {value}" for name, value in headline_fields(digest)]
     sections = [
         ("KPI trends, last 6 weeks", [kpi_line(t) for t in digest.kpis]),
@@ -189,9 +266,13 @@ def digest_text(digest: Digest) -> str:
     for name, lines in sections:
         out += ["", name] + [f"  {_plain(line)}" for line in lines]
     out += ["", f"At risk ({digest.at_risk_total})"]
-    out += [f"  {p.name} ({p.slack_user_id}): {'; '.join(p.reasons)}" for p in digest.at_risk] or ["  nobody this week"]
+    out += [f"  {p.name} ({p.slack_user_id}): {'; '.join(p.reasons)}" for p in digest.at_risk] or [
+        "  nobody this week"
+    ]
     if digest.undeliverable:
-        out += ["", "Messages Slack refused"] + [f"  {who}: {error} x{n}" for who, error, n in digest.undeliverable]
+        out += ["", "Messages Slack refused"] + [
+            f"  {who}: {error} x{n}" for who, error, n in digest.undeliverable
+        ]
     return "\n".join(out)
 
 
@@ -202,4 +283,3 @@ def _plain(line: str) -> str:
     if line.startswith("_") and line.endswith("_"):
         line = line[1:-1]
     return line.replace("*", "").replace("`", "")
-

@@ -13,7 +13,9 @@ MIN_POINTS = 2  # a trend needs two weeks to be a trend
 
 def has_enough_data(digest: Digest) -> bool:
     """Whether a chart would show any trend at all (two or more weeks with a shown figure)."""
-    series = [[f for _, f in digest.completion_trend]] + [[f for _, f in t.points] for t in digest.kpis if not t.observed_by_mentors]
+    series = [[f for _, f in digest.completion_trend]] + [
+        [f for _, f in t.points] for t in digest.kpis if not t.observed_by_mentors
+    ]
     return any(sum(f.shown for f in s) >= MIN_POINTS for s in series)
 
 
@@ -22,8 +24,16 @@ def render_png(digest: Digest) -> bytes:
     weeks = [f"{day:%-d %b}" for day, _ in digest.completion_trend]
     fig = MplFigure(figsize=(9, 3.6), dpi=110, layout="constrained")
     left, right = fig.subplots(1, 2)
-    completion = [f.value * 100 if f.value is not None else None for _, f in digest.completion_trend]
-    left.plot(weeks, [float("nan") if v is None else v for v in completion], marker="o", color="#2f6f5e", linewidth=2)
+    completion = [
+        f.value * 100 if f.value is not None else None for _, f in digest.completion_trend
+    ]
+    left.plot(
+        weeks,
+        [float("nan") if v is None else v for v in completion],
+        marker="o",
+        color="#2f6f5e",
+        linewidth=2,
+    )
     left.set_ylim(0, 100)
     left.set_title("Module completion (%)", fontsize=10)
     right.set_title("KPIs, weekly average", fontsize=10)
@@ -31,7 +41,13 @@ def render_png(digest: Digest) -> bytes:
         if trend.observed_by_mentors:
             continue
         values = [float("nan") if f.value is None else f.value for _, f in trend.points]
-        right.plot([f"{d:%-d %b}" for d, _ in trend.points], values, marker="o", linewidth=2, label=trend.name)
+        right.plot(
+            [f"{d:%-d %b}" for d, _ in trend.points],
+            values,
+            marker="o",
+            linewidth=2,
+            label=trend.name,
+        )
     if right.lines:
         right.legend(fontsize=7, loc="upper left", frameon=False)
     for axis in (left, right):

@@ -42,7 +42,9 @@ class Recipient:
     person_id: int | None
 
 
-def message_key(program_id: int, week: Week, tag: str, *, manual_at: dt.datetime | None = None) -> str:
+def message_key(
+    program_id: int, week: Week, tag: str, *, manual_at: dt.datetime | None = None
+) -> str:
     base = f"digest:{program_id}:{week.label}:{tag}"
     return base if manual_at is None else f"{base}:sent-{manual_at:%Y%m%dT%H%M%S}"
 
@@ -67,7 +69,9 @@ def recipients(session: Session, program: Program) -> list[tuple[Recipient, str]
     return out
 
 
-def due(session: Session, program: Program, *, now: dt.datetime) -> tuple[Week, list[Recipient]] | None:
+def due(
+    session: Session, program: Program, *, now: dt.datetime
+) -> tuple[Week, list[Recipient]] | None:
     """The week to report and the recipients whose send time has come and who have not had it."""
     week = Week.last_complete(now, program.timezone)
     if week.window.end <= at_local(program.start_date, dt.time(0, 0), program.timezone):
@@ -76,7 +80,8 @@ def due(session: Session, program: Program, *, now: dt.datetime) -> tuple[Week, 
         return None  # the last digest covered the week the program ended
     s = program_settings(program)
     ready = [
-        r for r, tz in recipients(session, program)
+        r
+        for r, tz in recipients(session, program)
         if now >= at_local(week.monday + dt.timedelta(days=7 + s.digest_weekday), s.digest_time, tz)
     ]
     if not ready:
@@ -91,7 +96,11 @@ def run(sessions: sessionmaker[Session], *, catalog: Catalog, now: dt.datetime) 
     """Queue every digest due at `now`; one program's failure does not stop the others."""
     with session_scope(sessions) as session:
         program_ids = list(
-            session.scalars(select(Program.id).where(Program.status != ProgramStatus.paused).order_by(Program.id))
+            session.scalars(
+                select(Program.id)
+                .where(Program.status != ProgramStatus.paused)
+                .order_by(Program.id)
+            )
         )
     queued = 0
     for program_id in program_ids:
@@ -128,22 +137,40 @@ def _lock_run(session: Session, *, program_id: int, period: str, now: dt.datetim
         .on_conflict_do_nothing(index_elements=["program_id", "period"])
     )
     return session.scalars(
-        select(DigestRun).where(DigestRun.program_id == program_id, DigestRun.period == period).with_for_update()
+        select(DigestRun)
+        .where(DigestRun.program_id == program_id, DigestRun.period == period)
+        .with_for_update()
     ).one()
 
 
-def enqueue(session: Session, digest: Digest, to: list[Recipient], *, now: dt.datetime, manual: bool = False) -> int:
+def enqueue(
+    session: Session, digest: Digest, to: list[Recipient], *, now: dt.datetime, manual: bool = False
+) -> int:
     """Write the digest message (and its chart, when there is enough data) for each recipient."""
-    from bot.digest import chart  # matplotlib takes half a second to import: only when a digest goes out
+    from bot.digest import (
+        chart,
+    )  # matplotlib takes half a second to import: only when a digest goes out
 
-    message = {"text": blocks.summary_text(digest), "blocks": [b.to_dict() for b in blocks.digest_blocks(digest)]}
-    png = base64.b64encode(chart.render_png(digest)).decode() if chart.has_enough_data(digest) else None
+    message = {
+        "text": blocks.summary_text(digest),
+        "blocks": [b.to_dict() for b in blocks.digest_blocks(digest)],
+    }
+    png = (
+        base64.b64encode(chart.render_png(digest)).decode()
+        if chart.has_enough_data(digest)
+        else None
+    )
     count = 0
     for r in to:
         key = message_key(digest.program_id, digest.week, r.tag, manual_at=now if manual else None)
         outbox.enqueue(
-            session, key=key, method="chat.postMessage", payload={"channel": r.channel, **message},
-            now=now, program_id=digest.program_id, person_id=r.person_id,
+            session,
+            key=key,
+            method="chat.postMessage",
+            payload={"channel": r.channel, **message},
+            now=now,
+            program_id=digest.program_id,
+            person_id=r.person_id,
         )
         if png is not None:
             outbox.enqueue(
@@ -153,12 +180,18 @@ def enqueue(session: Session, digest: Digest, to: list[Recipient], *, now: dt.da
                 payload={
                     "channel": r.channel,
                     "filename": f"upward-digest-{key.replace(':', '-')}.png",
-                    "title": f"{digest.program_name}: completion and KPI trends to {digest.week.label}",
-                    "alt_txt": "Line charts of weekly module completion and each KPI's weekly average",
+                    "title": (
+                        f"{digest.program_name}: completion and KPI trends to {digest.week.label}"
+                    ),
+                    "alt_txt": (
+                        "Line charts of weekly module completion and each KPI's weekly average"
+                    ),
                     "initial_comment": "Completion and KPI trends, last 6 weeks",
                     "content_b64": png,
                 },
-                now=now, program_id=digest.program_id, person_id=r.person_id,
+                now=now,
+                program_id=digest.program_id,
+                person_id=r.person_id,
             )
         count += 1
     return count

@@ -25,7 +25,9 @@ def _on(act: Callable[..., actions.Done]) -> Callable[[dict, dict, dict, WebClie
     def listener(body: dict, action: dict, context: dict, client: WebClient) -> None:
         try:
             with session_scope(context["sessions"]) as session:
-                target = actions.target(session, value=action.get("value") or "", clicker=body["user"]["id"])
+                target = actions.target(
+                    session, value=action.get("value") or "", clicker=body["user"]["id"]
+                )
                 done = act(session, target, now=context["clock"]())
         except actions.Refused as exc:
             done = actions.Done(str(exc))

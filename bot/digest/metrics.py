@@ -74,12 +74,15 @@ class Completion:
 
 def enrolled_executives(session: Session, program_id: int) -> int:
     """Executives in the program who have not left, opted out or been forgotten."""
-    return session.scalar(
-        select(func.count())
-        .select_from(Membership)
-        .join(Person, Person.id == Membership.person_id)
-        .where(*current_executive(program_id))
-    ) or 0
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Membership)
+            .join(Person, Person.id == Membership.person_id)
+            .where(*current_executive(program_id))
+        )
+        or 0
+    )
 
 
 def current_executive(program_id: int) -> tuple:
@@ -98,16 +101,23 @@ def active_executives(session: Session, program_id: int, windows: list[Window]) 
     first, last = windows[0].start, windows[-1].end
 
     def bucket(column):  # type: ignore[no-untyped-def]
-        return case(*((column < w.end, i) for i, w in enumerate(windows)), else_=None).label("bucket")
+        return case(*((column < w.end, i) for i, w in enumerate(windows)), else_=None).label(
+            "bucket"
+        )
 
     week = (
-        select(_of_delivery(Delivery.person_id, program_id).label("person_id"), bucket(Answer.answered_at))
+        select(
+            _of_delivery(Delivery.person_id, program_id).label("person_id"),
+            bucket(Answer.answered_at),
+        )
         .where(Answer.answered_at >= first, Answer.answered_at < last)
         .subquery()
     )
     answered = select(week.c.person_id, week.c.bucket).where(week.c.person_id.is_not(None))
     finished = select(Delivery.person_id, bucket(Delivery.completed_at)).where(
-        Delivery.program_id == program_id, Delivery.completed_at >= first, Delivery.completed_at < last
+        Delivery.program_id == program_id,
+        Delivery.completed_at >= first,
+        Delivery.completed_at < last,
     )
     checked_in = (
         select(KpiObservation.person_id, bucket(KpiObservation.recorded_at))
@@ -123,11 +133,15 @@ def active_executives(session: Session, program_id: int, windows: list[Window]) 
         )
     )
     people = union(answered, finished, checked_in).subquery()
-    counts = dict(session.execute(select(people.c.bucket, func.count()).group_by(people.c.bucket)).all())
+    counts = dict(
+        session.execute(select(people.c.bucket, func.count()).group_by(people.c.bucket)).all()
+    )
     return [int(counts.get(i, 0)) for i in range(len(windows))]
 
 
-def completion_by_window(session: Session, program_id: int, windows: list[Window]) -> list[Completion]:
+def completion_by_window(
+    session: Session, program_id: int, windows: list[Window]
+) -> list[Completion]:
     """Per window: modules sent in it, how many of those were finished before it ended, and to how many people."""
     if not windows:
         return []
@@ -148,7 +162,11 @@ def completion_by_window(session: Session, program_id: int, windows: list[Window
         )
         .group_by(bucket)
     ).all()
-    found = {int(b): Completion(int(sent), int(done or 0), int(people)) for b, sent, done, people in rows if b is not None}
+    found = {
+        int(b): Completion(int(sent), int(done or 0), int(people))
+        for b, sent, done, people in rows
+        if b is not None
+    }
     return [found.get(i, Completion(0, 0, 0)) for i in range(len(windows))]
 
 
@@ -181,7 +199,9 @@ def first_attempt_score(session: Session, program_id: int, window: Window) -> Me
     return Mean(float(value) if value is not None else None, int(people or 0))
 
 
-def hardest_question(session: Session, program_id: int, window: Window, *, min_people: int) -> tuple[str, str, Mean] | None:
+def hardest_question(
+    session: Session, program_id: int, window: Window, *, min_people: int
+) -> tuple[str, str, Mean] | None:
     """(module id, question id, share right first time) of the week's hardest question with enough answers."""
     week, in_program = _first_attempts(program_id, window)
     people = func.count(distinct(week.c.person_id))
@@ -200,7 +220,9 @@ def hardest_question(session: Session, program_id: int, window: Window, *, min_p
     return module_id, question_id, Mean(float(value), int(n))
 
 
-def module_completion(session: Session, program_id: int, window: Window, *, min_people: int) -> list[tuple[str, Completion]]:
+def module_completion(
+    session: Session, program_id: int, window: Window, *, min_people: int
+) -> list[tuple[str, Completion]]:
     """Modules sent in the window with enough recipients, best finished first."""
     done = func.sum(case((Delivery.completed_at < window.end, 1), else_=0))
     rows = session.execute(
@@ -225,7 +247,11 @@ def kpi_points(
     people = func.count(distinct(KpiObservation.person_id))
     rows = session.execute(
         select(KpiObservation.period_start, func.avg(KpiObservation.value), people)
-        .where(KpiObservation.kpi_id == kpi_id, KpiObservation.source == source, KpiObservation.period_start.in_(periods))
+        .where(
+            KpiObservation.kpi_id == kpi_id,
+            KpiObservation.source == source,
+            KpiObservation.period_start.in_(periods),
+        )
         .group_by(KpiObservation.period_start)
     ).all()
     return {period: Mean(float(value), int(n)) for period, value, n in rows}
@@ -238,7 +264,11 @@ def kpi_baseline(
     people = func.count(distinct(KpiObservation.person_id))
     row = session.execute(
         select(KpiObservation.period_start, func.avg(KpiObservation.value), people)
-        .where(KpiObservation.kpi_id == kpi_id, KpiObservation.source == source, KpiObservation.period_start <= before)
+        .where(
+            KpiObservation.kpi_id == kpi_id,
+            KpiObservation.source == source,
+            KpiObservation.period_start <= before,
+        )
         .group_by(KpiObservation.period_start)
         .having(people >= min_people)
         .order_by(KpiObservation.period_start)
@@ -278,7 +308,9 @@ def skill_change(
     ratings = (
         select(
             Delivery.person_id.label("person_id"),
-            case(*((Answer.question_id == q, a) for q, a in areas.items()), else_=None).label("area"),
+            case(*((Answer.question_id == q, a) for q, a in areas.items()), else_=None).label(
+                "area"
+            ),
             func.max(case((Delivery.kind == DeliveryKind.baseline, value))).label("before"),
             func.max(case((Delivery.kind == DeliveryKind.closing, value))).label("after"),
         )
@@ -327,10 +359,14 @@ class CirclePeriod:
     newest_note_circle_size: int
 
 
-def latest_circle_period(session: Session, program_id: int, *, cutoff: dt.datetime) -> CirclePeriod | None:
+def latest_circle_period(
+    session: Session, program_id: int, *, cutoff: dt.datetime
+) -> CirclePeriod | None:
     """Health of the newest circle period that had started by the cut-off."""
     start = session.scalar(
-        select(func.max(Circle.period_start)).where(Circle.program_id == program_id, Circle.formed_at < cutoff)
+        select(func.max(Circle.period_start)).where(
+            Circle.program_id == program_id, Circle.formed_at < cutoff
+        )
     )
     if start is None:
         return None
@@ -343,7 +379,9 @@ def latest_circle_period(session: Session, program_id: int, *, cutoff: dt.dateti
         .subquery()
     )
     circles, met, end = session.execute(
-        select(func.count(Circle.id), func.count(met_circles.c.circle_id), func.max(Circle.period_end))
+        select(
+            func.count(Circle.id), func.count(met_circles.c.circle_id), func.max(Circle.period_end)
+        )
         .outerjoin(met_circles, met_circles.c.circle_id == Circle.id)
         .where(*in_period)
     ).one()
@@ -358,36 +396,58 @@ def latest_circle_period(session: Session, program_id: int, *, cutoff: dt.dateti
         .join(Circle, Circle.id == CircleMember.circle_id)
         .where(*in_period, CircleMember.left_at.is_(None))
     ).one()
-    notes = session.scalar(
-        select(func.count()).select_from(MentorNote).join(Circle, Circle.id == MentorNote.circle_id)
-        .where(*in_period, MentorNote.created_at < cutoff)
-    ) or 0
+    notes = (
+        session.scalar(
+            select(func.count())
+            .select_from(MentorNote)
+            .join(Circle, Circle.id == MentorNote.circle_id)
+            .where(*in_period, MentorNote.created_at < cutoff)
+        )
+        or 0
+    )
     newest = session.execute(
-        select(MentorNote.text, MentorNote.circle_id).join(Circle, Circle.id == MentorNote.circle_id)
+        select(MentorNote.text, MentorNote.circle_id)
+        .join(Circle, Circle.id == MentorNote.circle_id)
         .where(*in_period, MentorNote.created_at < cutoff)
         .order_by(MentorNote.created_at.desc(), MentorNote.id.desc())
         .limit(1)
     ).first()
     size = 0
     if newest is not None:
-        size = session.scalar(
-            select(func.count()).select_from(CircleMember).where(CircleMember.circle_id == newest[1], CircleMember.left_at.is_(None))
-        ) or 0
+        size = (
+            session.scalar(
+                select(func.count())
+                .select_from(CircleMember)
+                .where(CircleMember.circle_id == newest[1], CircleMember.left_at.is_(None))
+            )
+            or 0
+        )
     return CirclePeriod(
-        start=start, end=end, circles=int(circles), met=int(met), executives=int(executives or 0), attended=int(attended or 0),
-        pulse=Mean(float(pulse) if pulse is not None else None, int(raters or 0)), notes=int(notes),
-        newest_note=newest[0] if newest else None, newest_note_circle_size=int(size),
+        start=start,
+        end=end,
+        circles=int(circles),
+        met=int(met),
+        executives=int(executives or 0),
+        attended=int(attended or 0),
+        pulse=Mean(float(pulse) if pulse is not None else None, int(raters or 0)),
+        notes=int(notes),
+        newest_note=newest[0] if newest else None,
+        newest_note_circle_size=int(size),
     )
 
 
-def missed_streaks(session: Session, program_id: int, *, cutoff: dt.datetime, lookback: dt.timedelta, at_least: int) -> dict[int, int]:
+def missed_streaks(
+    session: Session, program_id: int, *, cutoff: dt.datetime, lookback: dt.timedelta, at_least: int
+) -> dict[int, int]:
     """Person id -> how many of their latest modules in a row (sent before the cut-off) are unfinished."""
     finished = and_(Delivery.completed_at.is_not(None), Delivery.completed_at < cutoff)
     ranked = (
         select(
             Delivery.person_id,
             finished.label("finished"),
-            func.row_number().over(partition_by=Delivery.person_id, order_by=Delivery.sequence.desc()).label("rn"),
+            func.row_number()
+            .over(partition_by=Delivery.person_id, order_by=Delivery.sequence.desc())
+            .label("rn"),
         )
         .where(
             Delivery.program_id == program_id,
@@ -398,17 +458,23 @@ def missed_streaks(session: Session, program_id: int, *, cutoff: dt.datetime, lo
         .subquery()
     )
     streak = func.coalesce(func.min(case((ranked.c.finished, ranked.c.rn))) - 1, func.count())
-    rows = session.execute(select(ranked.c.person_id, streak).group_by(ranked.c.person_id).having(streak >= at_least))
+    rows = session.execute(
+        select(ranked.c.person_id, streak).group_by(ranked.c.person_id).having(streak >= at_least)
+    )
     return {int(pid): int(n) for pid, n in rows}
 
 
-def pulse_drops(session: Session, program_id: int, *, cutoff: dt.datetime, at_least: float) -> dict[int, float]:
+def pulse_drops(
+    session: Session, program_id: int, *, cutoff: dt.datetime, at_least: float
+) -> dict[int, float]:
     """Person id -> how far their latest circle pulse fell below the average of their earlier ones."""
     ranked = (
         select(
             CircleMember.person_id,
             CircleMember.pulse,
-            func.row_number().over(partition_by=CircleMember.person_id, order_by=Circle.period_start.desc()).label("rn"),
+            func.row_number()
+            .over(partition_by=CircleMember.person_id, order_by=Circle.period_start.desc())
+            .label("rn"),
         )
         .join(Circle, Circle.id == CircleMember.circle_id)
         .where(
@@ -419,14 +485,20 @@ def pulse_drops(session: Session, program_id: int, *, cutoff: dt.datetime, at_le
         )
         .subquery()
     )
-    drop = func.avg(case((ranked.c.rn > 1, ranked.c.pulse))) - func.max(case((ranked.c.rn == 1, ranked.c.pulse)))
-    rows = session.execute(select(ranked.c.person_id, drop).group_by(ranked.c.person_id).having(drop >= at_least))
+    drop = func.avg(case((ranked.c.rn > 1, ranked.c.pulse))) - func.max(
+        case((ranked.c.rn == 1, ranked.c.pulse))
+    )
+    rows = session.execute(
+        select(ranked.c.person_id, drop).group_by(ranked.c.person_id).having(drop >= at_least)
+    )
     return {int(pid): round(float(d), 1) for pid, d in rows}
 
 
 def skipped_circle(session: Session, program_id: int, *, period_start: dt.date) -> set[int]:
     """Executives of the period's circles that met without them (or who said they couldn't come)."""
-    period_circles = select(Circle.id).where(Circle.program_id == program_id, Circle.period_start == period_start)
+    period_circles = select(Circle.id).where(
+        Circle.program_id == program_id, Circle.period_start == period_start
+    )
     met_circles = select(CircleMember.circle_id).where(
         CircleMember.circle_id.in_(period_circles), CircleMember.attended.is_(True)
     )
@@ -445,10 +517,14 @@ def skipped_circle(session: Session, program_id: int, *, period_start: dt.date) 
     return set(rows)
 
 
-def silent_checkins(session: Session, program_id: int, *, weeks: list[dt.date], cutoff: dt.datetime) -> set[int]:
+def silent_checkins(
+    session: Session, program_id: int, *, weeks: list[dt.date], cutoff: dt.datetime
+) -> set[int]:
     """Executives sent a check-in in each of these weeks who answered none of them."""
     keys = [f"kpi-checkin:{program_id}:%:{w.isoformat()}" for w in weeks]
-    earliest = dt.datetime.combine(min(weeks) - dt.timedelta(days=1), dt.time(0), tzinfo=dt.timezone.utc)
+    earliest = dt.datetime.combine(
+        min(weeks) - dt.timedelta(days=1), dt.time(0), tzinfo=dt.UTC
+    )
     sent = (
         select(OutboxMessage.person_id)
         .where(

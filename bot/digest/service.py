@@ -187,7 +187,9 @@ class Digest:
 
 def figure(mean: Mean, min_group: int) -> Figure:
     """Suppress an average that covers fewer than `min_group` people."""
-    return Figure(mean.value if mean.people >= min_group and mean.value is not None else None, mean.people)
+    return Figure(
+        mean.value if mean.people >= min_group and mean.value is not None else None, mean.people
+    )
 
 
 def completion_figure(c: Completion, min_group: int) -> Figure:
@@ -208,9 +210,17 @@ def compute(session: Session, *, program: Program, catalog: Catalog, week: Week)
     modules = metrics.module_completion(session, program.id, week.window, min_people=k)
     circles = _circle_health(session, program, cutoff=cutoff, min_group=k)
     template = catalog.programs.get(program.template)
-    circle_word = "the last circle" if template and template.circles.frequency == "weeks" else "this month's circle"
+    circle_word = (
+        "the last circle"
+        if template and template.circles.frequency == "weeks"
+        else "this month's circle"
+    )
     at_risk, total = _at_risk(
-        session, program, week=week, circle_period=circles.period_start if circles else None, circle_word=circle_word
+        session,
+        program,
+        week=week,
+        circle_period=circles.period_start if circles else None,
+        circle_word=circle_word,
     )
     return Digest(
         program_id=program.id,
@@ -218,7 +228,9 @@ def compute(session: Session, *, program: Program, catalog: Catalog, week: Week)
         week=week,
         min_group=k,
         enrolled=metrics.enrolled_executives(session, program.id),
-        active=tuple(reversed(metrics.active_executives(session, program.id, [previous, week.window]))),  # type: ignore[arg-type]
+        active=tuple(
+            reversed(metrics.active_executives(session, program.id, [previous, week.window]))
+        ),  # type: ignore[arg-type]
         completion=(completion_figure(completions[-1], k), completion_figure(completions[-2], k)),
         score=(
             figure(metrics.first_attempt_score(session, program.id, week.window), k),
@@ -237,15 +249,21 @@ def compute(session: Session, *, program: Program, catalog: Catalog, week: Week)
     )
 
 
-def _kpi_trends(session: Session, program: Program, *, weeks: list[Week], min_group: int) -> list[KpiTrend]:
+def _kpi_trends(
+    session: Session, program: Program, *, weeks: list[Week], min_group: int
+) -> list[KpiTrend]:
     last_monday = weeks[-1].monday
-    kpis = session.scalars(select(Kpi).where(Kpi.program_id == program.id).order_by(Kpi.kind == OBSERVED, Kpi.id)).all()
+    kpis = session.scalars(
+        select(Kpi).where(Kpi.program_id == program.id).order_by(Kpi.kind == OBSERVED, Kpi.id)
+    ).all()
     trends = []
     for kpi in kpis:
         mentor = kpi.kind == OBSERVED
         source = ObservationSource.mentor if mentor else ObservationSource.self_report
         periods = (
-            metrics.mentor_periods(session, kpi.id, before=last_monday + dt.timedelta(days=6), limit=TREND_WEEKS)
+            metrics.mentor_periods(
+                session, kpi.id, before=last_monday + dt.timedelta(days=6), limit=TREND_WEEKS
+            )
             if mentor
             else [w.monday for w in weeks]
         )
@@ -253,12 +271,23 @@ def _kpi_trends(session: Session, program: Program, *, weeks: list[Week], min_gr
         if kpi.status == KpiStatus.retired and not found:
             continue  # retired before this stretch: nothing to show
         points = [(p, figure(found.get(p, Mean(None, 0)), min_group)) for p in periods]
-        base = metrics.kpi_baseline(session, kpi.id, source, before=periods[-1] if periods else last_monday, min_people=min_group)
+        base = metrics.kpi_baseline(
+            session,
+            kpi.id,
+            source,
+            before=periods[-1] if periods else last_monday,
+            min_people=min_group,
+        )
         shown = [(p, f) for p, f in points if f.shown]
         trends.append(
             KpiTrend(
-                key=kpi.key, name=kpi.name, kind=kpi.kind, scale_min=kpi.scale_min, scale_max=kpi.scale_max,
-                observed_by_mentors=mentor, points=points,
+                key=kpi.key,
+                name=kpi.name,
+                kind=kpi.kind,
+                scale_min=kpi.scale_min,
+                scale_max=kpi.scale_max,
+                observed_by_mentors=mentor,
+                points=points,
                 baseline=(base[0], figure(base[1], min_group)) if base else None,
                 latest=shown[-1] if shown else None,
             )
@@ -266,19 +295,25 @@ def _kpi_trends(session: Session, program: Program, *, weeks: list[Week], min_gr
     return trends
 
 
-def _skills(session: Session, program: Program, catalog: Catalog, *, cutoff: dt.datetime, min_group: int) -> list[SkillChange]:
+def _skills(
+    session: Session, program: Program, catalog: Catalog, *, cutoff: dt.datetime, min_group: int
+) -> list[SkillChange]:
     template = catalog.programs.get(program.template)
     if template is None:
         return []
     areas = {q.id: q.skill_area.value for q in template.assessment}
     changes = metrics.skill_change(session, program.id, areas, cutoff=cutoff)
     return [
-        SkillChange(area, figure(everyone, min_group), figure(before, min_group), figure(after, min_group))
+        SkillChange(
+            area, figure(everyone, min_group), figure(before, min_group), figure(after, min_group)
+        )
         for area, (everyone, before, after) in changes.items()
     ]
 
 
-def _circle_health(session: Session, program: Program, *, cutoff: dt.datetime, min_group: int) -> CircleHealth | None:
+def _circle_health(
+    session: Session, program: Program, *, cutoff: dt.datetime, min_group: int
+) -> CircleHealth | None:
     period = metrics.latest_circle_period(session, program.id, cutoff=cutoff)
     if period is None:
         return None
@@ -286,11 +321,18 @@ def _circle_health(session: Session, program: Program, *, cutoff: dt.datetime, m
     if period.newest_note and period.newest_note_circle_size >= min_group:
         text = " ".join(as_words(period.newest_note).split())
         excerpt = text if len(text) <= 200 else text[:199].rsplit(" ", 1)[0] + "…"
-    attendance = Mean(period.attended / period.executives if period.executives else None, period.executives)
+    attendance = Mean(
+        period.attended / period.executives if period.executives else None, period.executives
+    )
     return CircleHealth(
-        period_start=period.start, period_end=period.end, circles=period.circles, met=period.met,
-        attendance=figure(attendance, min_group), pulse=figure(period.pulse, min_group),
-        notes=period.notes, excerpt=excerpt,
+        period_start=period.start,
+        period_end=period.end,
+        circles=period.circles,
+        met=period.met,
+        attendance=figure(attendance, min_group),
+        pulse=figure(period.pulse, min_group),
+        notes=period.notes,
+        excerpt=excerpt,
     )
 
 
@@ -314,7 +356,9 @@ def as_words(text: str) -> str:
     return SLACK_MARKUP.sub(word, text)
 
 
-def _hardest(session: Session, program: Program, catalog: Catalog, *, week: Week, min_group: int) -> HardQuestion | None:
+def _hardest(
+    session: Session, program: Program, catalog: Catalog, *, week: Week, min_group: int
+) -> HardQuestion | None:
     found = metrics.hardest_question(session, program.id, week.window, min_people=min_group)
     if found is None:
         return None
@@ -331,18 +375,36 @@ def _hardest(session: Session, program: Program, catalog: Catalog, *, week: Week
 def _module_figure(catalog: Catalog, item: tuple[str, Completion], min_group: int) -> ModuleFigure:
     module_id, completion = item
     module = catalog.modules.get(module_id)
-    return ModuleFigure(module_id, module.title if module else module_id, completion_figure(completion, min_group))
+    return ModuleFigure(
+        module_id, module.title if module else module_id, completion_figure(completion, min_group)
+    )
 
 
 def _at_risk(
-    session: Session, program: Program, *, week: Week, circle_period: dt.date | None, circle_word: str
+    session: Session,
+    program: Program,
+    *,
+    week: Week,
+    circle_period: dt.date | None,
+    circle_word: str,
 ) -> tuple[list[AtRisk], int]:
     """Executives to look at, with plain-language reasons; the worst first, at most AT_RISK_SHOWN."""
     cutoff = week.window.end
-    streaks = metrics.missed_streaks(session, program.id, cutoff=cutoff, lookback=STREAK_LOOKBACK, at_least=AT_RISK_STREAK)
+    streaks = metrics.missed_streaks(
+        session, program.id, cutoff=cutoff, lookback=STREAK_LOOKBACK, at_least=AT_RISK_STREAK
+    )
     drops = metrics.pulse_drops(session, program.id, cutoff=cutoff, at_least=PULSE_DROP)
-    skipped = metrics.skipped_circle(session, program.id, period_start=circle_period) if circle_period else set()
-    silent = metrics.silent_checkins(session, program.id, weeks=[week.shift(-1, program.timezone).monday, week.monday], cutoff=cutoff)
+    skipped = (
+        metrics.skipped_circle(session, program.id, period_start=circle_period)
+        if circle_period
+        else set()
+    )
+    silent = metrics.silent_checkins(
+        session,
+        program.id,
+        weeks=[week.shift(-1, program.timezone).monday, week.monday],
+        cutoff=cutoff,
+    )
     flagged = set(streaks) | set(drops) | skipped | silent
     if not flagged:
         return [], 0
@@ -352,15 +414,22 @@ def _at_risk(
             .join(Membership, Membership.person_id == Person.id)
             .where(
                 *metrics.current_executive(program.id),
-                Person.status == PersonStatus.active,  # not paused (nor opted out): they chose a break
+                Person.status
+                == PersonStatus.active,  # not paused (nor opted out): they chose a break
                 (Person.paused_until.is_(None)) | (Person.paused_until <= cutoff),
             )
             # A short list is looked up by id; a long one is checked against every executive.
             .where(Person.id.in_(flagged) if len(flagged) <= 5000 else Person.id.is_not(None))
         )
     )
-    severity = {pid: (streaks.get(pid, 0), drops.get(pid, 0.0), pid in skipped, pid in silent) for pid in flagged & current}
-    worst = sorted(severity, key=lambda pid: (-sum(map(bool, severity[pid])), -severity[pid][0], -severity[pid][1], pid))
+    severity = {
+        pid: (streaks.get(pid, 0), drops.get(pid, 0.0), pid in skipped, pid in silent)
+        for pid in flagged & current
+    }
+    worst = sorted(
+        severity,
+        key=lambda pid: (-sum(map(bool, severity[pid])), -severity[pid][0], -severity[pid][1], pid),
+    )
     shown = worst[:AT_RISK_SHOWN]
     people = {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(shown)))}
     mentors = latest_mentors(session, program.id, shown)
@@ -377,7 +446,15 @@ def _at_risk(
         if quiet:
             reasons.append("no check-in for 2 weeks")
         person = people[pid]
-        out.append(AtRisk(pid, person.slack_user_id, person.display_name or person.slack_user_id, reasons, mentors.get(pid)))
+        out.append(
+            AtRisk(
+                pid,
+                person.slack_user_id,
+                person.display_name or person.slack_user_id,
+                reasons,
+                mentors.get(pid),
+            )
+        )
     return out, len(severity)
 
 
@@ -385,9 +462,11 @@ def latest_mentors(session: Session, program_id: int, person_ids: list[int]) -> 
     """Person id -> Slack id of the mentor of their newest circle."""
     if not person_ids:
         return {}
-    mine = select(CircleMember.circle_id, CircleMember.person_id).where(
-        CircleMember.person_id.in_(person_ids), CircleMember.role == Role.executive
-    ).subquery()
+    mine = (
+        select(CircleMember.circle_id, CircleMember.person_id)
+        .where(CircleMember.person_id.in_(person_ids), CircleMember.role == Role.executive)
+        .subquery()
+    )
     mentor = CircleMember.__table__.alias("mentor")
     rows = session.execute(
         select(mine.c.person_id, Person.slack_user_id, Circle.period_start)
@@ -398,4 +477,3 @@ def latest_mentors(session: Session, program_id: int, person_ids: list[int]) -> 
         .order_by(Circle.period_start)
     ).all()
     return {pid: uid for pid, uid, _ in rows}  # the newest period wins
-

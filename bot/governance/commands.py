@@ -35,9 +35,21 @@ def _friendly(func: F) -> F:
 
 @click.command("export")
 @click.option("--program", "program_name", required=True, help="The program to export.")
-@click.option("--format", "fmt", required=True, type=click.Choice(FORMATS), help="csv (with a header row) or jsonl.")
-@click.option("--what", required=True, type=click.Choice(tuple(COLUMNS)), help="Which records: one row each.")
-@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="Write to FILE instead of stdout (all or nothing).")
+@click.option(
+    "--format",
+    "fmt",
+    required=True,
+    type=click.Choice(FORMATS),
+    help="csv (with a header row) or jsonl.",
+)
+@click.option(
+    "--what", required=True, type=click.Choice(tuple(COLUMNS)), help="Which records: one row each."
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write to FILE instead of stdout (all or nothing).",
+)
 @_friendly
 def export_command(program_name: str, fmt: str, what: str, out: Path | None) -> None:
     """Export a program's answers, KPI observations, circles or deliveries for BI tools.
@@ -85,7 +97,10 @@ def _write_file(rows: Any, fmt: str, what: str, out: Path) -> int:
     try:
         handle, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
     except OSError as exc:
-        raise UserError(f"cannot write --out {out}: {exc.strerror or exc} (check that {folder} exists and is writable)") from None
+        raise UserError(
+            f"cannot write --out {out}: {exc.strerror or exc} (check that {folder} exists and is"
+            " writable)"
+        ) from None
     temp = Path(temp_name)
     try:
         with open(handle, "w", encoding="utf-8", newline="") as stream:
@@ -122,9 +137,13 @@ def person_forget(slack_user_id: str, yes: bool) -> None:
         # Look first and ask outside any transaction: a prompt must not hold the database's write lock.
         with session_scope(sessions) as session:
             found = person_to_forget(session, slack_user_id=slack_user_id)
-            shown = f"{slack_user_id} ({found.display_name})" if found.display_name else slack_user_id
+            shown = (
+                f"{slack_user_id} ({found.display_name})" if found.display_name else slack_user_id
+            )
         if not yes:
-            click.confirm(f"Erase the personal data of {shown} for good? This cannot be undone", abort=True)
+            click.confirm(
+                f"Erase the personal data of {shown} for good? This cannot be undone", abort=True
+            )
         with session_scope(sessions) as session:
             report = forget_person(session, slack_user_id=slack_user_id, now=utcnow())
     except ForgetError as exc:

@@ -49,44 +49,81 @@ BATCH_SIZE = 1000
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "answers": (
-        "program", "slack_user_id", "department", "module_id", "kind", "question_id", "attempt", "value",
-        "correct", "answered_at",
+        "program",
+        "slack_user_id",
+        "department",
+        "module_id",
+        "kind",
+        "question_id",
+        "attempt",
+        "value",
+        "correct",
+        "answered_at",
     ),
     "kpis": (
-        "program", "kpi_key", "kpi_name", "slack_user_id", "department", "source", "observer_slack_user_id",
-        "period_start", "value", "recorded_at",
+        "program",
+        "kpi_key",
+        "kpi_name",
+        "slack_user_id",
+        "department",
+        "source",
+        "observer_slack_user_id",
+        "period_start",
+        "value",
+        "recorded_at",
     ),
     "circles": (
-        "program", "circle_number", "channel_name", "period_start", "period_end", "status", "meeting_at",
-        "slack_user_id", "role", "attended", "met_response", "pulse",
+        "program",
+        "circle_number",
+        "channel_name",
+        "period_start",
+        "period_end",
+        "status",
+        "meeting_at",
+        "slack_user_id",
+        "role",
+        "attended",
+        "met_response",
+        "pulse",
     ),
     "deliveries": (
-        "program", "slack_user_id", "department", "module_id", "kind", "sequence", "status", "due_at",
-        "sent_at", "reminded_at", "completed_at",
+        "program",
+        "slack_user_id",
+        "department",
+        "module_id",
+        "kind",
+        "sequence",
+        "status",
+        "due_at",
+        "sent_at",
+        "reminded_at",
+        "completed_at",
     ),
 }
 
 _DESCRIPTIONS: dict[str, str] = {
     "answers": (
-        "One row per answer to a module, baseline or closing question. Reflection answers "
-        "(`question_id` = `reflection`) are free text written by executives and are **never exported**. "
-        "`kind` is `module`, `baseline` or `closing`; `attempt` 1 is the scored one; `correct` is empty "
-        "for questions without a right answer (self-assessments)."
+        "One row per answer to a module, baseline or closing question. Reflection answers"
+        " (`question_id` = `reflection`) are free text written by executives and are **never"
+        " exported**. `kind` is `module`, `baseline` or `closing`; `attempt` 1 is the scored one;"
+        " `correct` is empty for questions without a right answer (self-assessments)."
     ),
     "kpis": (
-        "One row per KPI observation. `slack_user_id` and `department` are the person observed; `source` "
-        "is `self` or `mentor`; `observer_slack_user_id` is the mentor (empty for self-reports); "
-        "`period_start` is the Monday of the week for self-reports, and the first day of the circle's "
-        "period for mentor observations (the first of the month for monthly circles)."
+        "One row per KPI observation. `slack_user_id` and `department` are the person observed;"
+        " `source` is `self` or `mentor`; `observer_slack_user_id` is the mentor (empty for"
+        " self-reports); `period_start` is the Monday of the week for self-reports, and the first"
+        " day of the circle's period for mentor observations (the first of the month for monthly"
+        " circles)."
     ),
     "circles": (
-        "One row per circle member (a circle with four members is four rows). `status` is `forming`, "
-        "`active`, `closing` or `archived`; `role` is `executive` or `mentor`; `met_response` is `yes`, "
-        "`not_yet` or `couldnt`; `pulse` is the member's rating of the circle."
+        "One row per circle member (a circle with four members is four rows). `status` is"
+        " `forming`, `active`, `closing` or `archived`; `role` is `executive` or `mentor`;"
+        " `met_response` is `yes`, `not_yet` or `couldnt`; `pulse` is the member's rating of the"
+        " circle."
     ),
     "deliveries": (
-        "One row per module (or baseline/closing assessment) planned for a person. `status` is `pending`, "
-        "`sent`, `completed`, `expired`, `skipped` or `failed`."
+        "One row per module (or baseline/closing assessment) planned for a person. `status` is"
+        " `pending`, `sent`, `completed`, `expired`, `skipped` or `failed`."
     ),
 }
 
@@ -96,20 +133,36 @@ def columns_markdown() -> str:
     lines = [
         "## Exports for BI tools",
         "",
-        "`upward export --program NAME --format csv|jsonl --what answers|kpis|circles|deliveries [--out FILE]`",
+        (
+            "`upward export --program NAME --format csv|jsonl --what"
+            " answers|kpis|circles|deliveries [--out FILE]`"
+        ),
         "writes one row per record to stdout, or to FILE (written in full or not at all).",
         "",
         "- Columns are stable and always in the order below.",
-        "- Timestamps are ISO-8601 UTC ending in `Z` (`2026-12-01T09:30:00Z`); dates are `YYYY-MM-DD`.",
+        (
+            "- Timestamps are ISO-8601 UTC ending in `Z` (`2026-12-01T09:30:00Z`); dates are"
+            " `YYYY-MM-DD`."
+        ),
         "- A missing value is `null` in JSONL and an empty cell in CSV.",
         "- CSV is UTF-8 with a header row and `\\n` line endings; booleans are `true`/`false`.",
         "- JSONL is one JSON object per line, keyed by column name.",
-        "- People who asked to be forgotten (`upward person forget`) keep their anonymous rows, so counts and",
+        (
+            "- People who asked to be forgotten (`upward person forget`) keep their anonymous rows,"
+            " so counts and"
+        ),
         "  averages still add up, but their `slack_user_id` and `department` are empty.",
         "",
     ]
     for what, columns in COLUMNS.items():
-        lines += [f"### `--what {what}`", "", _DESCRIPTIONS[what], "", ", ".join(f"`{c}`" for c in columns), ""]
+        lines += [
+            f"### `--what {what}`",
+            "",
+            _DESCRIPTIONS[what],
+            "",
+            ", ".join(f"`{c}`" for c in columns),
+            "",
+        ]
     return "\n".join(lines)
 
 
@@ -133,7 +186,13 @@ def export_rows(session: Session, *, program_id: int, what: str) -> Iterator[dic
         yield out
 
 
-def write(rows: Iterable[dict[str, Any]], fmt: str, stream: TextIO, *, columns: Sequence[str] | None = None) -> int:
+def write(
+    rows: Iterable[dict[str, Any]],
+    fmt: str,
+    stream: TextIO,
+    *,
+    columns: Sequence[str] | None = None,
+) -> int:
     """Write `rows` as CSV (header first) or JSONL to a text stream; returns how many rows.
 
     `columns` fixes the CSV header (needed when there may be no rows); by default the first row's keys.
@@ -177,7 +236,10 @@ def _csv_cell(value: Any) -> Any:
 def _plain(value: Any) -> Any:
     """A JSON-ready value: UTC `...Z` timestamps, ISO dates, enum values."""
     if isinstance(value, dt.datetime):
-        return value.astimezone(dt.timezone.utc).replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
+        return (
+            value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(timespec="seconds")
+            + "Z"
+        )
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, enum.Enum):

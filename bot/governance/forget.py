@@ -61,9 +61,23 @@ class ForgetReport:
             _count(self.memberships_ended, "program membership", "ended"),
         ]
         if self.messages_scrubbed:
-            parts.append(_count(self.messages_scrubbed, "sent message body", "cleared", plural="sent message bodies"))
+            parts.append(
+                _count(
+                    self.messages_scrubbed,
+                    "sent message body",
+                    "cleared",
+                    plural="sent message bodies",
+                )
+            )
         if self.observations_unattributed:
-            parts.append(_count(self.observations_unattributed, "observation of others", "unattributed", plural="observations of others"))
+            parts.append(
+                _count(
+                    self.observations_unattributed,
+                    "observation of others",
+                    "unattributed",
+                    plural="observations of others",
+                )
+            )
         return f"Forgot {self.slack_user_id}: {', '.join(parts)}."
 
 
@@ -77,12 +91,13 @@ def person_to_forget(session: Session, *, slack_user_id: str) -> Person:
     person = session.scalars(select(Person).where(Person.slack_user_id == wanted)).one_or_none()
     if person is None:
         raise ForgetError(
-            f"no person with Slack user id '{wanted}': check the id (e.g. U07ABC123, as in the roster CSV); "
-            "people already forgotten can no longer be found by their old id"
+            f"no person with Slack user id '{wanted}': check the id (e.g. U07ABC123, as in the"
+            " roster CSV); people already forgotten can no longer be found by their old id"
         )
     if person.forgotten_at is not None:
         raise ForgetError(
-            f"'{wanted}' was already forgotten on {person.forgotten_at:%Y-%m-%d %H:%M} UTC; there is nothing left to erase"
+            f"'{wanted}' was already forgotten on {person.forgotten_at:%Y-%m-%d %H:%M} UTC; there"
+            " is nothing left to erase"
         )
     return person
 
@@ -93,26 +108,51 @@ def forget_person(session: Session, *, slack_user_id: str, now: dt.datetime) -> 
     pid = person.id
     their_deliveries = select(Delivery.id).where(Delivery.person_id == pid)
 
-    reflections = _rowcount(session, delete(Answer).where(
-        Answer.delivery_id.in_(their_deliveries), Answer.question_id == REFLECTION_QUESTION_ID
-    ))
+    reflections = _rowcount(
+        session,
+        delete(Answer).where(
+            Answer.delivery_id.in_(their_deliveries), Answer.question_id == REFLECTION_QUESTION_ID
+        ),
+    )
     # Values go; the `correct` flag stays, as it is the anonymous count behind averages.
-    answers = _rowcount(session, update(Answer).where(
-        Answer.delivery_id.in_(their_deliveries), Answer.question_id != REFLECTION_QUESTION_ID
-    ).values(value=""))
+    answers = _rowcount(
+        session,
+        update(Answer)
+        .where(
+            Answer.delivery_id.in_(their_deliveries), Answer.question_id != REFLECTION_QUESTION_ID
+        )
+        .values(value=""),
+    )
     # The DM channel and message ids would let someone look the person up in Slack again.
-    session.execute(update(Delivery).where(Delivery.person_id == pid).values(channel_id=None, message_ts=None))
+    session.execute(
+        update(Delivery).where(Delivery.person_id == pid).values(channel_id=None, message_ts=None)
+    )
     notes = _rowcount(session, delete(MentorNote).where(MentorNote.author_id == pid))
     observations = _rowcount(session, delete(KpiObservation).where(KpiObservation.person_id == pid))
-    unattributed = _rowcount(session, update(KpiObservation).where(KpiObservation.observer_id == pid).values(observer_id=None))
-    cancelled = _rowcount(session, delete(OutboxMessage).where(
-        OutboxMessage.person_id == pid, OutboxMessage.status.in_((OutboxStatus.pending, OutboxStatus.sending))
-    ))
+    unattributed = _rowcount(
+        session,
+        update(KpiObservation).where(KpiObservation.observer_id == pid).values(observer_id=None),
+    )
+    cancelled = _rowcount(
+        session,
+        delete(OutboxMessage).where(
+            OutboxMessage.person_id == pid,
+            OutboxMessage.status.in_((OutboxStatus.pending, OutboxStatus.sending)),
+        ),
+    )
     # Sent (and failed) message bodies may quote the person; the rows stay for delivery counts.
-    scrubbed = _rowcount(session, update(OutboxMessage).where(OutboxMessage.person_id == pid).values(payload={}, channel_id=None))
-    memberships = _rowcount(session, update(Membership).where(
-        Membership.person_id == pid, Membership.left_at.is_(None)
-    ).values(left_at=now))
+    scrubbed = _rowcount(
+        session,
+        update(OutboxMessage)
+        .where(OutboxMessage.person_id == pid)
+        .values(payload={}, channel_id=None),
+    )
+    memberships = _rowcount(
+        session,
+        update(Membership)
+        .where(Membership.person_id == pid, Membership.left_at.is_(None))
+        .values(left_at=now),
+    )
 
     person.slack_user_id = f"{TOMBSTONE_PREFIX}{pid}"
     person.email = None

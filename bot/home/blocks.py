@@ -35,10 +35,10 @@ def home_view(view: HomeView) -> View:
             SectionBlock(
                 text=MarkdownTextObject(
                     text=(
-                        "Upward runs *reverse mentoring* here: short modules in your DMs, monthly "
-                        "peer circles with junior mentors, and a weekly digest for program leads.\n\n"
-                        "You are not part of a program yet. Once your program lead adds you, this page "
-                        "shows your progress, your next module and your circle."
+                        "Upward runs *reverse mentoring* here: short modules in your DMs, monthly"
+                        " peer circles with junior mentors, and a weekly digest for program"
+                        " leads.\n\nYou are not part of a program yet. Once your program lead adds"
+                        " you, this page shows your progress, your next module and your circle."
                     )
                 )
             )
@@ -54,23 +54,39 @@ def home_view(view: HomeView) -> View:
 
     for p in view.progress:
         blocks.append(DividerBlock())
-        score = f"{p.first_try_score:.0%} right first time" if p.first_try_score is not None else "no answers yet"
+        score = (
+            f"{p.first_try_score:.0%} right first time"
+            if p.first_try_score is not None
+            else "no answers yet"
+        )
         lines = [
             f"*Your progress in {p.program}*",
-            f":white_check_mark: {p.done} of {p.total} modules done · :dart: {score} · :fire: streak {p.streak}",
+            (
+                f":white_check_mark: {p.done} of {p.total} modules done · :dart: {score} · :fire:"
+                f" streak {p.streak}"
+            ),
         ]
         if p.next_title and p.next_due:
-            lines.append(f":calendar: Next: *{p.next_title}*, from {_when(p.next_due, view.timezone)}")
+            lines.append(
+                f":calendar: Next: *{p.next_title}*, from {_when(p.next_due, view.timezone)}"
+            )
         elif p.total and p.done == p.total:
             lines.append(":tada: You have finished every module. Thank you!")
         blocks.append(SectionBlock(text=MarkdownTextObject(text="\n".join(lines))))
 
     for c in view.circles:
         where = f"<#{c.channel_id}>" if c.channel_id else f"#{c.channel_name}"
-        meeting = f"meets {_when(c.meeting_at, view.timezone)}" if c.meeting_at else "no meeting time yet"
+        meeting = (
+            f"meets {_when(c.meeting_at, view.timezone)}" if c.meeting_at else "no meeting time yet"
+        )
         blocks.append(
             SectionBlock(
-                text=MarkdownTextObject(text=f"*Your circle this month ({c.program})*: {where} · {c.members} people · {meeting}")
+                text=MarkdownTextObject(
+                    text=(
+                        f"*Your circle this month ({c.program})*: {where} · {c.members} people ·"
+                        f" {meeting}"
+                    )
+                )
             )
         )
 
@@ -80,8 +96,11 @@ def home_view(view: HomeView) -> View:
         blocks.append(
             SectionBlock(
                 text=MarkdownTextObject(
-                    text=f"*{lead.program}* ({lead.status.value}): {lead.executives} executives · "
-                    f"module completion {completion} · {lead.at_risk} at risk. The full digest arrives every Monday."
+                    text=(
+                        f"*{lead.program}* ({lead.status.value}): {lead.executives} executives ·"
+                        f" module completion {completion} · {lead.at_risk} at risk. The full digest"
+                        " arrives every Monday."
+                    )
                 )
             )
         )
@@ -94,7 +113,9 @@ def home_view(view: HomeView) -> View:
 def _controls(view: HomeView) -> ActionsBlock:
     if view.status == PersonStatus.opted_out or view.paused:
         elements: list[ButtonElement | DatePickerElement] = [
-            ButtonElement(text="Resume Upward", action_id=Action.resume, value="resume", style="primary")
+            ButtonElement(
+                text="Resume Upward", action_id=Action.resume, value="resume", style="primary"
+            )
         ]
     else:
         elements = [

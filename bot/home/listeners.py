@@ -27,10 +27,14 @@ def register(app: App) -> None:
 def publish_home(client: WebClient, context: dict, user_id: str) -> None:
     """Render and publish one person's home tab (views.publish is idempotent: latest wins)."""
     with session_scope(context["sessions"]) as session:
-        view = home_for(session, slack_user_id=user_id, catalog=context["catalog"], now=context["clock"]())
+        view = home_for(
+            session, slack_user_id=user_id, catalog=context["catalog"], now=context["clock"]()
+        )
     try:
         client.views_publish(user_id=user_id, view=home_view(view))
-    except SlackApiError as exc:  # e.g. user_not_found, account_inactive: the next visit publishes again
+    except (
+        SlackApiError
+    ) as exc:  # e.g. user_not_found, account_inactive: the next visit publishes again
         log.warning("home tab of %s not published: %s", user_id, exc.response.get("error"))
 
 

@@ -76,9 +76,13 @@ class HomeView:
         return self.status == PersonStatus.paused or self.paused_until is not None
 
 
-def home_for(session: Session, *, slack_user_id: str, catalog: Catalog, now: dt.datetime) -> HomeView:
+def home_for(
+    session: Session, *, slack_user_id: str, catalog: Catalog, now: dt.datetime
+) -> HomeView:
     """The person's progress, circle and controls, or an 'unknown person' view."""
-    person = session.scalars(select(Person).where(Person.slack_user_id == slack_user_id)).one_or_none()
+    person = session.scalars(
+        select(Person).where(Person.slack_user_id == slack_user_id)
+    ).one_or_none()
     if person is None or person.forgotten_at is not None:
         return HomeView(known=False)
     roles: dict[str, set[Role]] = {}
@@ -91,7 +95,9 @@ def home_for(session: Session, *, slack_user_id: str, catalog: Catalog, now: dt.
     ):
         roles.setdefault(name, set()).add(role)
         program_ids[role].append(program_id)
-    paused_until = person.paused_until if person.paused_until and person.paused_until > now else None
+    paused_until = (
+        person.paused_until if person.paused_until and person.paused_until > now else None
+    )
     return HomeView(
         known=True,
         display_name=person.display_name,
@@ -105,12 +111,18 @@ def home_for(session: Session, *, slack_user_id: str, catalog: Catalog, now: dt.
     )
 
 
-def _progress(session: Session, person_id: int, program_ids: list[int], catalog: Catalog) -> list[Progress]:
+def _progress(
+    session: Session, person_id: int, program_ids: list[int], catalog: Catalog
+) -> list[Progress]:
     out = []
     for program_id in program_ids:
         deliveries = session.execute(
             select(Delivery.id, Delivery.module_id, Delivery.status, Delivery.due_at)
-            .where(Delivery.person_id == person_id, Delivery.program_id == program_id, Delivery.kind == DeliveryKind.module)
+            .where(
+                Delivery.person_id == person_id,
+                Delivery.program_id == program_id,
+                Delivery.kind == DeliveryKind.module,
+            )
             .order_by(Delivery.sequence)
         ).all()
         name = session.scalar(select(Program.name).where(Program.id == program_id)) or ""
@@ -162,9 +174,19 @@ def _circles(session: Session, person_id: int, now: dt.datetime) -> list[CircleI
     out = []
     for circle, program in rows:
         members = session.scalar(
-            select(func.count()).select_from(CircleMember).where(CircleMember.circle_id == circle.id, CircleMember.left_at.is_(None))
+            select(func.count())
+            .select_from(CircleMember)
+            .where(CircleMember.circle_id == circle.id, CircleMember.left_at.is_(None))
         )
-        out.append(CircleInfo(program, circle.slack_channel_id, circle.channel_name, circle.meeting_at, members or 0))
+        out.append(
+            CircleInfo(
+                program,
+                circle.slack_channel_id,
+                circle.channel_name,
+                circle.meeting_at,
+                members or 0,
+            )
+        )
     return out
 
 
@@ -177,12 +199,16 @@ def _lead_summaries(session: Session, program_ids: list[int]) -> list[LeadSummar
         exec_ids = set(
             session.scalars(
                 select(Membership.person_id).where(
-                    Membership.program_id == program_id, Membership.role == Role.executive, Membership.left_at.is_(None)
+                    Membership.program_id == program_id,
+                    Membership.role == Role.executive,
+                    Membership.left_at.is_(None),
                 )
             )
         )
         done, sent = session.execute(
-            select(func.count().filter(Delivery.status == DeliveryStatus.completed), func.count()).where(
+            select(
+                func.count().filter(Delivery.status == DeliveryStatus.completed), func.count()
+            ).where(
                 Delivery.program_id == program_id,
                 Delivery.kind == DeliveryKind.module,
                 Delivery.status != DeliveryStatus.pending,

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ContextBlock, HeaderBlock, MarkdownTextObject, SectionBlock
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
 
 from bot.kpis.service import Observed
 from bot.models import Kpi
@@ -19,11 +27,24 @@ def checkin(kpis: list[Kpi], *, week: dt.date, answers: dict[int, int]) -> list[
     """The check-in for one week; chosen values are marked, and another click changes them."""
     blocks: list[Block] = [
         HeaderBlock(text="Your weekly check-in"),
-        ContextBlock(elements=[MarkdownTextObject(text=f"Week of {week:%-d %B} · {len(kpis)} quick clicks, under a minute")]),
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text=f"Week of {week:%-d %B} · {len(kpis)} quick clicks, under a minute"
+                )
+            ]
+        ),
     ]
     for kpi in kpis:
         chosen = answers.get(kpi.id)
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=f"*{kpi.question}*" + (f"\n:white_check_mark: You said *{chosen}*." if chosen is not None else ""))))
+        blocks.append(
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text=f"*{kpi.question}*"
+                    + (f"\n:white_check_mark: You said *{chosen}*." if chosen is not None else "")
+                )
+            )
+        )
         blocks.append(
             ActionsBlock(
                 block_id=f"kpi-{kpi.id}",
@@ -39,7 +60,18 @@ def checkin(kpis: list[Kpi], *, week: dt.date, answers: dict[int, int]) -> list[
             )
         )
     if kpis and all(k.id in answers for k in kpis):
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=":tada: Thanks, that's this week done. Your lead sees group trends only.")]))
+        blocks.append(
+            ContextBlock(
+                elements=[
+                    MarkdownTextObject(
+                        text=(
+                            ":tada: Thanks, that's this week done. Your lead sees group trends"
+                            " only."
+                        )
+                    )
+                ]
+            )
+        )
     return blocks
 
 
@@ -53,8 +85,24 @@ def observation(kpi: Kpi, *, circle_id: int, period: str, sheet: list[Observed])
     """The mentor's once-a-circle rating of each executive on the program's focus behaviour."""
     blocks: list[Block] = [
         HeaderBlock(text=f"Your circle in {period}: {kpi.name.lower()}"[:150]),
-        SectionBlock(text=MarkdownTextObject(text=f"{kpi.question}\n_{kpi.scale_min} = {kpi.low_label}, {kpi.scale_max} = {kpi.high_label}_")),
-        ContextBlock(elements=[MarkdownTextObject(text=":lock: Only your program lead sees these, and only as group averages of 3 or more.")]),
+        SectionBlock(
+            text=MarkdownTextObject(
+                text=(
+                    f"{kpi.question}\n_{kpi.scale_min} = {kpi.low_label}, {kpi.scale_max} ="
+                    f" {kpi.high_label}_"
+                )
+            )
+        ),
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text=(
+                        ":lock: Only your program lead sees these, and only as group averages of 3"
+                        " or more."
+                    )
+                )
+            ]
+        ),
     ]
     for row in sheet:
         mark = f"  :white_check_mark: *{row.value}*" if row.value is not None else ""
@@ -74,5 +122,13 @@ def observation(kpi: Kpi, *, circle_id: int, period: str, sheet: list[Observed])
             )
         )
     if sheet and all(r.value is not None for r in sheet):
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=":tada: All rated, thank you. Click again to change a value.")]))
+        blocks.append(
+            ContextBlock(
+                elements=[
+                    MarkdownTextObject(
+                        text=":tada: All rated, thank you. Click again to change a value."
+                    )
+                ]
+            )
+        )
     return blocks

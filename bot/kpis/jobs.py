@@ -32,7 +32,9 @@ def enqueue_checkins(session: Session, *, now: dt.datetime) -> int:
             payload={
                 "channel": d.slack_user_id,
                 "text": blocks.CHECKIN_TEXT,
-                "blocks": [b.to_dict() for b in blocks.checkin(kpis, week=d.week_start, answers={})],
+                "blocks": [
+                    b.to_dict() for b in blocks.checkin(kpis, week=d.week_start, answers={})
+                ],
             },
             now=now,
             program_id=d.program_id,
@@ -53,7 +55,11 @@ def enqueue_observations(session: Session, *, circle: Circle, now: dt.datetime) 
     mentors = session.execute(
         select(Person.id, Person.slack_user_id)
         .join(CircleMember, CircleMember.person_id == Person.id)
-        .where(CircleMember.circle_id == circle.id, CircleMember.role == Role.mentor, CircleMember.left_at.is_(None))
+        .where(
+            CircleMember.circle_id == circle.id,
+            CircleMember.role == Role.mentor,
+            CircleMember.left_at.is_(None),
+        )
     ).all()
     for person_id, slack_user_id in mentors:
         outbox.enqueue(
@@ -63,7 +69,12 @@ def enqueue_observations(session: Session, *, circle: Circle, now: dt.datetime) 
             payload={
                 "channel": slack_user_id,
                 "text": blocks.OBSERVATION_TEXT,
-                "blocks": [b.to_dict() for b in blocks.observation(kpi, circle_id=circle.id, period=f"{circle.period_start:%B}", sheet=sheet)],
+                "blocks": [
+                    b.to_dict()
+                    for b in blocks.observation(
+                        kpi, circle_id=circle.id, period=f"{circle.period_start:%B}", sheet=sheet
+                    )
+                ],
             },
             now=now,
             program_id=circle.program_id,

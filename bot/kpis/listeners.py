@@ -34,18 +34,26 @@ def _value(body: dict, action: dict, context: dict, client: WebClient) -> None:
         if kpi_id is None or value is None:
             raise ValueError("not one of ours")
         with session_scope(context["sessions"]) as session:
-            observation = service.record(session, kpi_id=kpi_id, slack_user_id=user, week=week, value=value, now=now)
+            observation = service.record(
+                session, kpi_id=kpi_id, slack_user_id=user, week=week, value=value, now=now
+            )
             kpi = session.get(Kpi, observation.kpi_id)
             assert kpi is not None
             kpis = service.active_kpis(session, kpi.program_id)
-            answers = service.answers_for(session, program_id=kpi.program_id, person_id=observation.person_id, week=week)
+            answers = service.answers_for(
+                session, program_id=kpi.program_id, person_id=observation.person_id, week=week
+            )
             payload = {
                 "replace_original": True,
                 "text": blocks.CHECKIN_TEXT,
                 "blocks": [b.to_dict() for b in blocks.checkin(kpis, week=week, answers=answers)],
             }
     except ValueError as exc:
-        message = str(exc) if "recorded" in str(exc) else "Sorry, that button is not one Upward understands. Nothing was recorded."
+        message = (
+            str(exc)
+            if "recorded" in str(exc)
+            else "Sorry, that button is not one Upward understands. Nothing was recorded."
+        )
         payload = {"response_type": "ephemeral", "replace_original": False, "text": message}
     replies.respond(context, client, body, payload)
 
@@ -55,23 +63,38 @@ def _observe(body: dict, action: dict, context: dict, client: WebClient) -> None
     payload: dict
     try:
         *ids, value_text = (action.get("value") or "").split("|")
-        kpi_id, circle_id, executive_id = (row_id(part) for part in ids) if len(ids) == 3 else (None, None, None)
+        kpi_id, circle_id, executive_id = (
+            (row_id(part) for part in ids) if len(ids) == 3 else (None, None, None)
+        )
         value = number(value_text, low=0, high=100)
         if kpi_id is None or circle_id is None or executive_id is None or value is None:
             raise ValueError("not one of ours")
         with session_scope(context["sessions"]) as session:
             kpi, circle = service.record_observation(
-                session, kpi_id=kpi_id, circle_id=circle_id, executive_id=executive_id,
-                mentor_slack_id=body["user"]["id"], value=value, now=now,
+                session,
+                kpi_id=kpi_id,
+                circle_id=circle_id,
+                executive_id=executive_id,
+                mentor_slack_id=body["user"]["id"],
+                value=value,
+                now=now,
             )
             sheet = service.observation_sheet(session, kpi=kpi, circle=circle)
             payload = {
                 "replace_original": True,
                 "text": blocks.OBSERVATION_TEXT,
-                "blocks": [b.to_dict() for b in blocks.observation(kpi, circle_id=circle.id, period=f"{circle.period_start:%B}", sheet=sheet)],
+                "blocks": [
+                    b.to_dict()
+                    for b in blocks.observation(
+                        kpi, circle_id=circle.id, period=f"{circle.period_start:%B}", sheet=sheet
+                    )
+                ],
             }
     except ValueError as exc:
-        message = str(exc) if "recorded" in str(exc) else "Sorry, that button is not one Upward understands. Nothing was recorded."
+        message = (
+            str(exc)
+            if "recorded" in str(exc)
+            else "Sorry, that button is not one Upward understands. Nothing was recorded."
+        )
         payload = {"response_type": "ephemeral", "replace_original": False, "text": message}
     replies.respond(context, client, body, payload)
-

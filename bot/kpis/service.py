@@ -48,7 +48,9 @@ def active_kpis(session: Session, program_id: int) -> list[Kpi]:
     return list(
         session.scalars(
             select(Kpi)
-            .where(Kpi.program_id == program_id, Kpi.status == KpiStatus.active, Kpi.kind != OBSERVED)
+            .where(
+                Kpi.program_id == program_id, Kpi.status == KpiStatus.active, Kpi.kind != OBSERVED
+            )
             .order_by(Kpi.id)
         )
     )
@@ -57,29 +59,62 @@ def active_kpis(session: Session, program_id: int) -> list[Kpi]:
 def focus_kpi(session: Session, program_id: int) -> Kpi | None:
     """The program's focus behaviour, which mentors rate once a circle (None when retired)."""
     return session.scalars(
-        select(Kpi).where(Kpi.program_id == program_id, Kpi.status == KpiStatus.active, Kpi.kind == OBSERVED)
+        select(Kpi).where(
+            Kpi.program_id == program_id, Kpi.status == KpiStatus.active, Kpi.kind == OBSERVED
+        )
     ).first()
 
 
 def add_kpi(
-    session: Session, *, program: Program, key: str, name: str, question: str, kind: str,
-    scale_min: int, scale_max: int, low_label: str, high_label: str, now: dt.datetime,
+    session: Session,
+    *,
+    program: Program,
+    key: str,
+    name: str,
+    question: str,
+    kind: str,
+    scale_min: int,
+    scale_max: int,
+    low_label: str,
+    high_label: str,
+    now: dt.datetime,
 ) -> Kpi:
     """A new KPI for the program; at most three are active, so the weekly check-in stays under a minute."""
     if not KEY.match(key):
-        raise KpiError(f"key '{key}' must be lowercase letters, digits and dashes, e.g. asked-junior-first")
+        raise KpiError(
+            f"key '{key}' must be lowercase letters, digits and dashes, e.g. asked-junior-first"
+        )
     if not name.strip() or len(name) > 75 or not question.strip() or len(question) > 3000:
         raise KpiError("give a name (up to 75 characters) and a question (up to 3,000)")
     if not 0 <= scale_min < scale_max <= 10 or scale_max - scale_min > 10:
-        raise KpiError(f"scale {scale_min}–{scale_max} must rise, within 0–10, with at most 11 points")
-    if session.scalar(select(Kpi.id).where(Kpi.program_id == program.id, Kpi.key == key)) is not None:
-        raise KpiError(f"'{program.name}' already has a KPI '{key}' (retired ones keep their key): choose another key")
+        raise KpiError(
+            f"scale {scale_min}–{scale_max} must rise, within 0–10, with at most 11 points"
+        )
+    if (
+        session.scalar(select(Kpi.id).where(Kpi.program_id == program.id, Kpi.key == key))
+        is not None
+    ):
+        raise KpiError(
+            f"'{program.name}' already has a KPI '{key}' (retired ones keep their key): choose"
+            " another key"
+        )
     if len(active_kpis(session, program.id)) >= MAX_ACTIVE:
-        raise KpiError(f"'{program.name}' already has {MAX_ACTIVE} active KPIs; retire one first (upward kpi retire)")
+        raise KpiError(
+            f"'{program.name}' already has {MAX_ACTIVE} active KPIs; retire one first (upward kpi"
+            " retire)"
+        )
     kpi = Kpi(
-        program_id=program.id, key=key, name=name.strip(), question=question.strip(), kind=kind,
-        scale_min=scale_min, scale_max=scale_max, low_label=low_label, high_label=high_label,
-        status=KpiStatus.active, created_at=now,
+        program_id=program.id,
+        key=key,
+        name=name.strip(),
+        question=question.strip(),
+        kind=kind,
+        scale_min=scale_min,
+        scale_max=scale_max,
+        low_label=low_label,
+        high_label=high_label,
+        status=KpiStatus.active,
+        created_at=now,
     )
     session.add(kpi)
     session.flush()
@@ -88,7 +123,9 @@ def add_kpi(
 
 def retire_kpi(session: Session, *, program: Program, key: str, now: dt.datetime) -> Kpi:
     """Stop asking a KPI (its history stays in digests and exports)."""
-    kpi = session.scalars(select(Kpi).where(Kpi.program_id == program.id, Kpi.key == key)).one_or_none()
+    kpi = session.scalars(
+        select(Kpi).where(Kpi.program_id == program.id, Kpi.key == key)
+    ).one_or_none()
     if kpi is None:
         keys = ", ".join(k.key for k in active_kpis(session, program.id)) or "none"
         raise KpiError(f"'{program.name}' has no KPI '{key}' (active: {keys})")
@@ -123,14 +160,20 @@ def due_checkins(session: Session, *, now: dt.datetime) -> list[DueCheckin]:
         monday = week_start(today)
         if today < program.start_date or (program.end_date and monday > program.end_date):
             return None
-        if checkin_day(monday, country) != today or not may_deliver(now, tz=tz, country=country, window=window):
+        if checkin_day(monday, country) != today or not may_deliver(
+            now, tz=tz, country=country, window=window
+        ):
             return None
         return monday
 
-    with_kpis = Program.id.in_(select(Kpi.program_id).where(Kpi.status == KpiStatus.active, Kpi.kind != OBSERVED))
+    with_kpis = Program.id.in_(
+        select(Kpi.program_id).where(Kpi.status == KpiStatus.active, Kpi.kind != OBSERVED)
+    )
     return [
         DueCheckin(d.program_id, d.person_id, d.slack_user_id, d.what)
-        for d in due_by_rules(session, roles=[Role.executive], now=now, decide=week, where=(with_kpis,))
+        for d in due_by_rules(
+            session, roles=[Role.executive], now=now, decide=week, where=(with_kpis,)
+        )
     ]
 
 
@@ -139,7 +182,15 @@ def checkin_key(program_id: int, person_id: int, week: dt.date) -> str:
     return f"kpi-checkin:{program_id}:{person_id}:{week.isoformat()}"
 
 
-def record(session: Session, *, kpi_id: int, slack_user_id: str, week: dt.date, value: int, now: dt.datetime) -> KpiObservation:
+def record(
+    session: Session,
+    *,
+    kpi_id: int,
+    slack_user_id: str,
+    week: dt.date,
+    value: int,
+    now: dt.datetime,
+) -> KpiObservation:
     """Store (or change) a person's value for one KPI and week; ValueError when it cannot count.
 
     Only someone who was sent that week's check-in can answer it: the button names a KPI and a
@@ -150,11 +201,17 @@ def record(session: Session, *, kpi_id: int, slack_user_id: str, week: dt.date, 
         .join(Membership, Membership.program_id == Kpi.program_id)
         .join(Person, Person.id == Membership.person_id)
         .where(
-            Kpi.id == kpi_id, Kpi.kind != OBSERVED, Person.slack_user_id == slack_user_id, Membership.role == Role.executive,
-            Membership.left_at.is_(None), Person.forgotten_at.is_(None),
+            Kpi.id == kpi_id,
+            Kpi.kind != OBSERVED,
+            Person.slack_user_id == slack_user_id,
+            Membership.role == Role.executive,
+            Membership.left_at.is_(None),
+            Person.forgotten_at.is_(None),
         )
     ).first()
-    asked = row is not None and bool(outbox.written(session, [checkin_key(row.Kpi.program_id, row.Person.id, week)]))
+    asked = row is not None and bool(
+        outbox.written(session, [checkin_key(row.Kpi.program_id, row.Person.id, week)])
+    )
     if row is None or not asked:
         raise ValueError("This check-in was not for you, so nothing was recorded.")
     kpi, person = row
@@ -170,7 +227,12 @@ def record(session: Session, *, kpi_id: int, slack_user_id: str, week: dt.date, 
     ).one_or_none()
     if observation is None:
         observation = KpiObservation(
-            kpi_id=kpi.id, person_id=person.id, source=ObservationSource.self_report, period_start=week, value=value, recorded_at=now
+            kpi_id=kpi.id,
+            person_id=person.id,
+            source=ObservationSource.self_report,
+            period_start=week,
+            value=value,
+            recorded_at=now,
         )
         session.add(observation)
     else:
@@ -179,7 +241,9 @@ def record(session: Session, *, kpi_id: int, slack_user_id: str, week: dt.date, 
     return observation
 
 
-def answers_for(session: Session, *, program_id: int, person_id: int, week: dt.date) -> dict[int, int]:
+def answers_for(
+    session: Session, *, program_id: int, person_id: int, week: dt.date
+) -> dict[int, int]:
     """KPI id -> the value the person gave for that week."""
     return {
         kpi_id: value
@@ -234,7 +298,14 @@ def observation_key(circle_id: int, mentor_id: int) -> str:
 
 
 def record_observation(
-    session: Session, *, kpi_id: int, circle_id: int, executive_id: int, mentor_slack_id: str, value: int, now: dt.datetime
+    session: Session,
+    *,
+    kpi_id: int,
+    circle_id: int,
+    executive_id: int,
+    mentor_slack_id: str,
+    value: int,
+    now: dt.datetime,
 ) -> tuple[Kpi, Circle]:
     """A mentor's 1–5 on one executive of their circle; ValueError (nothing recorded) for anyone else.
 
@@ -247,19 +318,34 @@ def record_observation(
         select(Person)
         .join(CircleMember, CircleMember.person_id == Person.id)
         .where(
-            CircleMember.circle_id == circle_id, CircleMember.role == Role.mentor, CircleMember.left_at.is_(None),
+            CircleMember.circle_id == circle_id,
+            CircleMember.role == Role.mentor,
+            CircleMember.left_at.is_(None),
             Person.slack_user_id == mentor_slack_id,
         )
     ).one_or_none()
     executive = session.scalar(
         select(CircleMember.id).where(
-            CircleMember.circle_id == circle_id, CircleMember.person_id == executive_id, CircleMember.role == Role.executive,
+            CircleMember.circle_id == circle_id,
+            CircleMember.person_id == executive_id,
+            CircleMember.role == Role.executive,
             CircleMember.left_at.is_(None),
         )
     )
-    asked = mentor is not None and bool(outbox.written(session, [observation_key(circle_id, mentor.id)]))
-    if circle is None or kpi is None or not asked or executive is None or kpi.program_id != circle.program_id or kpi.kind != OBSERVED:
-        raise ValueError("Only this circle's mentor can rate its executives, so nothing was recorded.")
+    asked = mentor is not None and bool(
+        outbox.written(session, [observation_key(circle_id, mentor.id)])
+    )
+    if (
+        circle is None
+        or kpi is None
+        or not asked
+        or executive is None
+        or kpi.program_id != circle.program_id
+        or kpi.kind != OBSERVED
+    ):
+        raise ValueError(
+            "Only this circle's mentor can rate its executives, so nothing was recorded."
+        )
     if not kpi.scale_min <= value <= kpi.scale_max:
         raise ValueError("That value is outside the scale, so nothing was recorded.")
     row = session.scalars(
@@ -273,8 +359,13 @@ def record_observation(
     if row is None:
         session.add(
             KpiObservation(
-                kpi_id=kpi.id, person_id=executive_id, source=ObservationSource.mentor, observer_id=mentor.id,
-                period_start=circle.period_start, value=value, recorded_at=now,
+                kpi_id=kpi.id,
+                person_id=executive_id,
+                source=ObservationSource.mentor,
+                observer_id=mentor.id,
+                period_start=circle.period_start,
+                value=value,
+                recorded_at=now,
             )
         )
     else:

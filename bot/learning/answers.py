@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 
 from bot.content.loader import Catalog
 from bot.learning.blocks import QuestionState
-from bot.slack.values import number, row_id
 from bot.models import (
     Answer,
     Delivery,
@@ -22,6 +21,7 @@ from bot.models import (
     Program,
     ProgramStatus,
 )
+from bot.slack.values import number, row_id
 
 REFLECTION_ID = "reflection"
 REFLECTION_MAX = 2000
@@ -66,7 +66,9 @@ class MessageState:
     total: int
 
 
-def owned_delivery(session: Session, *, delivery_id: int, slack_user_id: str, now: dt.datetime) -> tuple[Delivery, Person]:
+def owned_delivery(
+    session: Session, *, delivery_id: int, slack_user_id: str, now: dt.datetime
+) -> tuple[Delivery, Person]:
     """The delivery if it is the clicker's own and still open; Refusal otherwise (records nothing)."""
     row = session.execute(
         select(Delivery, Person, Program)
@@ -80,9 +82,14 @@ def owned_delivery(session: Session, *, delivery_id: int, slack_user_id: str, no
     if delivery.status in (DeliveryStatus.pending, DeliveryStatus.skipped, DeliveryStatus.failed):
         raise Refusal("This module has not been sent to you, so there is nothing to answer yet.")
     if delivery.status == DeliveryStatus.expired or _closed(program, delivery, now):
-        raise Refusal("This module has closed, so answers are no longer recorded. Your next module will arrive soon.")
+        raise Refusal(
+            "This module has closed, so answers are no longer recorded. Your next module will"
+            " arrive soon."
+        )
     if person.status == PersonStatus.opted_out:
-        raise Refusal("You have stopped Upward's messages. Resume from Upward's Home tab to answer again.")
+        raise Refusal(
+            "You have stopped Upward's messages. Resume from Upward's Home tab to answer again."
+        )
     return delivery, person
 
 
@@ -90,7 +97,7 @@ def _closed(program: Program, delivery: Delivery, now: dt.datetime) -> bool:
     if program.status == ProgramStatus.finished:
         return True
     if program.end_date is not None:
-        end = dt.datetime.combine(program.end_date, dt.time(23, 59), tzinfo=dt.timezone.utc)
+        end = dt.datetime.combine(program.end_date, dt.time(23, 59), tzinfo=dt.UTC)
         return now > end + ANSWERABLE_FOR
     return delivery.sent_at is not None and now > delivery.sent_at + ANSWERABLE_FOR
 
@@ -99,13 +106,18 @@ def record_answer(
     session: Session, *, value: ButtonValue, slack_user_id: str, catalog: Catalog, now: dt.datetime
 ) -> bool:
     """Record one click on an option (or a 1–5 rating); False when it repeats a recorded attempt."""
-    delivery, _ = owned_delivery(session, delivery_id=value.delivery_id, slack_user_id=slack_user_id, now=now)
+    delivery, _ = owned_delivery(
+        session, delivery_id=value.delivery_id, slack_user_id=slack_user_id, now=now
+    )
     correct = _check_option(session, delivery, value, catalog)
-    attempts = session.scalar(
-        select(func.count()).select_from(Answer).where(
-            Answer.delivery_id == delivery.id, Answer.question_id == value.question_id
+    attempts = (
+        session.scalar(
+            select(func.count())
+            .select_from(Answer)
+            .where(Answer.delivery_id == delivery.id, Answer.question_id == value.question_id)
         )
-    ) or 0
+        or 0
+    )
     if value.attempt <= attempts or value.attempt > attempts + 1:
         return False  # a double click, a retried request, or a stale message: already counted
     try:
@@ -126,18 +138,36 @@ def record_answer(
     return True
 
 
-def _check_option(session: Session, delivery: Delivery, value: ButtonValue, catalog: Catalog) -> bool | None:
+def _check_option(
+    session: Session, delivery: Delivery, value: ButtonValue, catalog: Catalog
+) -> bool | None:
     if delivery.kind == DeliveryKind.module:
         module = catalog.modules.get(delivery.module_id)
-        question = next((q for q in module.questions if q.id == value.question_id), None) if module else None
+        question = (
+            next((q for q in module.questions if q.id == value.question_id), None)
+            if module
+            else None
+        )
         if question is None or value.option_id not in {o.id for o in question.options}:
-            raise Refusal("That answer does not belong to this module any more. Nothing was recorded.")
+            raise Refusal(
+                "That answer does not belong to this module any more. Nothing was recorded."
+            )
         return value.option_id == question.correct
     program = session.get(Program, delivery.program_id)
     template = catalog.programs.get(program.template) if program else None
-    question = next((q for q in template.assessment if q.id == value.question_id), None) if template else None
-    if question is None or not value.option_id.isdigit() or not question.scale.min <= int(value.option_id) <= question.scale.max:
-        raise Refusal("That rating does not belong to this check-in any more. Nothing was recorded.")
+    question = (
+        next((q for q in template.assessment if q.id == value.question_id), None)
+        if template
+        else None
+    )
+    if (
+        question is None
+        or not value.option_id.isdigit()
+        or not question.scale.min <= int(value.option_id) <= question.scale.max
+    ):
+        raise Refusal(
+            "That rating does not belong to this check-in any more. Nothing was recorded."
+        )
     return None
 
 
@@ -150,9 +180,13 @@ def _question_ids(session: Session, delivery: Delivery, catalog: Catalog) -> lis
     return [q.id for q in template.assessment] if template else []
 
 
-def _complete_if_all_answered(session: Session, delivery: Delivery, catalog: Catalog, now: dt.datetime) -> None:
+def _complete_if_all_answered(
+    session: Session, delivery: Delivery, catalog: Catalog, now: dt.datetime
+) -> None:
     answered = set(
-        session.scalars(select(Answer.question_id).where(Answer.delivery_id == delivery.id).distinct())
+        session.scalars(
+            select(Answer.question_id).where(Answer.delivery_id == delivery.id).distinct()
+        )
     )
     needed = set(_question_ids(session, delivery, catalog))
     if needed and needed <= answered and delivery.status != DeliveryStatus.completed:
@@ -162,7 +196,9 @@ def _complete_if_all_answered(session: Session, delivery: Delivery, catalog: Cat
 
 def mark_done(session: Session, *, delivery_id: int, slack_user_id: str, now: dt.datetime) -> bool:
     """The executive says they finished the module; False when it already was."""
-    delivery, _ = owned_delivery(session, delivery_id=delivery_id, slack_user_id=slack_user_id, now=now)
+    delivery, _ = owned_delivery(
+        session, delivery_id=delivery_id, slack_user_id=slack_user_id, now=now
+    )
     if delivery.status == DeliveryStatus.completed:
         return False
     delivery.status = DeliveryStatus.completed
@@ -170,18 +206,39 @@ def mark_done(session: Session, *, delivery_id: int, slack_user_id: str, now: dt
     return True
 
 
-def save_reflection(session: Session, *, delivery_id: int, slack_user_id: str, text: str, now: dt.datetime) -> None:
+def save_reflection(
+    session: Session, *, delivery_id: int, slack_user_id: str, text: str, now: dt.datetime
+) -> None:
     """Store a reflection (each edit is a new attempt; the newest is the current one)."""
-    delivery, _ = owned_delivery(session, delivery_id=delivery_id, slack_user_id=slack_user_id, now=now)
+    delivery, _ = owned_delivery(
+        session, delivery_id=delivery_id, slack_user_id=slack_user_id, now=now
+    )
     text = text.strip()
     if not text:
         raise Refusal("Your reflection was empty, so nothing was saved.")
     if len(text) > REFLECTION_MAX:
-        raise Refusal(f"Reflections can be up to {REFLECTION_MAX:,} characters; yours is {len(text):,}, so it was not saved. Shorten it and save it again.")
-    attempts = session.scalar(
-        select(func.count()).select_from(Answer).where(Answer.delivery_id == delivery.id, Answer.question_id == REFLECTION_ID)
-    ) or 0
-    session.add(Answer(delivery_id=delivery.id, question_id=REFLECTION_ID, attempt=attempts + 1, value=text, correct=None, answered_at=now))
+        raise Refusal(
+            f"Reflections can be up to {REFLECTION_MAX:,} characters; yours is {len(text):,}, so it"
+            " was not saved. Shorten it and save it again."
+        )
+    attempts = (
+        session.scalar(
+            select(func.count())
+            .select_from(Answer)
+            .where(Answer.delivery_id == delivery.id, Answer.question_id == REFLECTION_ID)
+        )
+        or 0
+    )
+    session.add(
+        Answer(
+            delivery_id=delivery.id,
+            question_id=REFLECTION_ID,
+            attempt=attempts + 1,
+            value=text,
+            correct=None,
+            answered_at=now,
+        )
+    )
 
 
 def current_reflection(session: Session, delivery_id: int) -> str | None:
@@ -230,9 +287,13 @@ def message_state(session: Session, delivery: Delivery) -> MessageState:
 
 
 def find_person(session: Session, slack_user_id: str) -> Person:
-    person = session.scalars(select(Person).where(Person.slack_user_id == slack_user_id)).one_or_none()
+    person = session.scalars(
+        select(Person).where(Person.slack_user_id == slack_user_id)
+    ).one_or_none()
     if person is None or person.forgotten_at is not None:
-        raise Refusal("Upward does not know you yet: ask your program lead to add you to a program.")
+        raise Refusal(
+            "Upward does not know you yet: ask your program lead to add you to a program."
+        )
     return person
 
 
@@ -246,7 +307,9 @@ def snooze(session: Session, *, slack_user_id: str, now: dt.datetime) -> dt.date
     return person.paused_until
 
 
-def pause_until(session: Session, *, slack_user_id: str, until: dt.date, now: dt.datetime) -> dt.datetime:
+def pause_until(
+    session: Session, *, slack_user_id: str, until: dt.date, now: dt.datetime
+) -> dt.datetime:
     """No messages until the start of `until` in the person's zone; Refusal for past or far dates."""
     from bot.learning.calendar import at_local
 
@@ -255,9 +318,13 @@ def pause_until(session: Session, *, slack_user_id: str, until: dt.date, now: dt
     if resume <= now:
         raise Refusal("Please pick a date in the future to pause until.")
     if resume - now > MAX_PAUSE:
-        raise Refusal("You can pause for up to a year. To stop altogether, use *Stop these messages*.")
+        raise Refusal(
+            "You can pause for up to a year. To stop altogether, use *Stop these messages*."
+        )
     person.paused_until = resume
-    person.status = PersonStatus.active if person.status == PersonStatus.opted_out else person.status
+    person.status = (
+        PersonStatus.active if person.status == PersonStatus.opted_out else person.status
+    )
     person.updated_at = now
     return resume
 

@@ -13,9 +13,9 @@ from slack_sdk.models.blocks import (
     DatePickerElement,
     DividerBlock,
     HeaderBlock,
+    InputBlock,
     MarkdownTextObject,
     PlainTextInputElement,
-    InputBlock,
     SectionBlock,
 )
 from slack_sdk.models.views import View
@@ -24,7 +24,11 @@ from bot.content.schema import AssessmentQuestion, Module, Question
 from bot.slack.ids import Action, Callback
 from bot.slack.ids import Block as BlockId
 
-AREA_WORDS = {"digital": "Digital skills", "cultural": "Cultural skills", "inclusive": "Inclusive skills"}
+AREA_WORDS = {
+    "digital": "Digital skills",
+    "cultural": "Cultural skills",
+    "inclusive": "Inclusive skills",
+}
 
 
 @dataclass(frozen=True)
@@ -36,7 +40,9 @@ class QuestionState:
     attempts: int = 0
 
 
-def action_value(delivery_id: int, question_id: str = "", option_id: str = "", attempt: int = 0) -> str:
+def action_value(
+    delivery_id: int, question_id: str = "", option_id: str = "", attempt: int = 0
+) -> str:
     """The value carried by a module button: delivery, question, option, and the attempt it answers.
 
     The attempt number makes a double click (or a retried request) land on an attempt that is
@@ -65,17 +71,24 @@ def module_message(
         ContextBlock(
             elements=[
                 MarkdownTextObject(
-                    text=f":stopwatch: {module.minutes} min · {AREA_WORDS[module.skill_area]} · module {position} of {total}"
+                    text=(
+                        f":stopwatch: {module.minutes} min · {AREA_WORDS[module.skill_area]} ·"
+                        f" module {position} of {total}"
+                    )
                 )
             ]
         ),
         SectionBlock(text=MarkdownTextObject(text=module.body)),
-        SectionBlock(text=MarkdownTextObject(text=f":dart: *Try this week:* {module.try_this_week}")),
+        SectionBlock(
+            text=MarkdownTextObject(text=f":dart: *Try this week:* {module.try_this_week}")
+        ),
         DividerBlock(),
     ]
     for number, question in enumerate(module.questions, start=1):
         state = answers.get(question.id, QuestionState())
-        blocks.extend(_question_blocks(question, number, delivery_id, state, question.id in retrying))
+        blocks.extend(
+            _question_blocks(question, number, delivery_id, state, question.id in retrying)
+        )
     if module.reflection:
         blocks.append(DividerBlock())
         blocks.append(
@@ -98,7 +111,10 @@ def _question_blocks(
     question: Question, number: int, delivery_id: int, state: QuestionState, retrying: bool
 ) -> list[Block]:
     block_id = f"{BlockId.question}-{question.id}"
-    prompt = SectionBlock(block_id=f"{block_id}-prompt", text=MarkdownTextObject(text=f"*{number}. {question.prompt}*"))
+    prompt = SectionBlock(
+        block_id=f"{block_id}-prompt",
+        text=MarkdownTextObject(text=f"*{number}. {question.prompt}*"),
+    )
     if state.last_option is None or retrying:
         buttons = [
             ButtonElement(
@@ -109,7 +125,9 @@ def _question_blocks(
             for option in question.options
         ]
         return [prompt, ActionsBlock(block_id=block_id, elements=buttons)]
-    chosen = next((o.label for o in question.options if o.id == state.last_option), state.last_option)
+    chosen = next(
+        (o.label for o in question.options if o.id == state.last_option), state.last_option
+    )
     right = next(o.label for o in question.options if o.id == question.correct)
     if state.last_option == question.correct:
         verdict = f":white_check_mark: *{chosen}* is right."
@@ -121,10 +139,14 @@ def _question_blocks(
     result = SectionBlock(
         block_id=block_id,
         text=MarkdownTextObject(text=f"{verdict}\n{question.explanation}"),
-        accessory=None
-        if state.last_option == question.correct
-        else ButtonElement(
-            text="Try again", action_id=Action.retry, value=action_value(delivery_id, question.id, "", state.attempts + 1)
+        accessory=(
+            None
+            if state.last_option == question.correct
+            else ButtonElement(
+                text="Try again",
+                action_id=Action.retry,
+                value=action_value(delivery_id, question.id, "", state.attempts + 1),
+            )
         ),
     )
     return [prompt, result]
@@ -134,7 +156,11 @@ def _footer(delivery_id: int, completed: bool) -> list[Block]:
     value = action_value(delivery_id)
     controls: list[ButtonElement | DatePickerElement] = []
     if not completed:
-        controls.append(ButtonElement(text="Mark done", action_id=Action.mark_done, value=value, style="primary"))
+        controls.append(
+            ButtonElement(
+                text="Mark done", action_id=Action.mark_done, value=value, style="primary"
+            )
+        )
     controls.extend(
         [
             ButtonElement(text="Snooze a week", action_id=Action.snooze, value=value),
@@ -150,7 +176,10 @@ def _footer(delivery_id: int, completed: bool) -> list[Block]:
                 style="danger",
                 confirm=ConfirmObject(
                     title="Stop Upward's messages?",
-                    text="You will get no more modules or check-ins. You can come back any time from Upward's Home tab.",
+                    text=(
+                        "You will get no more modules or check-ins. You can come back any time from"
+                        " Upward's Home tab."
+                    ),
                     confirm="Stop messages",
                     deny="Keep them",
                 ),
@@ -159,7 +188,12 @@ def _footer(delivery_id: int, completed: bool) -> list[Block]:
     )
     blocks: list[Block] = [ActionsBlock(block_id=f"controls-{delivery_id}", elements=controls)]
     if completed:
-        blocks.insert(0, ContextBlock(elements=[MarkdownTextObject(text=":tada: Done. Thank you for making the time.")]))
+        blocks.insert(
+            0,
+            ContextBlock(
+                elements=[MarkdownTextObject(text=":tada: Done. Thank you for making the time.")]
+            ),
+        )
     return blocks
 
 
@@ -190,9 +224,25 @@ def render_problems(module: Module) -> list[str]:
     from slack_sdk.errors import SlackObjectFormationError
 
     problems: list[str] = []
-    states = [{}, {q.id: QuestionState(first_option=q.options[0].id, last_option=q.options[0].id, attempts=2) for q in module.questions}]
+    states = [
+        {},
+        {
+            q.id: QuestionState(
+                first_option=q.options[0].id, last_option=q.options[0].id, attempts=2
+            )
+            for q in module.questions
+        },
+    ]
     for answers in states:
-        blocks = module_message(module, delivery_id=2**31, position=99, total=99, answers=answers, completed=bool(answers), reflected=True)
+        blocks = module_message(
+            module,
+            delivery_id=2**31,
+            position=99,
+            total=99,
+            answers=answers,
+            completed=bool(answers),
+            reflected=True,
+        )
         if len(blocks) > 50:
             problems.append(f"the message has {len(blocks)} blocks; Slack allows 50")
         for block in blocks:
@@ -218,11 +268,14 @@ def assessment_message(
 ) -> list[Block]:
     """The baseline (or closing) self-assessment: one row of rating buttons per question."""
     intro = (
-        "Before we start, rate where you are today. It takes a minute, and at the end of the program "
-        "you will answer the same questions so you (and your program lead, only in aggregate) can see the change."
+        "Before we start, rate where you are today. It takes a minute, and at the end of the"
+        " program you will answer the same questions so you (and your program lead, only in"
+        " aggregate) can see the change."
         if not closing
-        else "The program is ending. Rate where you are now on the same questions as at the start; "
-        "your program lead sees only group averages."
+        else (
+            "The program is ending. Rate where you are now on the same questions as at the start; "
+            "your program lead sees only group averages."
+        )
     )
     blocks: list[Block] = [
         HeaderBlock(text=f"{template_name}: {'closing' if closing else 'starting'} check-in"),
@@ -232,7 +285,11 @@ def assessment_message(
     for question in questions:
         block_id = f"{BlockId.question}-{question.id}"
         state = answers.get(question.id, QuestionState())
-        blocks.append(SectionBlock(block_id=f"{block_id}-prompt", text=MarkdownTextObject(text=f"*{question.prompt}*")))
+        blocks.append(
+            SectionBlock(
+                block_id=f"{block_id}-prompt", text=MarkdownTextObject(text=f"*{question.prompt}*")
+            )
+        )
         if state.last_option is None:
             blocks.append(
                 ActionsBlock(
@@ -241,7 +298,9 @@ def assessment_message(
                         ButtonElement(
                             text=str(n),
                             action_id=Action.rate.with_suffix(str(n)),
-                            value=action_value(delivery_id, question.id, str(n), state.attempts + 1),
+                            value=action_value(
+                                delivery_id, question.id, str(n), state.attempts + 1
+                            ),
                         )
                         for n in range(question.scale.min, question.scale.max + 1)
                     ],
@@ -251,17 +310,29 @@ def assessment_message(
                 ContextBlock(
                     elements=[
                         MarkdownTextObject(
-                            text=f"{question.scale.min} = {question.scale.low_label} · {question.scale.max} = {question.scale.high_label}"
+                            text=(
+                                f"{question.scale.min} = {question.scale.low_label} ·"
+                                f" {question.scale.max} = {question.scale.high_label}"
+                            )
                         )
                     ]
                 )
             )
         else:
             blocks.append(
-                ContextBlock(block_id=block_id, elements=[MarkdownTextObject(text=f":white_check_mark: You answered *{state.last_option}*.")])
+                ContextBlock(
+                    block_id=block_id,
+                    elements=[
+                        MarkdownTextObject(
+                            text=f":white_check_mark: You answered *{state.last_option}*."
+                        )
+                    ],
+                )
             )
     if questions and all(q.id in answers for q in questions):
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=":tada: Thank you. That's all.")]))
+        blocks.append(
+            ContextBlock(elements=[MarkdownTextObject(text=":tada: Thank you. That's all.")])
+        )
     return blocks
 
 
@@ -273,6 +344,6 @@ def module_text(module: Module) -> str:
 def reminder_text(module: Module) -> str:
     """The one gentle nudge, as a threaded reply under the module."""
     return (
-        f"A gentle nudge: *{module.title}* takes about {module.minutes} minutes, whenever suits you this week. "
-        "If now is a busy stretch, *Snooze a week* above is fine too."
+        f"A gentle nudge: *{module.title}* takes about {module.minutes} minutes, whenever suits you"
+        " this week. If now is a busy stretch, *Snooze a week* above is fine too."
     )

@@ -28,7 +28,9 @@ def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone '{name}': use an IANA name such as Europe/Berlin") from None
+        raise ValueError(
+            f"unknown time zone '{name}': use an IANA name such as Europe/Berlin"
+        ) from None
 
 
 def is_supported_country(code: str) -> bool:
@@ -83,7 +85,7 @@ def local_day(now: dt.datetime, tz: str) -> dt.date:
 def at_local(day: dt.date, time: dt.time, tz: str) -> dt.datetime:
     """The UTC instant of a local wall-clock time (DST gaps resolve forward, as clocks do)."""
     local = dt.datetime.combine(day, time, tzinfo=zone(tz))
-    return local.astimezone(dt.timezone.utc)
+    return local.astimezone(dt.UTC)
 
 
 def planned_days(start: dt.date, weekdays: list[int], per_week: int, count: int) -> list[dt.date]:

@@ -51,8 +51,12 @@ def run(sessions: sessionmaker[Session], *, catalog: Catalog, now: dt.datetime) 
             with session_scope(sessions) as session:
                 program = session.get(Program, program_id)
                 if program is not None:
-                    stats.planned += service.plan_deliveries(session, program=program, catalog=catalog, now=now)
-        except LookupError as exc:  # a template missing from the catalog must not stop other programs
+                    stats.planned += service.plan_deliveries(
+                        session, program=program, catalog=catalog, now=now
+                    )
+        except (
+            LookupError
+        ) as exc:  # a template missing from the catalog must not stop other programs
             log.error("cannot plan program %s: %s", program_id, exc)
     with session_scope(sessions) as session:
         sync_sent(session)
@@ -68,7 +72,9 @@ def programs_needing_plans(session: Session) -> list[int]:
     # delivery of every program instead (twice the time at 10,000 enrolled, on every tick).
     no_plan = (
         select(Delivery.id)
-        .where(Delivery.program_id == Membership.program_id, Delivery.person_id == Membership.person_id)
+        .where(
+            Delivery.program_id == Membership.program_id, Delivery.person_id == Membership.person_id
+        )
         .limit(1)
         .scalar_subquery()
         .is_(None)
@@ -96,14 +102,23 @@ def enqueue_due(session: Session, *, catalog: Catalog, now: dt.datetime) -> int:
         assert delivery is not None
         payload = render_delivery(session, delivery, catalog=catalog)
         if payload is None:
-            log.error("delivery %s names %s, which is not in the catalog; skipped", delivery.id, delivery.module_id)
+            log.error(
+                "delivery %s names %s, which is not in the catalog; skipped",
+                delivery.id,
+                delivery.module_id,
+            )
             delivery.status = DeliveryStatus.skipped
             continue
         outbox.enqueue(
             session,
             key=delivery_key(delivery.id),
             method="chat.postMessage",
-            payload={"channel": due.slack_user_id, **payload, "unfurl_links": False, "unfurl_media": False},
+            payload={
+                "channel": due.slack_user_id,
+                **payload,
+                "unfurl_links": False,
+                "unfurl_media": False,
+            },
             now=now,
             program_id=due.program_id,
             person_id=due.person_id,
@@ -113,7 +128,13 @@ def enqueue_due(session: Session, *, catalog: Catalog, now: dt.datetime) -> int:
     return count
 
 
-def render_delivery(session: Session, delivery: Delivery, *, catalog: Catalog, retrying: frozenset[str] = frozenset()) -> dict | None:
+def render_delivery(
+    session: Session,
+    delivery: Delivery,
+    *,
+    catalog: Catalog,
+    retrying: frozenset[str] = frozenset(),
+) -> dict | None:
     """`text` and `blocks` for a delivery's message in its current state; None if content is gone."""
     state = message_state(session, delivery)
     if delivery.kind == DeliveryKind.module:
@@ -138,7 +159,11 @@ def render_delivery(session: Session, delivery: Delivery, *, catalog: Catalog, r
             return None
         closing = delivery.kind == DeliveryKind.closing
         blocks = assessment_message(
-            template.name, list(template.assessment), delivery_id=delivery.id, closing=closing, answers=state.answers
+            template.name,
+            list(template.assessment),
+            delivery_id=delivery.id,
+            closing=closing,
+            answers=state.answers,
         )
         text = f"{template.name}: a one-minute {'closing' if closing else 'starting'} check-in"
     return {"text": text, "blocks": [b.to_dict() for b in blocks]}
@@ -156,7 +181,11 @@ def enqueue_reminders(session: Session, *, catalog: Catalog, now: dt.datetime) -
             session,
             key=f"reminder:{due.delivery_id}",
             method="chat.postMessage",
-            payload={"channel": due.channel_id, "thread_ts": due.message_ts, "text": reminder_text(module)},
+            payload={
+                "channel": due.channel_id,
+                "thread_ts": due.message_ts,
+                "text": reminder_text(module),
+            },
             now=now,
             program_id=due.program_id,
             person_id=due.person_id,
@@ -177,7 +206,9 @@ def sync_sent(session: Session) -> int:
             Delivery.message_ts.is_(None),
             # Only deliveries that went to the outbox (pending and skipped ones never did): the
             # (status, due_at) index then skips the program's planned future, the bulk of the table.
-            Delivery.status.in_([DeliveryStatus.sent, DeliveryStatus.completed, DeliveryStatus.expired]),
+            Delivery.status.in_(
+                [DeliveryStatus.sent, DeliveryStatus.completed, DeliveryStatus.expired]
+            ),
             OutboxMessage.status.in_([OutboxStatus.sent, OutboxStatus.failed]),
         )
     ).all()

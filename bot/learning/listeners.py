@@ -50,7 +50,9 @@ def _answer(body: dict, action: dict, context: dict, client: WebClient) -> None:
 
     def apply(session: Session, now: dt.datetime) -> Delivery:
         value = answers.parse_value(action.get("value"))
-        answers.record_answer(session, value=value, slack_user_id=user, catalog=context["catalog"], now=now)
+        answers.record_answer(
+            session, value=value, slack_user_id=user, catalog=context["catalog"], now=now
+        )
         return _delivery(session, value.delivery_id)
 
     _update_after(context, client, body, apply)
@@ -63,7 +65,9 @@ def _retry(body: dict, action: dict, context: dict, client: WebClient) -> None:
     def apply(session: Session, now: dt.datetime) -> Delivery:
         nonlocal retrying
         value = answers.parse_value(action.get("value"))
-        delivery, _ = answers.owned_delivery(session, delivery_id=value.delivery_id, slack_user_id=user, now=now)
+        delivery, _ = answers.owned_delivery(
+            session, delivery_id=value.delivery_id, slack_user_id=user, now=now
+        )
         retrying = frozenset({value.question_id})
         return delivery
 
@@ -83,9 +87,13 @@ def _mark_done(body: dict, action: dict, context: dict, client: WebClient) -> No
 
 def _snooze(body: dict, action: dict, context: dict, client: WebClient) -> None:
     _person_change(
-        context, client, body,
-        lambda s, user, now: "Snoozed. Upward will be quiet until "
-        f"{_local(answers.snooze(s, slack_user_id=user, now=now), s, user)}.",
+        context,
+        client,
+        body,
+        lambda s, user, now: (
+            "Snoozed. Upward will be quiet until "
+            f"{_local(answers.snooze(s, slack_user_id=user, now=now), s, user)}."
+        ),
     )
 
 
@@ -104,9 +112,12 @@ def _pause_until(body: dict, action: dict, context: dict, client: WebClient) -> 
 
 def _opt_out(body: dict, action: dict, context: dict, client: WebClient) -> None:
     _person_change(
-        context, client, body,
+        context,
+        client,
+        body,
         lambda s, user, now: (
-            "Done: Upward will not send you anything more. You can come back any time from Upward's Home tab."
+            "Done: Upward will not send you anything more. You can come back any time from Upward's"
+            " Home tab."
             if answers.opt_out(s, slack_user_id=user, now=now)
             else "You had already stopped Upward's messages."
         ),
@@ -120,11 +131,17 @@ def _reflect(ack: Ack, body: dict, action: dict, context: dict, client: WebClien
     try:
         with session_scope(context["sessions"]) as session:
             value = answers.parse_value(action.get("value"))
-            delivery, _ = answers.owned_delivery(session, delivery_id=value.delivery_id, slack_user_id=user, now=now)
+            delivery, _ = answers.owned_delivery(
+                session, delivery_id=value.delivery_id, slack_user_id=user, now=now
+            )
             module = context["catalog"].modules.get(delivery.module_id)
             if module is None or not module.reflection:
                 raise Refusal("This module has no reflection question.")
-            view = reflection_modal(module, delivery_id=delivery.id, current=answers.current_reflection(session, delivery.id))
+            view = reflection_modal(
+                module,
+                delivery_id=delivery.id,
+                current=answers.current_reflection(session, delivery.id),
+            )
     except Refusal as refusal:
         ephemeral_reply(context, client, body, str(refusal))
         return
@@ -132,21 +149,44 @@ def _reflect(ack: Ack, body: dict, action: dict, context: dict, client: WebClien
         client.views_open(trigger_id=body.get("trigger_id") or "", view=view)
     except SlackApiError as exc:  # e.g. expired_trigger_id: the click took Slack's 3 seconds
         log.info("reflection modal not opened: %s", exc.response.get("error"))
-        ephemeral_reply(context, client, body, "Slack did not open the reflection form in time. Please click *Write a reflection* again.")
+        ephemeral_reply(
+            context,
+            client,
+            body,
+            "Slack did not open the reflection form in time. Please click *Write a reflection*"
+            " again.",
+        )
 
 
-def _reflection_submitted(ack: Ack, body: dict, view: dict, context: dict, client: WebClient) -> None:
-    typed = (((view.get("state") or {}).get("values") or {}).get(Block.reflection_input) or {}).get("text") or {}
+def _reflection_submitted(
+    ack: Ack, body: dict, view: dict, context: dict, client: WebClient
+) -> None:
+    typed = (((view.get("state") or {}).get("values") or {}).get(Block.reflection_input) or {}).get(
+        "text"
+    ) or {}
     text = typed.get("value") if isinstance(typed.get("value"), str) else ""
     delivery_id = row_id(view.get("private_metadata"))
     if delivery_id is None:  # not a form Upward opened
-        ack(response_action="errors", errors={Block.reflection_input: "Sorry, Upward cannot save this form. Close it and open the reflection again."})
+        ack(
+            response_action="errors",
+            errors={
+                Block.reflection_input: (
+                    "Sorry, Upward cannot save this form. Close it and open the reflection again."
+                )
+            },
+        )
         return
     if not text.strip():
-        ack(response_action="errors", errors={Block.reflection_input: "Write a few words, or press Cancel."})
+        ack(
+            response_action="errors",
+            errors={Block.reflection_input: "Write a few words, or press Cancel."},
+        )
         return
     if len(text) > answers.REFLECTION_MAX:
-        limit = f"Reflections can be up to {answers.REFLECTION_MAX:,} characters; this one is {len(text):,}. Shorten it, then press Save again."
+        limit = (
+            f"Reflections can be up to {answers.REFLECTION_MAX:,} characters; this one is"
+            f" {len(text):,}. Shorten it, then press Save again."
+        )
         ack(response_action="errors", errors={Block.reflection_input: limit})
         return
     ack()
@@ -154,12 +194,17 @@ def _reflection_submitted(ack: Ack, body: dict, view: dict, context: dict, clien
     now = context["clock"]()
     try:
         with session_scope(context["sessions"]) as session:
-            answers.save_reflection(session, delivery_id=delivery_id, slack_user_id=user, text=text, now=now)
+            answers.save_reflection(
+                session, delivery_id=delivery_id, slack_user_id=user, text=text, now=now
+            )
             delivery = _delivery(session, delivery_id)
             key = _enqueue_update(session, delivery, context["catalog"], now=now)
     except Refusal as refusal:
         replies.send_at_once(
-            context, client, key=f"ephemeral:view:{view.get('id')}:{now.timestamp()}", method="chat.postEphemeral",
+            context,
+            client,
+            key=f"ephemeral:view:{view.get('id')}:{now.timestamp()}",
+            method="chat.postEphemeral",
             payload={"channel": user, "user": user, "text": str(refusal)},
         )
         return
@@ -179,7 +224,9 @@ def _update_after(
     try:
         with session_scope(context["sessions"]) as session:
             delivery = apply(session, now)
-            key = _enqueue_update(session, delivery, context["catalog"], now=now, retrying=retrying())
+            key = _enqueue_update(
+                session, delivery, context["catalog"], now=now, retrying=retrying()
+            )
     except Refusal as refusal:
         ephemeral_reply(context, client, body, str(refusal))
         return
@@ -188,7 +235,12 @@ def _update_after(
 
 
 def _enqueue_update(
-    session: Session, delivery: Delivery, catalog: Catalog, *, now: dt.datetime, retrying: frozenset[str] = frozenset()
+    session: Session,
+    delivery: Delivery,
+    catalog: Catalog,
+    *,
+    now: dt.datetime,
+    retrying: frozenset[str] = frozenset(),
 ) -> str | None:
     """Queue a chat.update of the delivery's message to its current state; None if nothing to do."""
     channel, ts = _message_location(session, delivery)
@@ -215,7 +267,9 @@ def _message_location(session: Session, delivery: Delivery) -> tuple[str | None,
     if delivery.channel_id and delivery.message_ts:
         return delivery.channel_id, delivery.message_ts
     row = session.execute(
-        select(OutboxMessage.channel_id, OutboxMessage.slack_ts).where(OutboxMessage.idempotency_key == delivery_key(delivery.id))
+        select(OutboxMessage.channel_id, OutboxMessage.slack_ts).where(
+            OutboxMessage.idempotency_key == delivery_key(delivery.id)
+        )
     ).one_or_none()
     if row is None or row.slack_ts is None:
         return None, None
@@ -223,7 +277,9 @@ def _message_location(session: Session, delivery: Delivery) -> tuple[str | None,
     return row.channel_id, row.slack_ts
 
 
-def _person_change(context: dict, client: WebClient, body: dict, change: Callable[[Session, str, dt.datetime], str]) -> None:
+def _person_change(
+    context: dict, client: WebClient, body: dict, change: Callable[[Session, str, dt.datetime], str]
+) -> None:
     user = body["user"]["id"]
     now = context["clock"]()
     try:
@@ -258,13 +314,21 @@ def ephemeral_reply(context: dict, client: WebClient, body: dict, text: str) -> 
     named in a payload is not trusted for that.
     """
     user = body["user"]["id"]
-    action_ts = next((a.get("action_ts") for a in body.get("actions") or []), None) or str(context["clock"]().timestamp())
+    action_ts = next((a.get("action_ts") for a in body.get("actions") or []), None) or str(
+        context["clock"]().timestamp()
+    )
     key = f"ephemeral:{user}:{action_ts}"[:200]
     url = replies.response_url(context, body)
     if url:
-        method, payload = outbox.RESPONSE_URL, {"url": url, "text": text, "response_type": "ephemeral", "replace_original": False}
+        method, payload = (
+            outbox.RESPONSE_URL,
+            {
+                "url": url,
+                "text": text,
+                "response_type": "ephemeral",
+                "replace_original": False,
+            },
+        )
     else:
         method, payload = "chat.postEphemeral", {"channel": user, "user": user, "text": text}
     replies.send_at_once(context, client, key=key, method=method, payload=payload)
-
-

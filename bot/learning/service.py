@@ -15,7 +15,14 @@ from sqlalchemy.orm import Session
 
 from bot.content.loader import Catalog
 from bot.content.schema import ProgramTemplate
-from bot.learning.calendar import Window, add_working_days, at_local, local_day, may_deliver, planned_days
+from bot.learning.calendar import (
+    Window,
+    add_working_days,
+    at_local,
+    local_day,
+    may_deliver,
+    planned_days,
+)
 from bot.models import (
     Delivery,
     DeliveryKind,
@@ -64,7 +71,10 @@ class DueReminder:
 def template_of(catalog: Catalog, program: Program) -> ProgramTemplate:
     template = catalog.programs.get(program.template)
     if template is None:
-        raise LookupError(f"program '{program.name}' uses template '{program.template}', which is not in the catalog")
+        raise LookupError(
+            f"program '{program.name}' uses template '{program.template}', which is not in the"
+            " catalog"
+        )
     return template
 
 
@@ -86,7 +96,9 @@ def _spread(person_id: int) -> dt.timedelta:
     return dt.timedelta(minutes=digest[0] % SPREAD_MINUTES)
 
 
-def plan_deliveries(session: Session, *, program: Program, catalog: Catalog, now: dt.datetime) -> int:
+def plan_deliveries(
+    session: Session, *, program: Program, catalog: Catalog, now: dt.datetime
+) -> int:
     """Create missing delivery rows (baseline, modules, closing) for every executive; returns how many."""
     template = template_of(catalog, program)
     settings = program_settings(program)
@@ -100,7 +112,11 @@ def plan_deliveries(session: Session, *, program: Program, catalog: Catalog, now
     executives = session.scalars(
         select(Person)
         .join(Membership, Membership.person_id == Person.id)
-        .where(Membership.program_id == program.id, Membership.role == Role.executive, Membership.left_at.is_(None))
+        .where(
+            Membership.program_id == program.id,
+            Membership.role == Role.executive,
+            Membership.left_at.is_(None),
+        )
     ).all()
     existing: dict[int, set[str]] = defaultdict(set)
     for person_id, module_id in session.execute(
@@ -111,11 +127,15 @@ def plan_deliveries(session: Session, *, program: Program, catalog: Catalog, now
     created = 0
     for person in executives:
         tz = person.timezone or program.timezone
-        start_at = person_window(person, Window(settings.delivery_window.start, settings.delivery_window.end)).start
+        start_at = person_window(
+            person, Window(settings.delivery_window.start, settings.delivery_window.end)
+        ).start
         plan: list[tuple[DeliveryKind, str, int, dt.date]] = []
         if template.assessment:
             plan.append((DeliveryKind.baseline, BASELINE_ID, 0, program.start_date))
-        plan.extend((DeliveryKind.module, m, i + 1, d) for i, (m, d) in enumerate(zip(module_ids, days)))
+        plan.extend(
+            (DeliveryKind.module, m, i + 1, d) for i, (m, d) in enumerate(zip(module_ids, days))
+        )
         if template.assessment and program.end_date:
             plan.append((DeliveryKind.closing, CLOSING_ID, len(module_ids) + 1, program.end_date))
         for kind, module_id, sequence, day in plan:
@@ -146,12 +166,16 @@ def due_deliveries(session: Session, *, catalog: Catalog, now: dt.datetime) -> l
     """
     # The earliest pending due time is the first entry of the (status, due_at) index: a tick when
     # nothing is due stops here, reading nothing of the planned deliveries however many there are.
-    earliest = session.scalar(select(func.min(Delivery.due_at)).where(Delivery.status == DeliveryStatus.pending))
+    earliest = session.scalar(
+        select(func.min(Delivery.due_at)).where(Delivery.status == DeliveryStatus.pending)
+    )
     if earliest is None or earliest > now:
         return []
     due_now = (Delivery.status == DeliveryStatus.pending) & (Delivery.due_at <= now)
     first_pending = (
-        select(Delivery.person_id, Delivery.program_id, func.min(Delivery.sequence).label("sequence"))
+        select(
+            Delivery.person_id, Delivery.program_id, func.min(Delivery.sequence).label("sequence")
+        )
         .where(Delivery.status == DeliveryStatus.pending)
         .group_by(Delivery.person_id, Delivery.program_id)
         .subquery()
@@ -240,10 +264,15 @@ def _module_totals(session: Session, program_ids: set[int]) -> dict[int, int]:
 
 def skip_after_end(session: Session, *, now: dt.datetime) -> int:
     """Once a program's last day has passed (in its zone), unsent modules and baselines are skipped so
-    the closing check-in is next; sent ones stay answerable for a while (see answers.ANSWERABLE_FOR)."""
+    the closing check-in is next; sent ones stay answerable for a while (see answers.ANSWERABLE_FOR).
+    """
     ended = [
         program.id
-        for program in session.scalars(select(Program).where(Program.end_date.is_not(None), Program.status == ProgramStatus.active))
+        for program in session.scalars(
+            select(Program).where(
+                Program.end_date.is_not(None), Program.status == ProgramStatus.active
+            )
+        )
         if program.end_date is not None and local_day(now, program.timezone) > program.end_date
     ]
     if not ended:
@@ -252,7 +281,9 @@ def skip_after_end(session: Session, *, now: dt.datetime) -> int:
         update(Delivery)
         .where(
             Delivery.program_id.in_(ended),
-            Delivery.kind.in_([DeliveryKind.module, DeliveryKind.baseline]),  # a late "before" is no baseline
+            Delivery.kind.in_(
+                [DeliveryKind.module, DeliveryKind.baseline]
+            ),  # a late "before" is no baseline
             Delivery.status == DeliveryStatus.pending,
         )
         .values(status=DeliveryStatus.skipped)
@@ -293,8 +324,12 @@ def due_reminders(session: Session, *, now: dt.datetime) -> list[DueReminder]:
         if person.id in at_risk or delivery.sent_at is None or delivery.channel_id is None:
             continue
         tz, window = local_rules(person, program)
-        remind_on = add_working_days(local_day(delivery.sent_at, tz), REMINDER_AFTER_WORKING_DAYS, person.country)
-        if local_day(now, tz) < remind_on or not may_deliver(now, tz=tz, country=person.country, window=window):
+        remind_on = add_working_days(
+            local_day(delivery.sent_at, tz), REMINDER_AFTER_WORKING_DAYS, person.country
+        )
+        if local_day(now, tz) < remind_on or not may_deliver(
+            now, tz=tz, country=person.country, window=window
+        ):
             continue
         out.append(
             DueReminder(
@@ -313,15 +348,20 @@ def at_risk_people(session: Session, *, person_ids: set[int] | None = None) -> s
     """People whose last AT_RISK_STREAK sent modules are all unfinished (a reminder did not help)."""
     query = select(Delivery.person_id, Delivery.status).where(
         Delivery.kind == DeliveryKind.module,
-        Delivery.status.in_([DeliveryStatus.sent, DeliveryStatus.completed, DeliveryStatus.expired]),
+        Delivery.status.in_(
+            [DeliveryStatus.sent, DeliveryStatus.completed, DeliveryStatus.expired]
+        ),
     )
     if person_ids is not None:
         query = query.where(Delivery.person_id.in_(person_ids))
     history: dict[int, list[DeliveryStatus]] = defaultdict(list)
-    for person_id, status in session.execute(query.order_by(Delivery.person_id, Delivery.sequence.desc())):
+    for person_id, status in session.execute(
+        query.order_by(Delivery.person_id, Delivery.sequence.desc())
+    ):
         history[person_id].append(status)
     return {
         pid
         for pid, statuses in history.items()
-        if len(statuses) >= AT_RISK_STREAK and all(s != DeliveryStatus.completed for s in statuses[:AT_RISK_STREAK])
+        if len(statuses) >= AT_RISK_STREAK
+        and all(s != DeliveryStatus.completed for s in statuses[:AT_RISK_STREAK])
     }

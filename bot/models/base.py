@@ -35,10 +35,12 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError(f"naive datetime {value!r}: Upward stores aware datetimes only")
-        return value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
 
-    def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
-        return value.replace(tzinfo=dt.timezone.utc) if value is not None else None
+    def process_result_value(
+        self, value: dt.datetime | None, dialect: Dialect
+    ) -> dt.datetime | None:
+        return value.replace(tzinfo=dt.UTC) if value is not None else None
 
 
 def str_enum(enum_cls: type[enum.Enum], length: int = 16) -> Enum:
@@ -64,4 +66,4 @@ class Base(DeclarativeBase):
 
 def utcnow() -> dt.datetime:
     """The current instant in UTC; only boundaries call this, rules take `now` as a parameter."""
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)

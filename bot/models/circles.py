@@ -26,7 +26,9 @@ class Circle(Base):
     slack_channel_id: Mapped[str | None] = mapped_column(String(32), unique=True)
     prompt_id: Mapped[str | None] = mapped_column(String(64))
     meeting_at: Mapped[dt.datetime | None]
-    status: Mapped[CircleStatus] = mapped_column(str_enum(CircleStatus), default=CircleStatus.forming)
+    status: Mapped[CircleStatus] = mapped_column(
+        str_enum(CircleStatus), default=CircleStatus.forming
+    )
     formed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     closing_posted_at: Mapped[dt.datetime | None]
     archived_at: Mapped[dt.datetime | None]

@@ -22,7 +22,9 @@ class Delivery(Base):
     kind: Mapped[DeliveryKind] = mapped_column(str_enum(DeliveryKind), default=DeliveryKind.module)
     module_id: Mapped[str] = mapped_column(String(64))
     sequence: Mapped[int]
-    status: Mapped[DeliveryStatus] = mapped_column(str_enum(DeliveryStatus), default=DeliveryStatus.pending)
+    status: Mapped[DeliveryStatus] = mapped_column(
+        str_enum(DeliveryStatus), default=DeliveryStatus.pending
+    )
     due_at: Mapped[dt.datetime | None]
     sent_at: Mapped[dt.datetime | None]
     reminded_at: Mapped[dt.datetime | None]
@@ -54,4 +56,7 @@ class Answer(Base):
     correct: Mapped[bool | None]
     answered_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
-    __table_args__ = (UniqueConstraint("delivery_id", "question_id", "attempt"), Index(None, "answered_at"))
+    __table_args__ = (
+        UniqueConstraint("delivery_id", "question_id", "attempt"),
+        Index(None, "answered_at"),
+    )

@@ -11,7 +11,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from bot.models.base import Base, str_enum, utcnow
 from bot.models.enums import KpiStatus, ObservationSource, RunStatus
 
-
 # Kpi.kind of the program's focus behaviour, which mentors observe (the others are self-reported).
 OBSERVED = "observed"
 

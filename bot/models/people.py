@@ -23,7 +23,9 @@ class Program(Base):
     start_date: Mapped[dt.date] = mapped_column(Date)
     end_date: Mapped[dt.date | None] = mapped_column(Date)
     timezone: Mapped[str] = mapped_column(String(64))
-    status: Mapped[ProgramStatus] = mapped_column(str_enum(ProgramStatus), default=ProgramStatus.active)
+    status: Mapped[ProgramStatus] = mapped_column(
+        str_enum(ProgramStatus), default=ProgramStatus.active
+    )
     # The Slack workspace (team id) the program runs in; NULL means the one workspace of SLACK_BOT_TOKEN.
     team_id: Mapped[str | None] = mapped_column(String(32), index=True)
     # Per-program overrides of the template (delivery window, circle size, privacy threshold...),
@@ -45,7 +47,9 @@ class Person(Base):
     timezone: Mapped[str | None] = mapped_column(String(64))
     country: Mapped[str | None] = mapped_column(String(2))
     department: Mapped[str | None] = mapped_column(String(120))
-    status: Mapped[PersonStatus] = mapped_column(str_enum(PersonStatus), default=PersonStatus.active)
+    status: Mapped[PersonStatus] = mapped_column(
+        str_enum(PersonStatus), default=PersonStatus.active
+    )
     paused_until: Mapped[dt.datetime | None]
     # A personal delivery window overrides the program's (local wall-clock times).
     window_start: Mapped[dt.time | None] = mapped_column(Time)
@@ -70,4 +74,3 @@ class Membership(Base):
     left_at: Mapped[dt.datetime | None]
 
     __table_args__ = (UniqueConstraint("program_id", "person_id", "role"),)
-

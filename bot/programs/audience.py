@@ -36,8 +36,12 @@ def reachable(now: dt.datetime) -> tuple[ColumnElement[bool], ...]:
     return (
         Person.status != PersonStatus.opted_out,
         Person.forgotten_at.is_(None),
-        or_(Person.paused_until.is_(None), Person.paused_until <= now),  # a dated pause ends by itself
-        ~((Person.status == PersonStatus.paused) & Person.paused_until.is_(None)),  # paused until further notice
+        or_(
+            Person.paused_until.is_(None), Person.paused_until <= now
+        ),  # a dated pause ends by itself
+        ~(
+            (Person.status == PersonStatus.paused) & Person.paused_until.is_(None)
+        ),  # paused until further notice
     )
 
 
@@ -60,16 +64,24 @@ def due_by_rules(
         .join(Person, Person.id == Membership.person_id)
         .join(Program, Program.id == Membership.program_id)
         .where(
-            Membership.role.in_(list(roles)), Membership.left_at.is_(None), Program.status == ProgramStatus.active,
-            *reachable(now), *where,
+            Membership.role.in_(list(roles)),
+            Membership.left_at.is_(None),
+            Program.status == ProgramStatus.active,
+            *reachable(now),
+            *where,
         )
     )
     groups = session.execute(joined.distinct()).all()
-    programs = {p.id: p for p in session.scalars(select(Program).where(Program.id.in_({g[0] for g in groups})))}
+    programs = {
+        p.id: p
+        for p in session.scalars(select(Program).where(Program.id.in_({g[0] for g in groups})))
+    }
     decided: dict[tuple, T] = {}
     for program_id, timezone, country, window_start, window_end in groups:
         # A stand-in carrying just what the rules read; never added to the session.
-        person = Person(timezone=timezone, country=country, window_start=window_start, window_end=window_end)
+        person = Person(
+            timezone=timezone, country=country, window_start=window_start, window_end=window_end
+        )
         tz, window = local_rules(person, programs[program_id])
         what = decide(programs[program_id], tz, country, window)
         if what is not None:
@@ -77,7 +89,15 @@ def due_by_rules(
     if not decided:
         return []
     due = []
-    for program_id, timezone, country, window_start, window_end, person_id, slack_user_id in session.execute(
+    for (
+        program_id,
+        timezone,
+        country,
+        window_start,
+        window_end,
+        person_id,
+        slack_user_id,
+    ) in session.execute(
         joined.add_columns(Person.id, Person.slack_user_id).distinct().order_by(Person.id)
     ):
         what = decided.get((program_id, timezone, country, window_start, window_end))

@@ -9,7 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, MarkdownTextObject, SectionBlock
+from slack_sdk.models.blocks import (
+    Block,
+    ContextBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -27,7 +33,8 @@ KINDS = {"workshop": "Workshop", "shadowing": "Shadowing day"}
 def events_in_week(template: ProgramTemplate, week: int) -> list[tuple[int, Event]]:
     """The template's events (with their index) that fall in the program's week `week` (1 = first)."""
     return [
-        (i, e) for i, e in enumerate(template.events)
+        (i, e)
+        for i, e in enumerate(template.events)
         if e.week == week or (e.every_weeks is not None and week % e.every_weeks == 0)
     ]
 
@@ -50,7 +57,10 @@ def announcement(event: Event, *, program: str, week: int) -> list[Block]:
         ContextBlock(
             elements=[
                 MarkdownTextObject(
-                    text=f"{KINDS[event.kind]} · week {week} of *{program}* · your program lead sends the invitation with the time and place"
+                    text=(
+                        f"{KINDS[event.kind]} · week {week} of *{program}* · your program lead"
+                        " sends the invitation with the time and place"
+                    )
                 )
             ]
         ),
@@ -67,29 +77,49 @@ def enqueue_announcements(session: Session, *, catalog: Catalog, now: dt.datetim
     if not with_events:
         return 0
 
-    def due(program: Program, tz: str, country: str | None, window: Window) -> tuple[int, list[tuple[int, Event]]] | None:
+    def due(
+        program: Program, tz: str, country: str | None, window: Window
+    ) -> tuple[int, list[tuple[int, Event]]] | None:
         template = catalog.programs.get(program.template)
         today = local_day(now, tz)
-        if template is None or today < program.start_date or (program.end_date and today > program.end_date):
+        if (
+            template is None
+            or today < program.start_date
+            or (program.end_date and today > program.end_date)
+        ):
             return None
         monday = week_start(today)
         week = (monday - week_start(program.start_date)).days // 7 + 1
         events = events_in_week(template, week)
-        if not events or announcement_day(monday, start=program.start_date, country=country) != today:
+        if (
+            not events
+            or announcement_day(monday, start=program.start_date, country=country) != today
+        ):
             return None
         return (week, events) if may_deliver(now, tz=tz, country=country, window=window) else None
 
     rows = due_by_rules(
-        session, roles=[Role.executive, Role.mentor], now=now, decide=due, where=(Program.template.in_(with_events),)
+        session,
+        roles=[Role.executive, Role.mentor],
+        now=now,
+        decide=due,
+        where=(Program.template.in_(with_events),),
     )
     wanted = {
         event_key(r.program_id, index, r.what[0], r.person_id): (r, event)
-        for r in rows for index, event in r.what[1]
+        for r in rows
+        for index, event in r.what[1]
     }
     if not wanted:
         return 0
     sent = outbox.written(session, wanted)
-    names = dict(session.execute(select(Program.id, Program.name).where(Program.id.in_({r.program_id for r, _ in wanted.values()}))).all())
+    names = dict(
+        session.execute(
+            select(Program.id, Program.name).where(
+                Program.id.in_({r.program_id for r, _ in wanted.values()})
+            )
+        ).all()
+    )
     count = 0
     for key, (r, event) in wanted.items():
         if key in sent:
@@ -101,7 +131,10 @@ def enqueue_announcements(session: Session, *, catalog: Catalog, now: dt.datetim
             payload={
                 "channel": r.slack_user_id,
                 "text": f"{event.title} (week {r.what[0]} of {names[r.program_id]})",
-                "blocks": [b.to_dict() for b in announcement(event, program=names[r.program_id], week=r.what[0])],
+                "blocks": [
+                    b.to_dict()
+                    for b in announcement(event, program=names[r.program_id], week=r.what[0])
+                ],
             },
             now=now,
             program_id=r.program_id,

@@ -37,7 +37,10 @@ class ProgramSettings(BaseModel):
     @model_validator(mode="after")
     def _sizes_ordered(self) -> ProgramSettings:
         if self.circle_size_max < self.circle_size_min:
-            raise ValueError(f"circle_size_max ({self.circle_size_max}) is below circle_size_min ({self.circle_size_min})")
+            raise ValueError(
+                f"circle_size_max ({self.circle_size_max}) is below circle_size_min"
+                f" ({self.circle_size_min})"
+            )
         return self
 
 
@@ -84,19 +87,27 @@ def create_program(
     template = catalog.programs.get(template_id)
     if template is None:
         raise ProgramError(
-            f"no program template '{template_id}': choose one of {', '.join(sorted(catalog.programs))}"
+            f"no program template '{template_id}': choose one of"
+            f" {', '.join(sorted(catalog.programs))}"
         )
     try:
         zone(timezone)
     except ValueError as exc:
         raise ProgramError(str(exc)) from None
-    if session.scalar(select(Program.id).where(func.lower(Program.name) == name.lower())) is not None:
+    if (
+        session.scalar(select(Program.id).where(func.lower(Program.name) == name.lower()))
+        is not None
+    ):
         raise ProgramError(f"a program named '{name}' already exists: pick another name or use it")
     program = Program(
         name=name,
         template=template.id,
         start_date=start,
-        end_date=start + dt.timedelta(weeks=template.weeks) - dt.timedelta(days=1) if template.weeks else None,
+        end_date=(
+            start + dt.timedelta(weeks=template.weeks) - dt.timedelta(days=1)
+            if template.weeks
+            else None
+        ),
         timezone=timezone,
         status=ProgramStatus.active,
         team_id=team_id,
@@ -151,7 +162,13 @@ DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 def configure(
-    session: Session, *, name: str, digest_at: str | None, digest_channel: str | None, min_group: int | None, now: dt.datetime
+    session: Session,
+    *,
+    name: str,
+    digest_at: str | None,
+    digest_channel: str | None,
+    min_group: int | None,
+    now: dt.datetime,
 ) -> str:
     """Change digest day/time, digest channel or the privacy threshold; says what is now set."""
     program = find_program(session, name)
@@ -160,28 +177,39 @@ def configure(
     if digest_at is not None:
         day, _, time = digest_at.strip().lower().partition(" ")
         try:
-            changes["digest_weekday"], changes["digest_time"] = DAYS.index(day[:3]), dt.time.fromisoformat(time.strip())
+            changes["digest_weekday"], changes["digest_time"] = (
+                DAYS.index(day[:3]),
+                dt.time.fromisoformat(time.strip()),
+            )
         except ValueError:
-            raise ProgramError(f"--digest-at '{digest_at}' is not a day and a time, e.g. 'mon 09:00'") from None
+            raise ProgramError(
+                f"--digest-at '{digest_at}' is not a day and a time, e.g. 'mon 09:00'"
+            ) from None
     if digest_channel is not None:
         channel = digest_channel.strip().lstrip("#")
         if channel.lower() == "none":
             changes["digest_channel"] = None
         elif channel[:1] not in ("C", "G") or not channel.isalnum() or not channel.isupper():
-            raise ProgramError(f"--digest-channel '{digest_channel}' is not a channel ID like C0123ABCD (in Slack: channel details, at the bottom)")
+            raise ProgramError(
+                f"--digest-channel '{digest_channel}' is not a channel ID like C0123ABCD (in Slack:"
+                " channel details, at the bottom)"
+            )
         else:
             changes["digest_channel"] = channel
     if min_group is not None:
         if not 3 <= min_group <= 50:
-            raise ProgramError("--min-group is 3 to 50: figures about fewer than 3 people are never shown")
+            raise ProgramError(
+                "--min-group is 3 to 50: figures about fewer than 3 people are never shown"
+            )
         changes["min_group_size"] = min_group
     updated = current.model_copy(update=changes)
     program.settings = updated.model_dump(mode="json")
     program.updated_at = now
     channel_text = updated.digest_channel or "none"
     return (
-        f"'{program.name}': digest {DAYS[updated.digest_weekday]} {updated.digest_time:%H:%M} in each lead's time zone, "
-        f"channel {channel_text}, figures need {updated.min_group_size}+ people."
+        f"'{program.name}': digest {DAYS[updated.digest_weekday]} {updated.digest_time:%H:%M} in"
+        f" each lead's time zone, channel {channel_text}, figures need {updated.min_group_size}+"
+        " people."
     )
 
 
@@ -190,8 +218,8 @@ def assign_team(session: Session, *, name: str, team_id: str, now: dt.datetime) 
     program = find_program(session, name)
     if program.team_id not in (None, team_id):
         raise ProgramError(
-            f"'{program.name}' already belongs to workspace {program.team_id}: its people and channels live there, "
-            "so it cannot move; create a new program in the other workspace"
+            f"'{program.name}' already belongs to workspace {program.team_id}: its people and"
+            " channels live there, so it cannot move; create a new program in the other workspace"
         )
     program.team_id = team_id
     program.updated_at = now
@@ -200,10 +228,16 @@ def assign_team(session: Session, *, name: str, team_id: str, now: dt.datetime) 
 
 def find_program(session: Session, name: str) -> Program:
     """The program called `name` (case-insensitive), or ProgramError listing the ones there are."""
-    program = session.scalars(select(Program).where(func.lower(Program.name) == " ".join(name.split()).lower())).one_or_none()
+    program = session.scalars(
+        select(Program).where(func.lower(Program.name) == " ".join(name.split()).lower())
+    ).one_or_none()
     if program is None:
         names = session.scalars(select(Program.name).order_by(Program.name)).all()
-        hint = f"programs: {', '.join(names)}" if names else "there are no programs yet: create one with `upward program create`"
+        hint = (
+            f"programs: {', '.join(names)}"
+            if names
+            else "there are no programs yet: create one with `upward program create`"
+        )
         raise ProgramError(f"no program named '{name}' ({hint})")
     return program
 
@@ -234,7 +268,9 @@ def list_programs(session: Session) -> list[ProgramSummary]:
     ]
 
 
-def set_status(session: Session, *, name: str, status: ProgramStatus, now: dt.datetime) -> tuple[Program, bool]:
+def set_status(
+    session: Session, *, name: str, status: ProgramStatus, now: dt.datetime
+) -> tuple[Program, bool]:
     """Pause or resume a program; returns it and whether anything changed."""
     program = find_program(session, name)
     if program.status == ProgramStatus.finished:
@@ -245,7 +281,9 @@ def set_status(session: Session, *, name: str, status: ProgramStatus, now: dt.da
     return program, changed
 
 
-def undeliverable(session: Session, program: Program, *, limit: int = 10) -> list[tuple[str, str, int]]:
+def undeliverable(
+    session: Session, program: Program, *, limit: int = 10
+) -> list[tuple[str, str, int]]:
     """Messages Slack refused for good, per person and error: (who, error, how many)."""
     from bot.models import OutboxMessage, OutboxStatus, Person
 
@@ -271,9 +309,13 @@ def describe(program: Program) -> dict[str, Any]:
         "end": program.end_date.isoformat() if program.end_date else "ongoing",
         "timezone": program.timezone,
         **({"workspace": program.team_id} if program.team_id else {}),
-        "delivery window": f"{s.delivery_window.start:%H:%M}–{s.delivery_window.end:%H:%M} local, weekdays",
+        "delivery window": (
+            f"{s.delivery_window.start:%H:%M}–{s.delivery_window.end:%H:%M} local, weekdays"
+        ),
         "circle size": f"{s.circle_size_min}–{s.circle_size_max}",
-        "digest": f"{DAYS[s.digest_weekday]} {s.digest_time:%H:%M} in each lead's zone"
-        + (f", also in channel {s.digest_channel}" if s.digest_channel else ""),
+        "digest": (
+            f"{DAYS[s.digest_weekday]} {s.digest_time:%H:%M} in each lead's zone"
+            + (f", also in channel {s.digest_channel}" if s.digest_channel else "")
+        ),
         "privacy": f"figures about fewer than {s.min_group_size} people are hidden",
     }

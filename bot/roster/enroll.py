@@ -23,6 +23,8 @@ def enroll(
     now: dt.datetime,
 ) -> ImportReport:
     """Add or update people in `program` and plan their deliveries, so Home and `program show` are right at once."""
-    report = import_roster(session, program=program, rows=rows, directory=directory, filename=filename, now=now)
+    report = import_roster(
+        session, program=program, rows=rows, directory=directory, filename=filename, now=now
+    )
     plan_deliveries(session, program=program, catalog=catalog, now=now)
     return report

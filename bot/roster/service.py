@@ -19,7 +19,16 @@ from bot.programs.service import parse_window
 
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,30}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-KNOWN_COLUMNS = {"slack_user_id", "email", "role", "timezone", "country", "department", "display_name", "window"}
+KNOWN_COLUMNS = {
+    "slack_user_id",
+    "email",
+    "role",
+    "timezone",
+    "country",
+    "department",
+    "display_name",
+    "window",
+}
 MAX_ROWS = 50_000
 
 
@@ -70,18 +79,22 @@ def parse_roster(text: str, *, filename: str) -> tuple[list[RosterRow], list[str
     problems: list[str] = []
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     if reader.fieldnames is None:
-        return [], [f"{filename}:1: the file is empty; the first line names the columns (slack_user_id or email, role, …)"]
+        return [], [
+            f"{filename}:1: the file is empty; the first line names the columns (slack_user_id or"
+            " email, role, …)"
+        ]
     header = [(h or "").strip().lower() for h in reader.fieldnames]
     reader.fieldnames = header
     if "role" not in header or not ({"slack_user_id", "email"} & set(header)):
         return [], [
-            f"{filename}:1: the header needs a 'role' column and a 'slack_user_id' or 'email' column "
-            f"(found: {', '.join(h for h in header if h) or 'nothing'})"
+            f"{filename}:1: the header needs a 'role' column and a 'slack_user_id' or 'email'"
+            f" column (found: {', '.join(h for h in header if h) or 'nothing'})"
         ]
     unknown = [h for h in header if h and h not in KNOWN_COLUMNS]
     if unknown:
         problems.append(
-            f"{filename}:1: ignoring unknown column(s) {', '.join(unknown)}; known columns: {', '.join(sorted(KNOWN_COLUMNS))}"
+            f"{filename}:1: ignoring unknown column(s) {', '.join(unknown)}; known columns:"
+            f" {', '.join(sorted(KNOWN_COLUMNS))}"
         )
     rows: list[RosterRow] = []
     seen: dict[tuple[str, Role], int] = {}
@@ -91,7 +104,9 @@ def parse_roster(text: str, *, filename: str) -> tuple[list[RosterRow], list[str
             problems.append(f"{filename}:{line}: more than {MAX_ROWS} rows; split the file")
             break
         if None in record:
-            problems.append(f"{filename}:{line}: more values than columns; check for an unquoted comma")
+            problems.append(
+                f"{filename}:{line}: more values than columns; check for an unquoted comma"
+            )
             continue
         values = {k: (v or "").strip() for k, v in record.items() if k}
         if not any(values.values()):
@@ -103,7 +118,10 @@ def parse_roster(text: str, *, filename: str) -> tuple[list[RosterRow], list[str
         assert row is not None
         who = row.slack_user_id or (row.email or "").lower()
         if (who, row.role) in seen:
-            problems.append(f"{filename}:{line}: {who} is already listed as {row.role.value} on line {seen[(who, row.role)]}")
+            problems.append(
+                f"{filename}:{line}: {who} is already listed as {row.role.value} on line"
+                f" {seen[(who, row.role)]}"
+            )
             continue
         seen[(who, row.role)] = line
         rows.append(row)
@@ -121,7 +139,10 @@ def _row(values: dict[str, str], line: int) -> tuple[RosterRow | None, str | Non
     if not user_id and not email:
         return None, "give a slack_user_id (like U0123ABCD) or an email"
     if user_id and not USER_ID.match(user_id):
-        return None, f"slack_user_id '{user_id}' does not look like a Slack user id (like U0123ABCD)"
+        return (
+            None,
+            f"slack_user_id '{user_id}' does not look like a Slack user id (like U0123ABCD)",
+        )
     if email and not EMAIL.match(email):
         return None, f"email '{email}' is not an email address"
     tz = values.get("timezone") or None
@@ -132,7 +153,10 @@ def _row(values: dict[str, str], line: int) -> tuple[RosterRow | None, str | Non
             return None, str(exc)
     country = (values.get("country") or "").upper() or None
     if country and not is_supported_country(country):
-        return None, f"country '{country}' is not a known ISO 3166 two-letter code (like US, DE, IN)"
+        return (
+            None,
+            f"country '{country}' is not a known ISO 3166 two-letter code (like US, DE, IN)",
+        )
     window = None
     if values.get("window"):
         try:
@@ -173,11 +197,19 @@ def import_roster(
     for row in rows:
         user_id = row.slack_user_id or directory.user_id_for_email(row.email or "")
         if user_id is None:
-            report.problems.append(f"{filename}:{row.line}: no Slack user has the email {row.email}")
+            report.problems.append(
+                f"{filename}:{row.line}: no Slack user has the email {row.email}"
+            )
             continue
-        person = session.scalars(select(Person).where(Person.slack_user_id == user_id)).one_or_none()
+        person = session.scalars(
+            select(Person).where(Person.slack_user_id == user_id)
+        ).one_or_none()
         profile = None
-        if person is None or (row.timezone is None and person.timezone is None) or not (row.display_name or person.display_name):
+        if (
+            person is None
+            or (row.timezone is None and person.timezone is None)
+            or not (row.display_name or person.display_name)
+        ):
             profile = directory.profile(user_id)
             if profile is None:
                 report.problems.append(f"{filename}:{row.line}: Slack has no user {user_id}")
@@ -193,12 +225,16 @@ def import_roster(
         session.flush()
         membership = session.scalars(
             select(Membership).where(
-                Membership.program_id == program.id, Membership.person_id == person.id, Membership.role == row.role
+                Membership.program_id == program.id,
+                Membership.person_id == person.id,
+                Membership.role == row.role,
             )
         ).one_or_none()
         role_added = False
         if membership is None:
-            session.add(Membership(program_id=program.id, person_id=person.id, role=row.role, joined_at=now))
+            session.add(
+                Membership(program_id=program.id, person_id=person.id, role=row.role, joined_at=now)
+            )
             role_added = True
         elif membership.left_at is not None:
             membership.left_at = None
@@ -218,7 +254,9 @@ def _apply(person: Person, row: RosterRow, profile: SlackProfile | None, now: dt
         "timezone": row.timezone or (profile.timezone if profile else None) or person.timezone,
         "country": row.country or person.country,
         "department": row.department or person.department,
-        "display_name": row.display_name or person.display_name or (profile.display_name if profile else ""),
+        "display_name": (
+            row.display_name or person.display_name or (profile.display_name if profile else "")
+        ),
     }
     if row.window is not None:
         wanted["window_start"], wanted["window_end"] = row.window

@@ -1,13 +1,13 @@
 """A local stand-in for Slack's Web API, plus signed requests into the bot and simulated people.
 
-    with SlackStandIn(rate_limits=False) as slack:
-        client = WebClient(base_url=slack.api_url, token=slack.bot_token)
-        client.chat_postMessage(channel=user_id, text="hi")
-        slack.workspace.dm_messages(user_id)
+with SlackStandIn(rate_limits=False) as slack:
+    client = WebClient(base_url=slack.api_url, token=slack.bot_token)
+    client.chat_postMessage(channel=user_id, text="hi")
+    slack.workspace.dm_messages(user_id)
 
-        sender = SignedSender.for_stand_in(slack, "http://127.0.0.1:3000/slack/events")
-        alice = SimulatedUser(slack, sender, user_id)
-        alice.click_button("Mark done")
+    sender = SignedSender.for_stand_in(slack, "http://127.0.0.1:3000/slack/events")
+    alice = SimulatedUser(slack, sender, user_id)
+    alice.click_button("Mark done")
 """
 
 from bot.sandbox.errors import SlackError
@@ -22,7 +22,25 @@ from bot.sandbox.server import SlackStandIn
 from bot.sandbox.workspace import Workspace
 
 __all__ = [
-    "DEMO_SEED_PATH", "MINIMAL_SEED", "OTHER_TEAM_SEED", "CallRecord", "Fault", "FaultPlan", "Faults",
-    "InstallError", "InstallResult", "Limit", "RateLimiter", "RateLimits", "SeedError", "SignedSender", "SimulatedUser", "SlackError",
-    "SlackHttpResponse", "SlackStandIn", "Workspace", "load_seed", "signature_headers",
+    "DEMO_SEED_PATH",
+    "MINIMAL_SEED",
+    "OTHER_TEAM_SEED",
+    "CallRecord",
+    "Fault",
+    "FaultPlan",
+    "Faults",
+    "InstallError",
+    "InstallResult",
+    "Limit",
+    "RateLimiter",
+    "RateLimits",
+    "SeedError",
+    "SignedSender",
+    "SimulatedUser",
+    "SlackError",
+    "SlackHttpResponse",
+    "SlackStandIn",
+    "Workspace",
+    "load_seed",
+    "signature_headers",
 ]

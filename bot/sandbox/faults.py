@@ -15,8 +15,12 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
 # The error strings Slack's edge answers with alongside each status.
-STATUS_ERRORS = {500: "internal_error", 502: "fatal_error", 503: "service_unavailable",
-                 504: "request_timeout"}
+STATUS_ERRORS = {
+    500: "internal_error",
+    502: "fatal_error",
+    503: "service_unavailable",
+    504: "request_timeout",
+}
 
 
 @dataclass
@@ -91,8 +95,14 @@ class Faults:
             return new
 
     def fail_next(
-        self, method: str, *, error: str | None = None, status: int = 500, times: int = 1,
-        after_commit: bool = False, drop: bool = False,
+        self,
+        method: str,
+        *,
+        error: str | None = None,
+        status: int = 500,
+        times: int = 1,
+        after_commit: bool = False,
+        drop: bool = False,
     ) -> None:
         """Make the next ``times`` calls of ``method`` ("*" for any) fail this way.
 
@@ -130,8 +140,13 @@ class Faults:
             status = self._rng.choice(plan.error_statuses) if plan.error_statuses else 500
             delay = plan.slow_seconds if slow_draw < plan.slow_rate else 0.0
             if error_draw < plan.error_rate:
-                return Fault("error", status, STATUS_ERRORS.get(status, "internal_error"),
-                             plan.after_commit, delay)
+                return Fault(
+                    "error",
+                    status,
+                    STATUS_ERRORS.get(status, "internal_error"),
+                    plan.after_commit,
+                    delay,
+                )
             if drop_draw < plan.drop_rate:
                 return Fault("drop", 0, "", plan.after_commit, delay)
             return Fault("slow", delay=delay) if delay else None

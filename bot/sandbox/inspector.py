@@ -48,7 +48,9 @@ class InspectorError(Exception):
     """An action the inspector cannot carry out; the message says why and what to do."""
 
 
-def handle(stand_in: SlackStandIn, verb: str, path: str, query: str, body: bytes, *, client: str) -> Answer:
+def handle(
+    stand_in: SlackStandIn, verb: str, path: str, query: str, body: bytes, *, client: str
+) -> Answer:
     """Answer one request under ``/sandbox/inspector``."""
     if not _is_local(client):
         why = "It acts as any person in the workspace; open it on the machine running the sandbox."
@@ -65,13 +67,18 @@ def handle(stand_in: SlackStandIn, verb: str, path: str, query: str, body: bytes
         if kind == "channel" and key:
             return _page(lambda: channel_page(stand_in, key, args.get("as", ""), notice))
     elif verb == "POST" and rest in ACTIONS:
-        form = {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True).items()}
+        form = {
+            k: v[-1]
+            for k, v in parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True).items()
+        }
         try:
             note, bad = ACTIONS[rest](stand_in, form), False
         except InspectorError as exc:
             note, bad = str(exc), True
         return Answer(303, location=_back(form, note, bad))
-    return Answer(404, message_page("Not found", f"Nothing at {path}; start from the inspector's index."))
+    return Answer(
+        404, message_page("Not found", f"Nothing at {path}; start from the inspector's index.")
+    )
 
 
 def _page(draw: Callable[[], str]) -> Answer:
@@ -109,8 +116,9 @@ def _back(form: dict[str, str], note: str, bad: bool) -> str:
 def _person(stand_in: SlackStandIn, user_id: str) -> SimulatedUser:
     if not stand_in.request_url:
         raise InspectorError(
-            "The stand-in does not know where Upward listens, so nothing was sent. Run `upward serve --sandbox`, "
-            "or set `stand_in.request_url` to Upward's /slack/events URL.")
+            "The stand-in does not know where Upward listens, so nothing was sent. Run `upward"
+            " serve --sandbox`, or set `stand_in.request_url` to Upward's /slack/events URL."
+        )
     try:
         return stand_in.person(user_id, stand_in.request_url)
     except SlackError:
@@ -130,12 +138,16 @@ def _sent(person: SimulatedUser, what: str, send: Callable[[], Any]) -> str:
         response = send()
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
-        raise InspectorError(f"{what}, but Upward did not answer at {person.sender.request_url} ({reason}). "
-                             "Is `upward serve --sandbox` still running?") from None
+        raise InspectorError(
+            f"{what}, but Upward did not answer at {person.sender.request_url} ({reason}). "
+            "Is `upward serve --sandbox` still running?"
+        ) from None
     _settle(person.ws, before)
     status = getattr(response, "status", 200)
     if status != 200:
-        raise InspectorError(f"{what}; Upward answered HTTP {status}, so Slack would show the person an error.")
+        raise InspectorError(
+            f"{what}; Upward answered HTTP {status}, so Slack would show the person an error."
+        )
     return f"{what}; Upward answered HTTP 200."
 
 
@@ -163,26 +175,44 @@ def _visible_source(ws: Workspace, user_id: str, form: dict[str, str]) -> dict[s
     state = ws.state
     if form.get("view"):
         view_id = form["view"]
-        if view_id != state.home_views.get(user_id) and view_id not in state.modal_stacks.get(user_id, []):
-            raise InspectorError("That view is no longer on the person's screen; the page shows what is there now.")
+        if view_id != state.home_views.get(user_id) and view_id not in state.modal_stacks.get(
+            user_id, []
+        ):
+            raise InspectorError(
+                "That view is no longer on the person's screen; the page shows what is there now."
+            )
         return {"view": state.views[view_id], "blocks": state.views[view_id].get("blocks") or []}
     ts, channel_id = form.get("ts", ""), form.get("channel", "")
     if form.get("ephemeral") == "1":
         found = next((e for e in state.ephemerals if e["user"] == user_id and e["ts"] == ts), None)
     else:
         channel = state.channels.get(channel_id)
-        found = channel.by_ts.get(ts) if channel is not None and user_id in channel.members else None
+        found = (
+            channel.by_ts.get(ts) if channel is not None and user_id in channel.members else None
+        )
     if found is None:
-        raise InspectorError("That message is gone (Upward deleted or replaced it); the page shows what is there now.")
-    return {"message": found, "channel_id": found.get("channel", channel_id),
-            "is_ephemeral": form.get("ephemeral") == "1", "blocks": found.get("blocks") or []}
+        raise InspectorError(
+            "That message is gone (Upward deleted or replaced it); the page shows what is there"
+            " now."
+        )
+    return {
+        "message": found,
+        "channel_id": found.get("channel", channel_id),
+        "is_ephemeral": form.get("ephemeral") == "1",
+        "blocks": found.get("blocks") or [],
+    }
 
 
-def _element(blocks: list[dict[str, Any]], block_id: str, action_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+def _element(
+    blocks: list[dict[str, Any]], block_id: str, action_id: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
     for block, element in payloads.interactive_elements(blocks):
         if block.get("block_id") == block_id and element.get("action_id") == action_id:
             return block, element
-    raise InspectorError("That button is no longer there (Upward updated the message); the page shows it as it is now.")
+    raise InspectorError(
+        "That button is no longer there (Upward updated the message); the page shows it as it is"
+        " now."
+    )
 
 
 def click(stand_in: SlackStandIn, form: dict[str, str]) -> str:
@@ -191,7 +221,9 @@ def click(stand_in: SlackStandIn, form: dict[str, str]) -> str:
     ws = person.ws
     with ws.lock:
         source = _visible_source(ws, person.user_id, form)
-        block, element = _element(source.pop("blocks"), form.get("block_id", ""), form.get("action_id", ""))
+        block, element = _element(
+            source.pop("blocks"), form.get("block_id", ""), form.get("action_id", "")
+        )
         option = picked = None
         if payloads.options_of(element):
             try:
@@ -202,7 +234,9 @@ def click(stand_in: SlackStandIn, form: dict[str, str]) -> str:
         elif element["type"] in payloads.PICKED_KEYS:
             picked = form.get("picked") or None
             if picked is None:
-                raise InspectorError("Pick a date (or time) first, then press the button next to it.")
+                raise InspectorError(
+                    "Pick a date (or time) first, then press the button next to it."
+                )
             hint = (element.get("placeholder") or {}).get("text") or element["action_id"]
             what = f"picked {picked} in “{hint}”"
         else:
@@ -210,7 +244,11 @@ def click(stand_in: SlackStandIn, form: dict[str, str]) -> str:
             what = f"pressed “{label}”"
         action = payloads.action_entry(block, element, option=option, picked=picked)
         payload = payloads.block_actions(ws, user_id=person.user_id, action=action, **source)
-    return _sent(person, f"{_name(ws, person.user_id)} {what}", lambda: person.sender.send_interaction(payload))
+    return _sent(
+        person,
+        f"{_name(ws, person.user_id)} {what}",
+        lambda: person.sender.send_interaction(payload),
+    )
 
 
 def submit(stand_in: SlackStandIn, form: dict[str, str]) -> str:
@@ -218,7 +256,9 @@ def submit(stand_in: SlackStandIn, form: dict[str, str]) -> str:
     person = _person(stand_in, form.get("user", ""))
     view = person.current_view()
     if view is None or view["id"] != form.get("view"):
-        raise InspectorError("That form is no longer open; the page shows what is on the person's screen now.")
+        raise InspectorError(
+            "That form is no longer open; the page shows what is on the person's screen now."
+        )
     values: dict[str, Any] = {}
     for block in view["blocks"]:
         element = block.get("element") if block.get("type") == "input" else None
@@ -231,13 +271,20 @@ def submit(stand_in: SlackStandIn, form: dict[str, str]) -> str:
             values[block["block_id"]] = None
     title = (view.get("title") or {}).get("text") or "the form"
     try:
-        note = _sent(person, f"{_name(person.ws, person.user_id)} submitted “{title}”",
-                     lambda: person.submit_view(values))
+        note = _sent(
+            person,
+            f"{_name(person.ws, person.user_id)} submitted “{title}”",
+            lambda: person.submit_view(values),
+        )
     except ValueError:
-        raise InspectorError("Fill in every field not marked (optional); "
-                             "Slack will not submit the form without them.") from None
+        raise InspectorError(
+            "Fill in every field not marked (optional); "
+            "Slack will not submit the form without them."
+        ) from None
     if person.ws.view_errors(view["id"]):
-        raise InspectorError(f"{note.removesuffix('.')}, and it asked for changes (shown in the form).")
+        raise InspectorError(
+            f"{note.removesuffix('.')}, and it asked for changes (shown in the form)."
+        )
     return note
 
 
@@ -270,12 +317,21 @@ def command(stand_in: SlackStandIn, form: dict[str, str]) -> str:
         with person.ws.lock:
             found = person.ws.state.channels.get(channel)
             if found is None or person.user_id not in found.members:
-                raise InspectorError("The person is not in that channel, so Slack would not run the command there.")
+                raise InspectorError(
+                    "The person is not in that channel, so Slack would not run the command there."
+                )
     text = form.get("text", "").strip()
-    return _sent(person, f"{_name(person.ws, person.user_id)} ran {name} {text}".rstrip(),
-                 lambda: person.command(name, text, channel_id=channel))
+    return _sent(
+        person,
+        f"{_name(person.ws, person.user_id)} ran {name} {text}".rstrip(),
+        lambda: person.command(name, text, channel_id=channel),
+    )
 
 
 ACTIONS: dict[str, Callable[[SlackStandIn, dict[str, str]], str]] = {
-    "click": click, "submit": submit, "close": close, "home": open_home, "command": command,
+    "click": click,
+    "submit": submit,
+    "close": close,
+    "home": open_home,
+    "command": command,
 }

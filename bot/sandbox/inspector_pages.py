@@ -18,7 +18,15 @@ from zoneinfo import ZoneInfo
 
 from bot.demo.blockkit_html import CSS, RenderContext, avatar_colour, esc, initials, render_mrkdwn
 from bot.demo.styles import PAGE_CSS
-from bot.sandbox.inspector_blocks import PREFIX, Where, blocks_html, hidden_fields, message_html, modal_html, post_form
+from bot.sandbox.inspector_blocks import (
+    PREFIX,
+    Where,
+    blocks_html,
+    hidden_fields,
+    message_html,
+    modal_html,
+    post_form,
+)
 from bot.sandbox.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -26,7 +34,12 @@ if TYPE_CHECKING:
 
 DEMO_ROSTER = Path(__file__).with_name("demo_roster.csv")
 ROLE_ORDER = ("lead", "mentor", "executive")
-ROLE_HEADINGS = {"lead": "Program lead", "mentor": "Mentors", "executive": "Executives", "": "People"}
+ROLE_HEADINGS = {
+    "lead": "Program lead",
+    "mentor": "Mentors",
+    "executive": "Executives",
+    "": "People",
+}
 
 INSPECTOR_CSS = """
 .ix{display:inline-flex;align-items:center;gap:6px;margin:0}
@@ -75,7 +88,12 @@ def person_page(stand_in: SlackStandIn, user_id: str, notice: tuple[str, bool]) 
     back = f"{PREFIX}/person/{quote(user_id)}"
     items: list[tuple[str, str]] = []
     for message in ws.channel_messages(dm) if dm else []:
-        items.append((message["ts"], _with_thread(ws, dm, message, ctx, Where(user_id, back, dm, message["ts"]))))
+        items.append(
+            (
+                message["ts"],
+                _with_thread(ws, dm, message, ctx, Where(user_id, back, dm, message["ts"])),
+            )
+        )
     for record in ws.ephemerals(user_id):
         where = Where(user_id, back, record["channel"], record["ts"], ephemeral=True)
         elsewhere = names.get(record["channel"], record["channel"])
@@ -87,28 +105,41 @@ def person_page(stand_in: SlackStandIn, user_id: str, notice: tuple[str, bool]) 
         drawn = blocks_html(home.get("blocks"), ctx, Where(user_id, back, view=home["id"]))
         home_html = f'<div class="bk-view bk-home">{drawn}</div>'
     else:
-        home_html = '<p class="empty">Never opened. <b>Open App Home</b> above sends Upward the app_home_opened event.</p>'
+        home_html = (
+            '<p class="empty">Never opened. <b>Open App Home</b> above sends Upward the'
+            " app_home_opened event.</p>"
+        )
     views = ws.open_views(user_id)
     # An open modal covers the page, so what happened is said inside it.
     modal = ""
     if views:
-        modal = modal_html(views[-1], ws.view_errors(views[-1]["id"]), ctx, Where(user_id, back), _notice(notice))
-    who = " · ".join(esc(x) for x in (user.title, demo_roles().get(user_id), f"{user.tz}, now {_local_now(ws, ctx)}") if x)
+        modal = modal_html(
+            views[-1], ws.view_errors(views[-1]["id"]), ctx, Where(user_id, back), _notice(notice)
+        )
+    who = " · ".join(
+        esc(x)
+        for x in (user.title, demo_roles().get(user_id), f"{user.tz}, now {_local_now(ws, ctx)}")
+        if x
+    )
     gone = ' <span class="tag">deactivated</span>' if user.deleted else ""
     open_home = '<button type="submit" class="bk-button bk-button-primary">Open App Home</button>'
     body = (
-        f'<section class="person"><header><div class="bk-avatar big" style="background:{avatar_colour(user_id)}">'
-        f'{initials(name)}</div><div><h1>{esc(name)}{gone}</h1><div class="who">{who}</div></div></header>'
-        f'<div class="toolbar">{post_form("home", Where(user_id, back), open_home, anchor="home")}'
-        f'<a class="bk-button" href="{esc(back)}">Refresh</a><a class="bk-button" href="{PREFIX}">Everyone</a></div>'
-        f'{"" if modal else _notice(notice)}'
-        f'<h3>Direct messages with Upward</h3><div class="pane">{timeline}</div>{_command_form(ws, user_id, back, dm)}'
-        f'<h3 id="home">App Home tab</h3><div class="pane home">{home_html}</div></section>{modal}'
+        '<section class="person"><header><div class="bk-avatar big"'
+        f' style="background:{avatar_colour(user_id)}">{initials(name)}</div><div><h1>{esc(name)}{gone}</h1><div'
+        f' class="who">{who}</div></div></header><div'
+        f' class="toolbar">{post_form("home", Where(user_id, back), open_home, anchor="home")}<a'
+        f' class="bk-button" href="{esc(back)}">Refresh</a><a class="bk-button"'
+        f' href="{PREFIX}">Everyone</a></div>{"" if modal else _notice(notice)}<h3>Direct messages'
+        " with Upward</h3><div"
+        f' class="pane">{timeline}</div>{_command_form(ws, user_id, back, dm)}<h3 id="home">App'
+        f' Home tab</h3><div class="pane home">{home_html}</div></section>{modal}'
     )
     return _layout(ws, f"{name} · Upward sandbox", body, here=user_id)
 
 
-def _with_thread(ws: Workspace, channel: str, message: dict[str, Any], ctx: RenderContext, where: Where) -> str:
+def _with_thread(
+    ws: Workspace, channel: str, message: dict[str, Any], ctx: RenderContext, where: Where
+) -> str:
     replies = ws.thread_replies(channel, message["ts"]) if message.get("reply_count") else []
     drawn = [message_html(r, ctx, Where(where.user, where.back, channel, r["ts"])) for r in replies]
     return message_html(message, ctx, where, replies=drawn)
@@ -119,7 +150,7 @@ def _timeline(items: list[tuple[str, str]], ctx: RenderContext) -> str:
     out, day = [], None
     ordered = sorted(items, key=lambda item: float(item[0]))
     for i, (ts, drawn) in enumerate(ordered):
-        local = ctx.local(dt.datetime.fromtimestamp(float(ts), dt.timezone.utc))
+        local = ctx.local(dt.datetime.fromtimestamp(float(ts), dt.UTC))
         if local.date() != day:
             day = local.date()
             out.append(f'<div class="day"><span>{local:%A %-d %B}</span></div>')
@@ -127,63 +158,97 @@ def _timeline(items: list[tuple[str, str]], ctx: RenderContext) -> str:
     return "".join(out)
 
 
-def _command_form(ws: Workspace, user_id: str, back: str, dm: str | None, *, channel: str | None = None) -> str:
+def _command_form(
+    ws: Workspace, user_id: str, back: str, dm: str | None, *, channel: str | None = None
+) -> str:
     """Run /circle … as the person: in the given channel, or (their pick) in their DM or a channel they are in."""
     if channel is not None:
         place = hidden_fields({"channel": channel})
     else:
         theirs = [c for c in _channels(ws) if user_id in c.members and not c.is_archived]
         choices = "".join(f'<option value="{esc(c.id)}">in #{esc(c.name)}</option>' for c in theirs)
-        place = (f'<select class="ix-select" name="channel"><option value="{esc(dm or "")}">in the DM with Upward</option>'
-                 f'{choices}</select>')
-    fields = hidden_fields({"user": user_id, "back": back, "command": "/circle", "anchor": "latest"})
+        place = (
+            f'<select class="ix-select" name="channel"><option value="{esc(dm or "")}">in the DM'
+            f" with Upward</option>{choices}</select>"
+        )
+    fields = hidden_fields(
+        {"user": user_id, "back": back, "command": "/circle", "anchor": "latest"}
+    )
     return (
-        f'<form class="command" method="post" action="{PREFIX}/command">{fields}<code>/circle</code>'
-        '<input type="text" name="text" placeholder="list, note …, help" aria-label="/circle text">'
-        f'{place}<button type="submit" class="bk-button">Run as this person</button></form>'
+        '<form class="command" method="post"'
+        f' action="{PREFIX}/command">{fields}<code>/circle</code><input type="text" name="text"'
+        f' placeholder="list, note …, help" aria-label="/circle text">{place}<button type="submit"'
+        ' class="bk-button">Run as this person</button></form>'
     )
 
 
 # -- a channel -----------------------------------------------------------------------------------
-def channel_page(stand_in: SlackStandIn, channel_id: str, viewer: str, notice: tuple[str, bool]) -> str:
+def channel_page(
+    stand_in: SlackStandIn, channel_id: str, viewer: str, notice: tuple[str, bool]
+) -> str:
     """A channel (a circle, the digest channel) as one of its members sees it, with working controls."""
     ws = stand_in._workspace_holding("channels", channel_id)
     with ws.lock:
         channel = ws.state.channels.get(channel_id)
         if channel is None or channel.is_im:
             raise LookupError(f"There is no channel {channel_id} in the stand-in.")
-        members = [m for m in channel.members if m in ws.state.users and not ws.state.users[m].is_bot]
+        members = [
+            m for m in channel.members if m in ws.state.users and not ws.state.users[m].is_bot
+        ]
         viewer = viewer if viewer in members else (members[0] if members else "")
         tz = ws.state.users[viewer].tz if viewer else "UTC"
-        name, private, archived = channel.name, channel.is_private or channel.is_mpim, channel.is_archived
+        name, private, archived = (
+            channel.name,
+            channel.is_private or channel.is_mpim,
+            channel.is_archived,
+        )
         topic = str(channel.topic.get("value") or "")
     ctx = _ctx(ws, tz)
     back = f"{PREFIX}/channel/{quote(channel_id)}?{'as=' + quote(viewer) if viewer else ''}"
     items = []
     for message in ws.channel_messages(channel_id, system=True):
         if message.get("subtype"):
-            local = ctx.local(dt.datetime.fromtimestamp(float(message["ts"]), dt.timezone.utc))
+            local = ctx.local(dt.datetime.fromtimestamp(float(message["ts"]), dt.UTC))
             text = str(message.get("text") or "")
-            text = text.split(">", 1)[-1].strip() if text.startswith("<@") else text  # "<@U…> has joined"
-            items.append((message["ts"], f'<div class="system">{esc(ctx.user(message.get("user", "")))} '
-                                         f'{render_mrkdwn(text, ctx)} <time>{local:%H:%M}</time></div>'))
+            text = (
+                text.split(">", 1)[-1].strip() if text.startswith("<@") else text
+            )  # "<@U…> has joined"
+            items.append(
+                (
+                    message["ts"],
+                    (
+                        f'<div class="system">{esc(ctx.user(message.get("user", "")))} '
+                        f"{render_mrkdwn(text, ctx)} <time>{local:%H:%M}</time></div>"
+                    ),
+                )
+            )
         else:
             where = Where(viewer, back, channel_id, message["ts"])
             items.append((message["ts"], _with_thread(ws, channel_id, message, ctx, where)))
     viewing = ""
     if members:
-        options = "".join(f'<option value="{esc(m)}"{" selected" if m == viewer else ""}>{esc(ctx.user(m))}</option>'
-                          for m in members)
-        viewing = (f'<form class="command" method="get" action="{PREFIX}/channel/{esc(quote(channel_id))}">Viewing as '
-                   f'<select class="ix-select" name="as">{options}</select><button type="submit" class="bk-button">'
-                   f'Switch</button><span class="where">times in {esc(tz)}</span></form>')
-    command = _command_form(ws, viewer, back, None, channel=channel_id) if viewer and not archived else ""
+        options = "".join(
+            "<option"
+            f' value="{esc(m)}"{" selected" if m == viewer else ""}>{esc(ctx.user(m))}</option>'
+            for m in members
+        )
+        viewing = (
+            '<form class="command" method="get"'
+            f' action="{PREFIX}/channel/{esc(quote(channel_id))}">Viewing as <select'
+            f' class="ix-select" name="as">{options}</select><button type="submit"'
+            ' class="bk-button">Switch</button><span class="where">times in'
+            f" {esc(tz)}</span></form>"
+        )
+    command = (
+        _command_form(ws, viewer, back, None, channel=channel_id) if viewer and not archived else ""
+    )
     badge = ' <span class="tag">archived</span>' if archived else ""
     timeline = _timeline(items, ctx) or '<p class="empty">No messages yet.</p>'
     body = (
-        f'<section><h1>{"🔒" if private else "#"} {esc(name)}{badge}</h1><div class="who">{esc(topic)}</div>'
-        f'<div class="habits">Members: {", ".join(esc(ctx.user(m)) for m in members) or "nobody yet"}</div>'
-        f'{viewing}{_notice(notice)}<div class="pane">{timeline}</div>{command}</section>'
+        f"<section><h1>{'🔒' if private else '#'} {esc(name)}{badge}</h1><div"
+        f' class="who">{esc(topic)}</div><div class="habits">Members:'
+        f" {', '.join(esc(ctx.user(m)) for m in members) or 'nobody yet'}</div>{viewing}{_notice(notice)}<div"
+        f' class="pane">{timeline}</div>{command}</section>'
     )
     return _layout(ws, f"#{name} · Upward sandbox", body, here=channel_id)
 
@@ -202,41 +267,59 @@ def index_page(stand_in: SlackStandIn) -> str:
             sees += ["a modal open"] if ws.open_views(user.id) else []
             gone = " <span class=tag>deactivated</span>" if user.deleted else ""
             rows.append(
-                f'<tr><td><a href="{PREFIX}/person/{esc(quote(user.id))}">{esc(user.real_name or user.name)}</a>{gone}</td>'
-                f'<td>{esc(demo_roles().get(user.id, "—"))}</td><td>{esc(user.title)}</td>'
-                f'<td>{esc(user.tz)} <span class="where">{local:%a %H:%M}</span></td>'
-                f'<td class="where">{esc(", ".join(sees))}</td></tr>')
+                "<tr><td><a"
+                f' href="{PREFIX}/person/{esc(quote(user.id))}">{esc(user.real_name or user.name)}</a>{gone}</td><td>{esc(demo_roles().get(user.id, "—"))}</td><td>{esc(user.title)}</td><td>{esc(user.tz)}'
+                f' <span class="where">{local:%a %H:%M}</span></td><td'
+                f' class="where">{esc(", ".join(sees))}</td></tr>'
+            )
         channels = []
         for c in _channels(ws):
-            kind = ("circle (private)" if c.creator == ws.bot_user_id else "private") if c.is_private else "public"
+            kind = (
+                ("circle (private)" if c.creator == ws.bot_user_id else "private")
+                if c.is_private
+                else "public"
+            )
             said = sum(1 for m in list(c.messages) if not m.get("subtype"))
             archived = " <span class=tag>archived</span>" if c.is_archived else ""
             channels.append(
-                f'<tr><td><a href="{PREFIX}/channel/{esc(quote(c.id))}">{"🔒" if c.is_private else "#"} {esc(c.name)}</a>'
-                f'{archived}</td><td>{esc(kind)}</td><td>{len(c.members)} members</td>'
-                f'<td class="where">{said} messages</td></tr>')
+                "<tr><td><a"
+                f' href="{PREFIX}/channel/{esc(quote(c.id))}">{"🔒" if c.is_private else "#"}'
+                f" {esc(c.name)}</a>{archived}</td><td>{esc(kind)}</td><td>{len(c.members)}"
+                f' members</td><td class="where">{said} messages</td></tr>'
+            )
         sections.append(
-            f'<h2>{esc(ws.seed.team_name)} <span class="where">{esc(ws.team_id)}</span></h2>'
-            '<table class="people"><tr><th>Person</th><th>Role</th><th>Title</th><th>Time zone</th><th>Sees</th></tr>'
-            f'{"".join(rows)}</table><h3>Channels</h3><table class="people">{"".join(channels)}</table>')
+            f'<h2>{esc(ws.seed.team_name)} <span class="where">{esc(ws.team_id)}</span></h2><table'
+            ' class="people"><tr><th>Person</th><th>Role</th><th>Title</th><th>Time'
+            f" zone</th><th>Sees</th></tr>{''.join(rows)}</table><h3>Channels</h3><table"
+            f' class="people">{"".join(channels)}</table>'
+        )
     if stand_in.request_url:
-        target = f"Buttons pressed here are sent, signed as Slack signs them, to <code>{esc(stand_in.request_url)}</code>."
+        target = (
+            "Buttons pressed here are sent, signed as Slack signs them, to"
+            f" <code>{esc(stand_in.request_url)}</code>."
+        )
     else:
-        target = ("<b>The stand-in does not know where Upward listens</b>, so pages show what people see but buttons "
-                  "send nothing. <code>upward serve --sandbox</code> sets it.")
+        target = (
+            "<b>The stand-in does not know where Upward listens</b>, so pages show what people see"
+            " but buttons send nothing. <code>upward serve --sandbox</code> sets it."
+        )
     body = (
-        '<section><h1>Sandbox inspector</h1><p class="lede">Open anyone to see their DMs with Upward, their App Home '
-        f'tab and any form on their screen, and press the buttons as them. {target} Everything the stand-in holds, '
-        f'as JSON: <a class="bk-link" href="/sandbox/state">/sandbox/state</a>.</p>{"".join(sections)}</section>'
+        '<section><h1>Sandbox inspector</h1><p class="lede">Open anyone to see their DMs with'
+        " Upward, their App Home tab and any form on their screen, and press the buttons as them."
+        f' {target} Everything the stand-in holds, as JSON: <a class="bk-link"'
+        f' href="/sandbox/state">/sandbox/state</a>.</p>{"".join(sections)}</section>'
     )
     return _layout(stand_in.workspace, "Upward sandbox inspector", body, here="")
 
 
 def message_page(title: str, text: str) -> str:
     """A page with one message (not found, not allowed)."""
-    return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{esc(title)}</title>'
-            f'<style>{PAGE_CSS}</style></head><body><main style="margin:0 auto"><h1>{esc(title)}</h1>'
-            f'<p class="lede">{esc(text)}</p><p><a href="{PREFIX}">The inspector\'s index</a></p></main></body></html>')
+    return (
+        '<!doctype html><html lang="en"><head><meta'
+        f' charset="utf-8"><title>{esc(title)}</title><style>{PAGE_CSS}</style></head><body><main'
+        f' style="margin:0 auto"><h1>{esc(title)}</h1><p class="lede">{esc(text)}</p><p><a'
+        f' href="{PREFIX}">The inspector\'s index</a></p></main></body></html>'
+    )
 
 
 # -- shared pieces -------------------------------------------------------------------------------
@@ -245,7 +328,10 @@ def _people(ws: Workspace) -> list[Any]:
     with ws.lock:
         people = [u for u in ws.state.users.values() if not u.is_bot]
     rank = {role: i for i, role in enumerate(ROLE_ORDER)}
-    return sorted(people, key=lambda u: (rank.get(demo_roles().get(u.id, ""), len(rank)), u.real_name or u.name))
+    return sorted(
+        people,
+        key=lambda u: (rank.get(demo_roles().get(u.id, ""), len(rank)), u.real_name or u.name),
+    )
 
 
 def _channels(ws: Workspace) -> list[Any]:
@@ -261,23 +347,38 @@ def _ctx(ws: Workspace, tz: str | None) -> RenderContext:
     """How the renderer names people and channels, where images come from (data: URIs), in zone ``tz``."""
     with ws.lock:
         users = {uid: u.real_name or u.name for uid, u in ws.state.users.items()}
-        images = {f.to_api(ws.public_url)["url_private"]: f"data:{f.mimetype};base64,{base64.b64encode(f.data).decode()}"
-                  for f in ws.state.files.values() if f.data is not None and f.mimetype.startswith("image/")}
-    return RenderContext(users=users, channels=_channel_names(ws), tz=tz, image_src=images.get,
-                         bot_user_id=ws.bot_user_id)
+        images = {
+            f.to_api(ws.public_url)[
+                "url_private"
+            ]: f"data:{f.mimetype};base64,{base64.b64encode(f.data).decode()}"
+            for f in ws.state.files.values()
+            if f.data is not None and f.mimetype.startswith("image/")
+        }
+    return RenderContext(
+        users=users,
+        channels=_channel_names(ws),
+        tz=tz,
+        image_src=images.get,
+        bot_user_id=ws.bot_user_id,
+    )
 
 
 def _local_now(ws: Workspace, ctx: RenderContext) -> str:
-    return f"{ctx.local(dt.datetime.fromtimestamp(ws.now(), dt.timezone.utc)):%a %H:%M}"
+    return f"{ctx.local(dt.datetime.fromtimestamp(ws.now(), dt.UTC)):%a %H:%M}"
 
 
 def _notice(notice: tuple[str, bool]) -> str:
     text, bad = notice
-    return f'<div class="notice{" bad" if bad else ""}" role="status">{esc(text)}</div>' if text else ""
+    return (
+        f'<div class="notice{" bad" if bad else ""}" role="status">{esc(text)}</div>'
+        if text
+        else ""
+    )
 
 
 def _layout(ws: Workspace, title: str, body: str, *, here: str) -> str:
     """The page: a Slack-like sidebar of people (by role) and channels, then the body."""
+
     def link(href: str, key: str, label: str) -> str:
         return f'<a href="{href}"{" class=here" if key == here else ""}>{label}</a>'
 
@@ -288,15 +389,26 @@ def _layout(ws: Workspace, title: str, body: str, *, here: str) -> str:
         label = f"{dot}{esc(user.real_name or user.name)}<small>{esc(city)}</small>"
         href = f"{PREFIX}/person/{esc(quote(user.id))}"
         groups.setdefault(demo_roles().get(user.id, ""), []).append(link(href, user.id, label))
-    people = "".join(f"<h3>{esc(ROLE_HEADINGS.get(role, role))}</h3>{''.join(links)}" for role, links in groups.items())
-    channels = "".join(link(f"{PREFIX}/channel/{esc(quote(c.id))}", c.id, f'{"🔒" if c.is_private else "#"} {esc(c.name)}')
-                       for c in _channels(ws))
-    nav = (f'<nav class="sidebar"><div class="team">{esc(ws.seed.team_name)}</div>'
-           f'<div class="program">Upward sandbox inspector</div>{link(PREFIX, "", "Everyone")}{people}'
-           f'<h3>Channels</h3>{channels}</nav>')
+    people = "".join(
+        f"<h3>{esc(ROLE_HEADINGS.get(role, role))}</h3>{''.join(links)}"
+        for role, links in groups.items()
+    )
+    channels = "".join(
+        link(
+            f"{PREFIX}/channel/{esc(quote(c.id))}",
+            c.id,
+            f"{'🔒' if c.is_private else '#'} {esc(c.name)}",
+        )
+        for c in _channels(ws)
+    )
+    nav = (
+        f'<nav class="sidebar"><div class="team">{esc(ws.seed.team_name)}</div>'
+        f'<div class="program">Upward sandbox inspector</div>{link(PREFIX, "", "Everyone")}{people}'
+        f"<h3>Channels</h3>{channels}</nav>"
+    )
     return (
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f'<title>{esc(title)}</title><style>{CSS}{PAGE_CSS}{INSPECTOR_CSS}</style></head><body>'
-        f'{nav}<main>{body}</main></body></html>\n'
+        f"<title>{esc(title)}</title><style>{CSS}{PAGE_CSS}{INSPECTOR_CSS}</style></head><body>"
+        f"{nav}<main>{body}</main></body></html>\n"
     )

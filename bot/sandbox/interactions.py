@@ -27,21 +27,40 @@ def issue_trigger_id(ws: Workspace, user_id: str) -> str:
         return trigger_id
 
 
-def new_response_url(ws: Workspace, *, user_id: str, channel_id: str,
-                     message_ts: str | None = None, is_ephemeral: bool = False) -> str:
+def new_response_url(
+    ws: Workspace,
+    *,
+    user_id: str,
+    channel_id: str,
+    message_ts: str | None = None,
+    is_ephemeral: bool = False,
+) -> str:
     """A response_url on the stand-in bound to the person, conversation and source message."""
     with ws.mutation():
         response_id = ws.ids.token(24)
         ws.state.response_urls[response_id] = ResponseTarget(
-            user_id=user_id, channel_id=channel_id, created_at=ws.now(),
-            message_ts=message_ts, is_ephemeral=is_ephemeral)
+            user_id=user_id,
+            channel_id=channel_id,
+            created_at=ws.now(),
+            message_ts=message_ts,
+            is_ephemeral=is_ephemeral,
+        )
         return f"{ws.public_url}/sandbox/response/{response_id}"
 
 
-def _ephemeral(ws: Workspace, *, user_id: str, channel_id: str, source: str,
-               content: dict[str, Any]) -> dict[str, Any]:
-    record = {"type": "message", "subtype": "bot_message", "channel": channel_id, "user": user_id,
-              "ts": ws.new_ts(), "source": source, "bot_id": ws.bot_id, **content}
+def _ephemeral(
+    ws: Workspace, *, user_id: str, channel_id: str, source: str, content: dict[str, Any]
+) -> dict[str, Any]:
+    record = {
+        "type": "message",
+        "subtype": "bot_message",
+        "channel": channel_id,
+        "user": user_id,
+        "ts": ws.new_ts(),
+        "source": source,
+        "bot_id": ws.bot_id,
+        **content,
+    }
     ws.state.ephemerals.append(record)
     return record
 
@@ -71,9 +90,16 @@ def apply_response_url(ws: Workspace, response_id: str, payload: Any) -> tuple[i
             effect, ts = _respond(ws, target, payload)
         except SlackError as exc:
             return 400 if exc.status == 200 else exc.status, exc.body()
-        ws.state.responses.append({"response_id": response_id, "user": target.user_id,
-                                   "channel": target.channel_id, "payload": payload,
-                                   "effect": effect, "ts": ts})
+        ws.state.responses.append(
+            {
+                "response_id": response_id,
+                "user": target.user_id,
+                "channel": target.channel_id,
+                "payload": payload,
+                "effect": effect,
+                "ts": ts,
+            }
+        )
         return 200, {"ok": True}
 
 
@@ -85,7 +111,8 @@ def _respond(
     if payload.get("delete_original") in (True, "true"):
         if target.is_ephemeral:
             ws.state.ephemerals[:] = [
-                e for e in ws.state.ephemerals
+                e
+                for e in ws.state.ephemerals
                 if not (e["ts"] == original_ts and e["user"] == target.user_id)
             ]
         elif channel is not None and original_ts in channel.by_ts:
@@ -108,8 +135,13 @@ def _respond(
         message = ws.bot_message(**content, thread_ts=payload.get("thread_ts"))
         ws.post(channel, message)
         return "in_channel", message["ts"]
-    record = _ephemeral(ws, user_id=target.user_id, channel_id=target.channel_id,
-                        source="response_url", content=content)
+    record = _ephemeral(
+        ws,
+        user_id=target.user_id,
+        channel_id=target.channel_id,
+        source="response_url",
+        content=content,
+    )
     return "ephemeral", record["ts"]
 
 
@@ -123,13 +155,26 @@ def _json_body(body: bytes) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def apply_command_reply(ws: Workspace, *, user_id: str, channel_id: str, command: str, text: str,
-                        status: int, body: bytes) -> None:
+def apply_command_reply(
+    ws: Workspace,
+    *,
+    user_id: str,
+    channel_id: str,
+    command: str,
+    text: str,
+    status: int,
+    body: bytes,
+) -> None:
     """Show the app's immediate answer to a slash command as Slack would."""
     with ws.mutation():
         if status != 200:
-            _ephemeral(ws, user_id=user_id, channel_id=channel_id, source="slack",
-                       content={"text": f'{command} failed with the error "dispatch_failed"'})
+            _ephemeral(
+                ws,
+                user_id=user_id,
+                channel_id=channel_id,
+                source="slack",
+                content={"text": f'{command} failed with the error "dispatch_failed"'},
+            )
             return
         reply = _json_body(body)
         if not reply or not (reply.get("text") or reply.get("blocks")):
@@ -143,8 +188,9 @@ def apply_command_reply(ws: Workspace, *, user_id: str, channel_id: str, command
             ws.post(channel, ws.user_message(user_id, f"{command} {text}".strip()))
             ws.post(channel, ws.bot_message(**content))
         else:
-            _ephemeral(ws, user_id=user_id, channel_id=channel_id, source="command",
-                       content=content)
+            _ephemeral(
+                ws, user_id=user_id, channel_id=channel_id, source="command", content=content
+            )
 
 
 def close_view(ws: Workspace, user_id: str, *, clear: bool = False) -> dict[str, Any] | None:
@@ -161,8 +207,9 @@ def close_view(ws: Workspace, user_id: str, *, clear: bool = False) -> dict[str,
         return top
 
 
-def apply_view_submission_reply(ws: Workspace, user_id: str, view_id: str, status: int,
-                                body: bytes) -> str:
+def apply_view_submission_reply(
+    ws: Workspace, user_id: str, view_id: str, status: int, body: bytes
+) -> str:
     """Apply the app's answer to a view_submission; returns what happened (closed, errors, ...)."""
     with ws.mutation():
         ws.state.view_errors.pop(view_id, None)
@@ -188,11 +235,16 @@ def apply_view_submission_reply(ws: Workspace, user_id: str, view_id: str, statu
             current = ws.state.views[view_id]
             if action == "update":
                 ws.state.views[view_id] = render_view(
-                    ws, view_id, spec, previous=current["previous_view_id"],
-                    root=current["root_view_id"])
+                    ws,
+                    view_id,
+                    spec,
+                    previous=current["previous_view_id"],
+                    root=current["root_view_id"],
+                )
                 return "updated"
-            record = render_view(ws, ws.ids.new("V"), spec, previous=view_id,
-                                 root=current["root_view_id"])
+            record = render_view(
+                ws, ws.ids.new("V"), spec, previous=view_id, root=current["root_view_id"]
+            )
             ws.state.views[record["id"]] = record
             ws.state.view_users[record["id"]] = user_id
             stack.append(record["id"])

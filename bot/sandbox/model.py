@@ -14,24 +14,39 @@ from zoneinfo import ZoneInfo
 
 # Slack shows long zone names; zoneinfo only knows abbreviations, so translate the common ones.
 _TZ_LABELS = {
-    "PST": "Pacific Standard Time", "PDT": "Pacific Daylight Time",
-    "MST": "Mountain Standard Time", "MDT": "Mountain Daylight Time",
-    "CST": "Central Standard Time", "CDT": "Central Daylight Time",
-    "EST": "Eastern Standard Time", "EDT": "Eastern Daylight Time",
-    "AKST": "Alaska Standard Time", "AKDT": "Alaska Daylight Time",
+    "PST": "Pacific Standard Time",
+    "PDT": "Pacific Daylight Time",
+    "MST": "Mountain Standard Time",
+    "MDT": "Mountain Daylight Time",
+    "CST": "Central Standard Time",
+    "CDT": "Central Daylight Time",
+    "EST": "Eastern Standard Time",
+    "EDT": "Eastern Daylight Time",
+    "AKST": "Alaska Standard Time",
+    "AKDT": "Alaska Daylight Time",
     "HST": "Hawaii-Aleutian Standard Time",
-    "GMT": "Greenwich Mean Time", "BST": "British Summer Time", "UTC": "Coordinated Universal Time",
-    "WET": "Western European Time", "WEST": "Western European Summer Time",
-    "CET": "Central European Time", "CEST": "Central European Summer Time",
-    "EET": "Eastern European Time", "EEST": "Eastern European Summer Time",
-    "JST": "Japan Standard Time", "KST": "Korea Standard Time",
-    "AEST": "Australian Eastern Standard Time", "AEDT": "Australian Eastern Daylight Time",
-    "NZST": "New Zealand Standard Time", "NZDT": "New Zealand Daylight Time",
+    "GMT": "Greenwich Mean Time",
+    "BST": "British Summer Time",
+    "UTC": "Coordinated Universal Time",
+    "WET": "Western European Time",
+    "WEST": "Western European Summer Time",
+    "CET": "Central European Time",
+    "CEST": "Central European Summer Time",
+    "EET": "Eastern European Time",
+    "EEST": "Eastern European Summer Time",
+    "JST": "Japan Standard Time",
+    "KST": "Korea Standard Time",
+    "AEST": "Australian Eastern Standard Time",
+    "AEDT": "Australian Eastern Daylight Time",
+    "NZST": "New Zealand Standard Time",
+    "NZDT": "New Zealand Daylight Time",
 }
 # "IST" means three different zones.
 _IST_LABELS = {
-    "Asia/Kolkata": "India Standard Time", "Asia/Calcutta": "India Standard Time",
-    "Europe/Dublin": "Irish Standard Time", "Asia/Jerusalem": "Israel Standard Time",
+    "Asia/Kolkata": "India Standard Time",
+    "Asia/Calcutta": "India Standard Time",
+    "Europe/Dublin": "Irish Standard Time",
+    "Asia/Jerusalem": "Israel Standard Time",
 }
 
 _ID_ALPHABET = string.digits + "ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -111,11 +126,18 @@ class User:
         tz_label, tz_offset = tz_fields(self.tz, now)
         first, _, last = self.real_name.partition(" ")
         profile: dict[str, Any] = {
-            "title": self.title, "phone": "", "skype": "",
-            "real_name": self.real_name, "real_name_normalized": self.real_name,
-            "display_name": self.display_name, "display_name_normalized": self.display_name,
-            "first_name": first, "last_name": last,
-            "status_text": "", "status_emoji": "", "team": team_id,
+            "title": self.title,
+            "phone": "",
+            "skype": "",
+            "real_name": self.real_name,
+            "real_name_normalized": self.real_name,
+            "display_name": self.display_name,
+            "display_name_normalized": self.display_name,
+            "first_name": first,
+            "last_name": last,
+            "status_text": "",
+            "status_emoji": "",
+            "team": team_id,
             "image_48": f"https://avatars.example.invalid/{self.id}_48.png",
         }
         if self.email:
@@ -123,12 +145,23 @@ class User:
         if self.is_bot:
             profile.update(bot_id=self.bot_id, api_app_id=self.app_id, always_active=True)
         return {
-            "id": self.id, "team_id": team_id, "name": self.name, "deleted": self.deleted,
-            "real_name": self.real_name, "tz": self.tz, "tz_label": tz_label,
+            "id": self.id,
+            "team_id": team_id,
+            "name": self.name,
+            "deleted": self.deleted,
+            "real_name": self.real_name,
+            "tz": self.tz,
+            "tz_label": tz_label,
             "tz_offset": tz_offset,
-            "profile": profile, "is_admin": self.is_admin, "is_owner": False,
-            "is_primary_owner": False, "is_restricted": False, "is_ultra_restricted": False,
-            "is_bot": self.is_bot, "is_app_user": False, "updated": int(now),
+            "profile": profile,
+            "is_admin": self.is_admin,
+            "is_owner": False,
+            "is_primary_owner": False,
+            "is_restricted": False,
+            "is_ultra_restricted": False,
+            "is_bot": self.is_bot,
+            "is_app_user": False,
+            "updated": int(now),
             "is_email_confirmed": bool(self.email),
         }
 
@@ -171,7 +204,8 @@ class Channel:
     def top_level(self) -> list[dict[str, Any]]:
         """What conversations.history lists: no thread replies except broadcasts, oldest first."""
         return [
-            m for m in self.messages
+            m
+            for m in self.messages
             if m.get("thread_ts") in (None, m["ts"]) or m.get("subtype") == "thread_broadcast"
         ]
 
@@ -183,18 +217,38 @@ class Channel:
         """The conversations.info ``channel`` object as ``viewer`` sees it."""
         if self.is_im:
             return {
-                "id": self.id, "created": self.created, "is_im": True, "is_org_shared": False,
-                "user": self.user, "is_user_deleted": False, "priority": 0, "is_archived": False,
+                "id": self.id,
+                "created": self.created,
+                "is_im": True,
+                "is_org_shared": False,
+                "user": self.user,
+                "is_user_deleted": False,
+                "priority": 0,
+                "is_archived": False,
             }
         body: dict[str, Any] = {
-            "id": self.id, "name": self.name, "is_channel": not (self.is_private or self.is_mpim),
-            "is_group": self.is_private and not self.is_mpim, "is_im": False,
-            "is_mpim": self.is_mpim, "is_private": self.is_private or self.is_mpim,
-            "created": self.created, "is_archived": self.is_archived, "is_general": self.is_general,
-            "unlinked": 0, "name_normalized": self.name, "is_shared": False, "is_ext_shared": False,
-            "is_org_shared": False, "pending_shared": [], "is_pending_ext_shared": False,
-            "is_member": viewer in self.members, "creator": self.creator,
-            "topic": dict(self.topic), "purpose": dict(self.purpose), "previous_names": [],
+            "id": self.id,
+            "name": self.name,
+            "is_channel": not (self.is_private or self.is_mpim),
+            "is_group": self.is_private and not self.is_mpim,
+            "is_im": False,
+            "is_mpim": self.is_mpim,
+            "is_private": self.is_private or self.is_mpim,
+            "created": self.created,
+            "is_archived": self.is_archived,
+            "is_general": self.is_general,
+            "unlinked": 0,
+            "name_normalized": self.name,
+            "is_shared": False,
+            "is_ext_shared": False,
+            "is_org_shared": False,
+            "pending_shared": [],
+            "is_pending_ext_shared": False,
+            "is_member": viewer in self.members,
+            "creator": self.creator,
+            "topic": dict(self.topic),
+            "purpose": dict(self.purpose),
+            "previous_names": [],
         }
         if num_members:
             body["num_members"] = len(self.members)
@@ -222,10 +276,18 @@ class FileRecord:
         """The ``file`` object of files.info / files.completeUploadExternal."""
         filetype = self.name.rsplit(".", 1)[-1].lower() if "." in self.name else "binary"
         return {
-            "id": self.id, "created": self.created, "timestamp": self.created, "name": self.name,
-            "title": self.title or self.name, "mimetype": self.mimetype, "filetype": filetype,
-            "user": self.user, "size": len(self.data) if self.data is not None else self.length,
-            "mode": "hosted", "is_external": False, "is_public": bool(self.channels),
+            "id": self.id,
+            "created": self.created,
+            "timestamp": self.created,
+            "name": self.name,
+            "title": self.title or self.name,
+            "mimetype": self.mimetype,
+            "filetype": filetype,
+            "user": self.user,
+            "size": len(self.data) if self.data is not None else self.length,
+            "mode": "hosted",
+            "is_external": False,
+            "is_public": bool(self.channels),
             "url_private": f"{base_url}/sandbox/files/{self.id}/{self.name}",
             "permalink": f"{base_url}/sandbox/files/{self.id}/{self.name}",
             "channels": list(self.channels),

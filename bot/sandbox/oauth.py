@@ -53,8 +53,9 @@ def approve(stand_in: SlackStandIn, query: str) -> tuple[int, dict[str, str], st
             return 400, {}, f"user_not_found: {user_id} is not in team {ws.team_id}"
         code = f"{ws.team_id}.{ws.ids.token(32)}"
         scopes = [s for s in (args.get("scope") or "").split(",") if s]
-        ws.state.oauth_codes[code] = OAuthGrant(user_id=user_id, scopes=scopes, redirect_uri=redirect_uri,
-                                                issued_at=ws.now())
+        ws.state.oauth_codes[code] = OAuthGrant(
+            user_id=user_id, scopes=scopes, redirect_uri=redirect_uri, issued_at=ws.now()
+        )
     return 302, {"Location": _with_query(target, code=code, state=state)}, ""
 
 
@@ -84,17 +85,27 @@ class InstallError(Exception):
 
 
 def install(
-    stand_in: SlackStandIn, install_url: str, *, team_id: str | None = None, user_id: str | None = None,
+    stand_in: SlackStandIn,
+    install_url: str,
+    *,
+    team_id: str | None = None,
+    user_id: str | None = None,
     deny: bool = False,
 ) -> InstallResult:
     """Open the app's install link as a person of `team_id` would, approve, and return the app's final answer."""
-    redirect, cookie = approve_in_browser(stand_in, install_url, team_id=team_id, user_id=user_id, deny=deny)
+    redirect, cookie = approve_in_browser(
+        stand_in, install_url, team_id=team_id, user_id=user_id, deny=deny
+    )
     status, headers, body = get(redirect, cookie=cookie)
     return InstallResult(status=status, body=body, location=headers.get("location"))
 
 
 def approve_in_browser(
-    stand_in: SlackStandIn, install_url: str, *, team_id: str | None = None, user_id: str | None = None,
+    stand_in: SlackStandIn,
+    install_url: str,
+    *,
+    team_id: str | None = None,
+    user_id: str | None = None,
     deny: bool = False,
 ) -> tuple[str, str | None]:
     """The first two hops of an install: (the app's redirect URL with code and state, the app's state cookie)."""
@@ -105,9 +116,14 @@ def approve_in_browser(
     elif status == 200 and (found := re.search(r'href="([^"]*oauth/v2/authorize[^"]*)"', body)):
         authorize = html.unescape(found.group(1))  # the app's "Add to Slack" page
     else:
-        raise InstallError(f"{install_url} answered {status} without a link to Slack's authorize page: {body[:200]}")
+        raise InstallError(
+            f"{install_url} answered {status} without a link to Slack's authorize page:"
+            f" {body[:200]}"
+        )
     if not authorize.startswith(stand_in.url + AUTHORIZE_PATH):
-        raise InstallError(f"the install link goes to {authorize}, not to the stand-in's {AUTHORIZE_PATH}")
+        raise InstallError(
+            f"the install link goes to {authorize}, not to the stand-in's {AUTHORIZE_PATH}"
+        )
     extra = {"team": team_id, "user": user_id, "deny": "1" if deny else None}
     status, headers, body = get(_with_query(authorize, **extra))
     if status != 302:
@@ -120,7 +136,11 @@ def get(url: str, *, cookie: str | None = None) -> tuple[int, dict[str, str], st
     parts = urlsplit(url)
     conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port or 80, timeout=10)
     try:
-        conn.request("GET", urlunsplit(("", "", parts.path or "/", parts.query, "")), headers={"Cookie": cookie} if cookie else {})
+        conn.request(
+            "GET",
+            urlunsplit(("", "", parts.path or "/", parts.query, "")),
+            headers={"Cookie": cookie} if cookie else {},
+        )
         response = conn.getresponse()
         headers = {name.lower(): value for name, value in response.getheaders()}
         return response.status, headers, response.read().decode("utf-8", "replace")

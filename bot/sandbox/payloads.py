@@ -20,19 +20,31 @@ SELECT_ONE = {"static_select", "external_select", "overflow", "radio_buttons"}
 SELECT_MANY = {"multi_static_select", "multi_external_select", "checkboxes"}
 # Element type -> key its chosen value travels under (in actions[] and in view state alike).
 PICKED_KEYS = {
-    "datepicker": "selected_date", "timepicker": "selected_time",
-    "datetimepicker": "selected_date_time", "users_select": "selected_user",
-    "multi_users_select": "selected_users", "conversations_select": "selected_conversation",
-    "multi_conversations_select": "selected_conversations", "channels_select": "selected_channel",
-    "multi_channels_select": "selected_channels", "plain_text_input": "value",
-    "email_text_input": "value", "url_text_input": "value", "number_input": "value",
+    "datepicker": "selected_date",
+    "timepicker": "selected_time",
+    "datetimepicker": "selected_date_time",
+    "users_select": "selected_user",
+    "multi_users_select": "selected_users",
+    "conversations_select": "selected_conversation",
+    "multi_conversations_select": "selected_conversations",
+    "channels_select": "selected_channel",
+    "multi_channels_select": "selected_channels",
+    "plain_text_input": "value",
+    "email_text_input": "value",
+    "url_text_input": "value",
+    "number_input": "value",
 }
 INITIAL_KEYS = {
-    "selected_date": "initial_date", "selected_time": "initial_time",
-    "selected_date_time": "initial_date_time", "selected_user": "initial_user",
-    "selected_users": "initial_users", "selected_conversation": "initial_conversation",
-    "selected_conversations": "initial_conversations", "selected_channel": "initial_channel",
-    "selected_channels": "initial_channels", "value": "initial_value",
+    "selected_date": "initial_date",
+    "selected_time": "initial_time",
+    "selected_date_time": "initial_date_time",
+    "selected_user": "initial_user",
+    "selected_users": "initial_users",
+    "selected_conversation": "initial_conversation",
+    "selected_conversations": "initial_conversations",
+    "selected_channel": "initial_channel",
+    "selected_channels": "initial_channels",
+    "value": "initial_value",
 }
 
 
@@ -57,14 +69,22 @@ def channel_ref(ws: Workspace, channel_id: str) -> dict[str, Any]:
     return {"id": channel_id, "name": name}
 
 
-def slash_command(ws: Workspace, *, user_id: str, command: str, text: str,
-                  channel_id: str) -> dict[str, str]:
+def slash_command(
+    ws: Workspace, *, user_id: str, command: str, text: str, channel_id: str
+) -> dict[str, str]:
     """The form fields of a slash command invocation."""
     return {
-        "token": ws.seed.verification_token, "team_id": ws.team_id, "team_domain": ws.domain,
-        "channel_id": channel_id, "channel_name": channel_ref(ws, channel_id)["name"],
-        "user_id": user_id, "user_name": ws.state.users[user_id].name, "command": command,
-        "text": text, "api_app_id": ws.app_id, "is_enterprise_install": "false",
+        "token": ws.seed.verification_token,
+        "team_id": ws.team_id,
+        "team_domain": ws.domain,
+        "channel_id": channel_id,
+        "channel_name": channel_ref(ws, channel_id)["name"],
+        "user_id": user_id,
+        "user_name": ws.state.users[user_id].name,
+        "command": command,
+        "text": text,
+        "api_app_id": ws.app_id,
+        "is_enterprise_install": "false",
         "response_url": new_response_url(ws, user_id=user_id, channel_id=channel_id),
         "trigger_id": issue_trigger_id(ws, user_id),
     }
@@ -90,12 +110,21 @@ def options_of(element: Mapping[str, Any]) -> list[dict[str, Any]]:
     return options
 
 
-def action_entry(block: Mapping[str, Any], element: Mapping[str, Any], *,
-                 option: dict[str, Any] | None = None, picked: Any = None) -> dict[str, Any]:
+def action_entry(
+    block: Mapping[str, Any],
+    element: Mapping[str, Any],
+    *,
+    option: dict[str, Any] | None = None,
+    picked: Any = None,
+) -> dict[str, Any]:
     """One entry of ``actions[]`` for acting on ``element`` (choosing ``option``/``picked``)."""
     kind = element["type"]
-    entry: dict[str, Any] = {"type": kind, "action_id": element["action_id"],
-                             "block_id": block["block_id"], "action_ts": _now_ts()}
+    entry: dict[str, Any] = {
+        "type": kind,
+        "action_id": element["action_id"],
+        "block_id": block["block_id"],
+        "action_ts": _now_ts(),
+    }
     if kind == "button":
         entry["text"] = element["text"]
         if "value" in element:
@@ -113,38 +142,66 @@ def action_entry(block: Mapping[str, Any], element: Mapping[str, Any], *,
     return entry
 
 
-def block_actions(ws: Workspace, *, user_id: str, action: dict[str, Any],
-                  message: dict[str, Any] | None = None, channel_id: str | None = None,
-                  is_ephemeral: bool = False, view: dict[str, Any] | None = None) -> dict[str, Any]:
+def block_actions(
+    ws: Workspace,
+    *,
+    user_id: str,
+    action: dict[str, Any],
+    message: dict[str, Any] | None = None,
+    channel_id: str | None = None,
+    is_ephemeral: bool = False,
+    view: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """A block_actions payload from a message (in ``channel_id``) or from a view."""
     payload: dict[str, Any] = {
-        "type": "block_actions", "user": user_ref(ws, user_id), "api_app_id": ws.app_id,
-        "token": ws.seed.verification_token, "trigger_id": issue_trigger_id(ws, user_id),
-        "team": team_ref(ws), "enterprise": None, "is_enterprise_install": False,
-        "state": {"values": {}}, "actions": [action],
+        "type": "block_actions",
+        "user": user_ref(ws, user_id),
+        "api_app_id": ws.app_id,
+        "token": ws.seed.verification_token,
+        "trigger_id": issue_trigger_id(ws, user_id),
+        "team": team_ref(ws),
+        "enterprise": None,
+        "is_enterprise_install": False,
+        "state": {"values": {}},
+        "actions": [action],
     }
     if view is not None:
         payload["container"] = {"type": "view", "view_id": view["id"]}
         payload["view"] = copy.deepcopy(view)
         return payload
     assert message is not None and channel_id is not None, "a message action needs its channel"
-    payload["container"] = {"type": "message", "message_ts": message["ts"],
-                            "channel_id": channel_id, "is_ephemeral": is_ephemeral}
+    payload["container"] = {
+        "type": "message",
+        "message_ts": message["ts"],
+        "channel_id": channel_id,
+        "is_ephemeral": is_ephemeral,
+    }
     payload["channel"] = channel_ref(ws, channel_id)
     if not is_ephemeral:  # Slack leaves the message out for ephemeral sources
         shown = copy.deepcopy(message)
         shown.pop("metadata", None)
         payload["message"] = shown
     payload["response_url"] = new_response_url(
-        ws, user_id=user_id, channel_id=channel_id, message_ts=message["ts"],
-        is_ephemeral=is_ephemeral)
+        ws,
+        user_id=user_id,
+        channel_id=channel_id,
+        message_ts=message["ts"],
+        is_ephemeral=is_ephemeral,
+    )
     return payload
 
 
 def _view_payload(ws: Workspace, kind: str, user_id: str, view: dict[str, Any]) -> dict[str, Any]:
-    return {"type": kind, "team": team_ref(ws), "user": user_ref(ws, user_id),
-            "api_app_id": ws.app_id, "token": ws.seed.verification_token,
-            "view": copy.deepcopy(view), "enterprise": None, "is_enterprise_install": False}
+    return {
+        "type": kind,
+        "team": team_ref(ws),
+        "user": user_ref(ws, user_id),
+        "api_app_id": ws.app_id,
+        "token": ws.seed.verification_token,
+        "view": copy.deepcopy(view),
+        "enterprise": None,
+        "is_enterprise_install": False,
+    }
 
 
 def view_submission(ws: Workspace, *, user_id: str, view: dict[str, Any]) -> dict[str, Any]:
@@ -154,8 +211,9 @@ def view_submission(ws: Workspace, *, user_id: str, view: dict[str, Any]) -> dic
     return payload
 
 
-def view_closed(ws: Workspace, *, user_id: str, view: dict[str, Any],
-                is_cleared: bool = False) -> dict[str, Any]:
+def view_closed(
+    ws: Workspace, *, user_id: str, view: dict[str, Any], is_cleared: bool = False
+) -> dict[str, Any]:
     """A view_closed payload (sent only for views opened with notify_on_close)."""
     payload = _view_payload(ws, "view_closed", user_id, view)
     payload["is_cleared"] = is_cleared
@@ -166,20 +224,36 @@ def event_callback(ws: Workspace, event: dict[str, Any]) -> dict[str, Any]:
     """The Events API envelope around one event."""
     now = time.time()
     return {
-        "token": ws.seed.verification_token, "team_id": ws.team_id, "api_app_id": ws.app_id,
-        "event": event, "type": "event_callback", "event_id": ws.ids.new("Ev", 9),
-        "event_time": int(now), "event_context": f"4-{ws.ids.token(16)}",
-        "authorizations": [{"enterprise_id": None, "team_id": ws.team_id,
-                            "user_id": ws.bot_user_id, "is_bot": True,
-                            "is_enterprise_install": False}],
+        "token": ws.seed.verification_token,
+        "team_id": ws.team_id,
+        "api_app_id": ws.app_id,
+        "event": event,
+        "type": "event_callback",
+        "event_id": ws.ids.new("Ev", 9),
+        "event_time": int(now),
+        "event_context": f"4-{ws.ids.token(16)}",
+        "authorizations": [
+            {
+                "enterprise_id": None,
+                "team_id": ws.team_id,
+                "user_id": ws.bot_user_id,
+                "is_bot": True,
+                "is_enterprise_install": False,
+            }
+        ],
         "is_ext_shared_channel": False,
     }
 
 
 def app_home_opened(ws: Workspace, *, user_id: str, channel_id: str) -> dict[str, Any]:
     """An ``app_home_opened`` event (home tab), with the published view if there is one."""
-    event: dict[str, Any] = {"type": "app_home_opened", "user": user_id, "channel": channel_id,
-                             "tab": "home", "event_ts": _now_ts()}
+    event: dict[str, Any] = {
+        "type": "app_home_opened",
+        "user": user_id,
+        "channel": channel_id,
+        "tab": "home",
+        "event_ts": _now_ts(),
+    }
     view = ws.home_tab(user_id)
     if view is not None:
         event["view"] = view
@@ -188,8 +262,12 @@ def app_home_opened(ws: Workspace, *, user_id: str, channel_id: str) -> dict[str
 
 def message_im(ws: Workspace, *, message: dict[str, Any], channel_id: str) -> dict[str, Any]:
     """A ``message`` event for something a person wrote in the bot's DM."""
-    event = {**copy.deepcopy(message), "channel": channel_id, "event_ts": message["ts"],
-             "channel_type": "im"}
+    event = {
+        **copy.deepcopy(message),
+        "channel": channel_id,
+        "event_ts": message["ts"],
+        "channel_type": "im",
+    }
     return event_callback(ws, event)
 
 
@@ -226,8 +304,12 @@ def filled_state(element: Mapping[str, Any], given: Any) -> dict[str, Any]:
         else:
             state["selected_options"] = chosen
     elif kind == "rich_text_input":
-        state["rich_text_value"] = {"type": "rich_text", "elements": [{
-            "type": "rich_text_section", "elements": [{"type": "text", "text": str(given)}]}]}
+        state["rich_text_value"] = {
+            "type": "rich_text",
+            "elements": [
+                {"type": "rich_text_section", "elements": [{"type": "text", "text": str(given)}]}
+            ],
+        }
     else:
         state[PICKED_KEYS.get(kind, "value")] = given
     return state

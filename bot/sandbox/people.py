@@ -29,7 +29,9 @@ class SimulatedUser:
         self.stand_in = stand_in
         self.sender = sender
         self.user_id = user_id
-        self._ws = stand_in.workspace_for_user(user_id)  # their own team, when the stand-in has several
+        self._ws = stand_in.workspace_for_user(
+            user_id
+        )  # their own team, when the stand-in has several
         self._ws.user(user_id)  # fail early on a typo
 
     def __repr__(self) -> str:
@@ -62,15 +64,18 @@ class SimulatedUser:
             raise LookupError(f"the bot has not sent {self.user_id} a DM")
         return messages[-1]
 
-    def wait_for_dm(self, contains: str | None = None, *, count: int = 1,
-                    timeout: float = 5.0) -> dict[str, Any]:
+    def wait_for_dm(
+        self, contains: str | None = None, *, count: int = 1, timeout: float = 5.0
+    ) -> dict[str, Any]:
         """Wait until the bot has sent ``count`` DMs (the newest containing ``contains``)."""
+
         def ready() -> dict[str, Any] | None:
             messages = self.bot_dms()
             if len(messages) < count:
                 return None
             newest = messages[-1]
             return newest if contains is None or contains in _message_text(newest) else None
+
         return self.ws.wait_until(ready, timeout)
 
     def ephemerals(self, channel_id: str | None = None) -> list[dict[str, Any]]:
@@ -102,8 +107,10 @@ class SimulatedUser:
             return message, message["channel"], True
         if channel_id is None:
             with self.ws.lock:
-                channel_id = next((c.id for c in self.ws.state.channels.values()
-                                   if message["ts"] in c.by_ts), None)
+                channel_id = next(
+                    (c.id for c in self.ws.state.channels.values() if message["ts"] in c.by_ts),
+                    None,
+                )
         if channel_id is None:
             raise LookupError(f"message {message.get('ts')} is not in any conversation")
         return message, channel_id, False
@@ -131,9 +138,15 @@ class SimulatedUser:
                 return block, element, option
         return None
 
-    def find_action(self, message: dict[str, Any] | None = None, *, action_id: str | None = None,
-                    text: str | None = None, value: str | None = None,
-                    channel_id: str | None = None) -> dict[str, Any]:
+    def find_action(
+        self,
+        message: dict[str, Any] | None = None,
+        *,
+        action_id: str | None = None,
+        text: str | None = None,
+        value: str | None = None,
+        channel_id: str | None = None,
+    ) -> dict[str, Any]:
         """Locate an element (newest message first) matching action_id / visible text / value."""
         if message is not None:
             candidates = [self._locate(message, channel_id)]
@@ -142,24 +155,43 @@ class SimulatedUser:
         for candidate, channel, is_ephemeral in candidates:
             hit = self._match(candidate.get("blocks") or [], action_id, text, value)
             if hit:
-                return {"message": candidate, "channel_id": channel, "is_ephemeral": is_ephemeral,
-                        "block": hit[0], "element": hit[1], "option": hit[2]}
+                return {
+                    "message": candidate,
+                    "channel_id": channel,
+                    "is_ephemeral": is_ephemeral,
+                    "block": hit[0],
+                    "element": hit[1],
+                    "option": hit[2],
+                }
         asked = {"action_id": action_id, "text": text, "value": value}
         wanted = {k: v for k, v in asked.items() if v}
         raise LookupError(f"{self.user_id} sees no element matching {wanted}")
 
     # -- acting ---------------------------------------------------------------------------------
-    def click(self, message: dict[str, Any] | None = None, *, action_id: str | None = None,
-              text: str | None = None, value: str | None = None, channel_id: str | None = None,
-              **send_options: Any) -> SlackHttpResponse:
+    def click(
+        self,
+        message: dict[str, Any] | None = None,
+        *,
+        action_id: str | None = None,
+        text: str | None = None,
+        value: str | None = None,
+        channel_id: str | None = None,
+        **send_options: Any,
+    ) -> SlackHttpResponse:
         """Click a button (or pick a select option) in a message they can see."""
-        found = self.find_action(message, action_id=action_id, text=text, value=value,
-                                 channel_id=channel_id)
+        found = self.find_action(
+            message, action_id=action_id, text=text, value=value, channel_id=channel_id
+        )
         with self.ws.lock:
             action = payloads.action_entry(found["block"], found["element"], option=found["option"])
             payload = payloads.block_actions(
-                self.ws, user_id=self.user_id, action=action, message=found["message"],
-                channel_id=found["channel_id"], is_ephemeral=found["is_ephemeral"])
+                self.ws,
+                user_id=self.user_id,
+                action=action,
+                message=found["message"],
+                channel_id=found["channel_id"],
+                is_ephemeral=found["is_ephemeral"],
+            )
         return self.sender.send_interaction(payload, **send_options)
 
     def click_button(self, text: str, **kwargs: Any) -> SlackHttpResponse:
@@ -175,9 +207,15 @@ class SimulatedUser:
         except LookupError:
             return self.click(action_id=action_id, value=option, **kwargs)
 
-    def click_in_view(self, *, action_id: str | None = None, text: str | None = None,
-                      value: str | None = None, home: bool = False,
-                      **send_options: Any) -> SlackHttpResponse:
+    def click_in_view(
+        self,
+        *,
+        action_id: str | None = None,
+        text: str | None = None,
+        value: str | None = None,
+        home: bool = False,
+        **send_options: Any,
+    ) -> SlackHttpResponse:
         """Click an element in their open modal (or, with ``home=True``, their App Home)."""
         view = self.home() if home else self.current_view()
         if view is None:
@@ -187,12 +225,14 @@ class SimulatedUser:
             raise LookupError(f"no element matching action_id={action_id} text={text} in view")
         with self.ws.lock:
             action = payloads.action_entry(hit[0], hit[1], option=hit[2])
-            payload = payloads.block_actions(self.ws, user_id=self.user_id, action=action,
-                                             view=view)
+            payload = payloads.block_actions(
+                self.ws, user_id=self.user_id, action=action, view=view
+            )
         return self.sender.send_interaction(payload, **send_options)
 
-    def submit_view(self, values: dict[str, Any] | None = None, *, force: bool = False,
-                    **send_options: Any) -> SlackHttpResponse:
+    def submit_view(
+        self, values: dict[str, Any] | None = None, *, force: bool = False, **send_options: Any
+    ) -> SlackHttpResponse:
         """Fill the open modal's inputs (keyed by action_id or block_id) and press submit."""
         view = self.current_view()
         if view is None:
@@ -205,8 +245,11 @@ class SimulatedUser:
                 continue
             keys = (element.get("action_id"), block["block_id"])
             key = next((k for k in keys if k in values), None)
-            entry = (payloads.filled_state(element, values.pop(key)) if key is not None
-                     else payloads.initial_state(element))
+            entry = (
+                payloads.filled_state(element, values.pop(key))
+                if key is not None
+                else payloads.initial_state(element)
+            )
             empty = all(v in (None, [], "") for k, v in entry.items() if k != "type")
             if empty and not block.get("optional") and not force:
                 label = block.get("label", {}).get("text", block["block_id"])
@@ -219,8 +262,9 @@ class SimulatedUser:
             self.ws.state.views[view["id"]]["state"] = view["state"]
             payload = payloads.view_submission(self.ws, user_id=self.user_id, view=view)
         response = self.sender.send_interaction(payload, **send_options)
-        interactions.apply_view_submission_reply(self.ws, self.user_id, view["id"],
-                                                 response.status, response.body)
+        interactions.apply_view_submission_reply(
+            self.ws, self.user_id, view["id"], response.status, response.body
+        )
         return response
 
     def close_view(self, **send_options: Any) -> SlackHttpResponse | None:
@@ -232,17 +276,25 @@ class SimulatedUser:
             payload = payloads.view_closed(self.ws, user_id=self.user_id, view=view)
         return self.sender.send_interaction(payload, **send_options)
 
-    def command(self, command: str, text: str = "", *, channel_id: str | None = None,
-                **send_options: Any) -> SlackHttpResponse:
+    def command(
+        self, command: str, text: str = "", *, channel_id: str | None = None, **send_options: Any
+    ) -> SlackHttpResponse:
         """Run a slash command (in their DM with the bot unless ``channel_id`` is given)."""
         channel = channel_id or self.dm_channel_id
         with self.ws.lock:
-            fields = payloads.slash_command(self.ws, user_id=self.user_id, command=command,
-                                            text=text, channel_id=channel)
+            fields = payloads.slash_command(
+                self.ws, user_id=self.user_id, command=command, text=text, channel_id=channel
+            )
         response = self.sender.send_form(fields, **send_options)
-        interactions.apply_command_reply(self.ws, user_id=self.user_id, channel_id=channel,
-                                         command=command, text=text, status=response.status,
-                                         body=response.body)
+        interactions.apply_command_reply(
+            self.ws,
+            user_id=self.user_id,
+            channel_id=channel,
+            command=command,
+            text=text,
+            status=response.status,
+            body=response.body,
+        )
         return response
 
     def open_home(self, **send_options: Any) -> SlackHttpResponse:

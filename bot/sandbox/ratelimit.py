@@ -27,16 +27,36 @@ class Limit:
 # Tier numbers per minute, as Slack documents them.
 TIER_LIMITS = {1: 1, 2: 20, 3: 50, 4: 100}
 METHOD_TIERS = {
-    "conversations.create": 2, "conversations.archive": 2, "conversations.unarchive": 2,
-    "conversations.setTopic": 2, "conversations.setPurpose": 2, "users.list": 2,
+    "conversations.create": 2,
+    "conversations.archive": 2,
+    "conversations.unarchive": 2,
+    "conversations.setTopic": 2,
+    "conversations.setPurpose": 2,
+    "users.list": 2,
     "conversations.list": 2,
-    "chat.update": 3, "chat.delete": 3, "chat.scheduleMessage": 3, "conversations.open": 3,
-    "conversations.invite": 3, "conversations.kick": 3, "conversations.history": 3,
-    "conversations.replies": 3, "conversations.members": 3, "conversations.info": 3,
-    "users.lookupByEmail": 3, "team.info": 3, "files.completeUploadExternal": 3,
-    "chat.postEphemeral": 4, "chat.getPermalink": 4, "users.info": 4, "views.open": 4,
-    "views.update": 4, "views.push": 4, "views.publish": 4, "files.getUploadURLExternal": 4,
-    "files.info": 4, "auth.test": 4,
+    "chat.update": 3,
+    "chat.delete": 3,
+    "chat.scheduleMessage": 3,
+    "conversations.open": 3,
+    "conversations.invite": 3,
+    "conversations.kick": 3,
+    "conversations.history": 3,
+    "conversations.replies": 3,
+    "conversations.members": 3,
+    "conversations.info": 3,
+    "users.lookupByEmail": 3,
+    "team.info": 3,
+    "files.completeUploadExternal": 3,
+    "chat.postEphemeral": 4,
+    "chat.getPermalink": 4,
+    "users.info": 4,
+    "views.open": 4,
+    "views.update": 4,
+    "views.push": 4,
+    "views.publish": 4,
+    "files.getUploadURLExternal": 4,
+    "files.info": 4,
+    "auth.test": 4,
 }
 DEFAULT_TIER = 3
 
@@ -83,8 +103,9 @@ class _Bucket:
 class RateLimiter:
     """Decides per call whether Slack would answer 429, and after how long to retry."""
 
-    def __init__(self, limits: RateLimits | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, limits: RateLimits | None = None, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.limits = limits or RateLimits()
         self._clock = clock
         self._buckets: dict[tuple[str, str], _Bucket] = {}
@@ -129,7 +150,8 @@ class RateLimiter:
         """JSON-ready view of the current settings."""
         limits = self.limits
         return {
-            "enabled": limits.enabled, "time_scale": limits.time_scale,
+            "enabled": limits.enabled,
+            "time_scale": limits.time_scale,
             "per_method": {m: vars(limit) for m, limit in limits.per_method.items()},
             "post_message_per_channel": vars(limits.post_message_per_channel),
             "post_message_workspace": vars(limits.post_message_workspace),
@@ -138,6 +160,7 @@ class RateLimiter:
 
 def limits_from_json(data: Mapping[str, Any], base: RateLimits | None = None) -> RateLimits:
     """RateLimits from JSON like ``{"enabled": true, "per_method": {"users.info": [3, 1]}}``."""
+
     def limit(value: Any) -> Limit:
         if isinstance(value, Mapping):
             return Limit(int(value["calls"]), float(value["per"]), value.get("burst"))

@@ -63,8 +63,14 @@ def _tampered(body: bytes, content_type: str) -> bytes:
 class SignedSender:
     """POSTs signed Slack requests to one request URL (e.g. ``http://127.0.0.1:3000/slack/events``)."""
 
-    def __init__(self, request_url: str, signing_secret: str, *, timeout: float = 3.0,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        request_url: str,
+        signing_secret: str,
+        *,
+        timeout: float = 3.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         # Slack gives up on an app after 3 seconds, so that is the default timeout too.
         self.request_url = request_url
         self.signing_secret = signing_secret
@@ -77,14 +83,26 @@ class SignedSender:
         return cls(request_url, stand_in.signing_secret, **kwargs)
 
     def post(
-        self, body: bytes | str, content_type: str, *, stale: bool = False,
-        wrong_secret: bool = False, tamper: bool = False, unsigned: bool = False,
-        retry_num: int | None = None, retry_reason: str | None = None,
-        timestamp: int | None = None, url: str | None = None, sent: Any = None,
+        self,
+        body: bytes | str,
+        content_type: str,
+        *,
+        stale: bool = False,
+        wrong_secret: bool = False,
+        tamper: bool = False,
+        unsigned: bool = False,
+        retry_num: int | None = None,
+        retry_reason: str | None = None,
+        timestamp: int | None = None,
+        url: str | None = None,
+        sent: Any = None,
     ) -> SlackHttpResponse:
         """Sign and POST a raw body; the keyword options break the request on purpose."""
         raw = body.encode() if isinstance(body, str) else body
-        headers = {"Content-Type": content_type, "User-Agent": "Slackbot 1.0 (+https://api.slack.com/robots)"}
+        headers = {
+            "Content-Type": content_type,
+            "User-Agent": "Slackbot 1.0 (+https://api.slack.com/robots)",
+        }
         if not unsigned:
             ts = timestamp if timestamp is not None else int(self.clock())
             if stale:
@@ -96,12 +114,14 @@ class SignedSender:
         if retry_num is not None:
             headers["X-Slack-Retry-Num"] = str(retry_num)
             headers["X-Slack-Retry-Reason"] = retry_reason or "http_timeout"
-        request = urllib.request.Request(url or self.request_url, data=raw, headers=headers,
-                                         method="POST")
+        request = urllib.request.Request(
+            url or self.request_url, data=raw, headers=headers, method="POST"
+        )
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                return SlackHttpResponse(response.status, dict(response.headers.items()),
-                                         response.read(), sent)
+                return SlackHttpResponse(
+                    response.status, dict(response.headers.items()), response.read(), sent
+                )
         except urllib.error.HTTPError as error:  # 4xx/5xx are answers, not transport failures
             return SlackHttpResponse(error.code, dict(error.headers.items()), error.read(), sent)
 

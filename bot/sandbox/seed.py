@@ -24,13 +24,27 @@ DEMO_SEED_PATH = Path(__file__).with_name("demo_workspace.yaml")
 MINIMAL_SEED: dict[str, Any] = {
     "team": {"id": "T0SANDBOX1", "name": "Sandbox", "domain": "sandbox"},
     "app": {"id": "A0SANDBOX1", "signing_secret": "sandbox-signing-secret"},
-    "bot": {"user_id": "U0SANDBOT1", "bot_id": "B0SANDBOT1", "name": "upward",
-            "token": "xoxb-upward-sandbox-minimal-token"},
+    "bot": {
+        "user_id": "U0SANDBOT1",
+        "bot_id": "B0SANDBOT1",
+        "name": "upward",
+        "token": "xoxb-upward-sandbox-minimal-token",
+    },
     "users": [
-        {"id": "U0ALICE001", "name": "alice", "real_name": "Alice Example",
-         "email": "alice@example.com", "tz": "Europe/Berlin"},
-        {"id": "U0BOB00001", "name": "bob", "real_name": "Bob Example",
-         "email": "bob@example.com", "tz": "America/New_York"},
+        {
+            "id": "U0ALICE001",
+            "name": "alice",
+            "real_name": "Alice Example",
+            "email": "alice@example.com",
+            "tz": "Europe/Berlin",
+        },
+        {
+            "id": "U0BOB00001",
+            "name": "bob",
+            "real_name": "Bob Example",
+            "email": "bob@example.com",
+            "tz": "America/New_York",
+        },
     ],
 }
 
@@ -39,17 +53,42 @@ MINIMAL_SEED: dict[str, Any] = {
 # it installs the same app as the first team, so its app fields are taken from there.
 OTHER_TEAM_SEED: dict[str, Any] = {
     "team": {"id": "T0OTHERCO1", "name": "Other Co", "domain": "other-co"},
-    "bot": {"user_id": "U0OTHERBOT", "bot_id": "B0OTHERBOT", "name": "upward",
-            "token": "xoxb-upward-sandbox-other-team-token"},
+    "bot": {
+        "user_id": "U0OTHERBOT",
+        "bot_id": "B0OTHERBOT",
+        "name": "upward",
+        "token": "xoxb-upward-sandbox-other-team-token",
+    },
     "users": [
-        {"id": "U0OLEAD001", "name": "olu.lead", "real_name": "Olu Lead",
-         "email": "olu@other.example", "tz": "Africa/Lagos", "is_admin": True},
-        {"id": "U0OMENT001", "name": "mei.mentor", "real_name": "Mei Mentor",
-         "email": "mei@other.example", "tz": "Asia/Singapore"},
-        {"id": "U0OEXEC001", "name": "otto.exec", "real_name": "Otto Exec",
-         "email": "otto@other.example", "tz": "Europe/Vienna"},
-        {"id": "U0OEXEC002", "name": "oona.exec", "real_name": "Oona Exec",
-         "email": "oona@other.example", "tz": "Europe/Helsinki"},
+        {
+            "id": "U0OLEAD001",
+            "name": "olu.lead",
+            "real_name": "Olu Lead",
+            "email": "olu@other.example",
+            "tz": "Africa/Lagos",
+            "is_admin": True,
+        },
+        {
+            "id": "U0OMENT001",
+            "name": "mei.mentor",
+            "real_name": "Mei Mentor",
+            "email": "mei@other.example",
+            "tz": "Asia/Singapore",
+        },
+        {
+            "id": "U0OEXEC001",
+            "name": "otto.exec",
+            "real_name": "Otto Exec",
+            "email": "otto@other.example",
+            "tz": "Europe/Vienna",
+        },
+        {
+            "id": "U0OEXEC002",
+            "name": "oona.exec",
+            "real_name": "Oona Exec",
+            "email": "oona@other.example",
+            "tz": "Europe/Helsinki",
+        },
     ],
 }
 

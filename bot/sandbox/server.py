@@ -90,14 +90,21 @@ class SlackStandIn:
     """A local Slack Web API on a real HTTP port; use as a context manager or start()/stop()."""
 
     def __init__(
-        self, seed: Mapping[str, Any] | str | Path | None = None, *,
-        workspace: Workspace | None = None, host: str = "127.0.0.1", port: int = 0,
-        rate_limits: bool | RateLimits = True, faults: FaultPlan | None = None,
-        trigger_ttl: float = 3.0, id_seed: int = 0,
+        self,
+        seed: Mapping[str, Any] | str | Path | None = None,
+        *,
+        workspace: Workspace | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        rate_limits: bool | RateLimits = True,
+        faults: FaultPlan | None = None,
+        trigger_ttl: float = 3.0,
+        id_seed: int = 0,
         teams: list[Mapping[str, Any] | str | Path] | None = None,
     ) -> None:
-        self.workspace = workspace or Workspace.from_seed(seed, id_seed=id_seed,
-                                                          trigger_ttl=trigger_ttl)
+        self.workspace = workspace or Workspace.from_seed(
+            seed, id_seed=id_seed, trigger_ttl=trigger_ttl
+        )
         self.teams: dict[str, Workspace] = {self.workspace.team_id: self.workspace}
         for other in teams or []:
             self.add_team(other)
@@ -125,8 +132,12 @@ class SlackStandIn:
             ws.public_url = f"http://{public_host}:{port}"
         self._server = server
         # A short poll interval makes stop() return within ~10 ms, which keeps test suites fast.
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01},
-                                        name="slack-stand-in", daemon=True)
+        self._thread = threading.Thread(
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.01},
+            name="slack-stand-in",
+            daemon=True,
+        )
         self._thread.start()
         return self
 
@@ -179,8 +190,12 @@ class SlackStandIn:
         parsed.client_id, parsed.client_secret = first.client_id, first.client_secret
         parsed.redirect_urls = first.seed.redirect_urls
         # Ids differ between teams (as on Slack), so generated channel ids never collide.
-        ws = Workspace(parsed, id_seed=first.ids_seed + 7919 * len(self.teams), trigger_ttl=first.trigger_ttl,
-                       clock=first.clock)
+        ws = Workspace(
+            parsed,
+            id_seed=first.ids_seed + 7919 * len(self.teams),
+            trigger_ttl=first.trigger_ttl,
+            clock=first.clock,
+        )
         ws.public_url = first.public_url
         self.teams[ws.team_id] = ws
         return ws
@@ -199,7 +214,9 @@ class SlackStandIn:
 
     def _workspace_holding(self, kind: str, key: str) -> Workspace:
         """The team whose state has ``key`` in its ``kind`` map (response_urls, files, oauth_codes)."""
-        return next((ws for ws in self.teams.values() if key in getattr(ws.state, kind)), self.workspace)
+        return next(
+            (ws for ws in self.teams.values() if key in getattr(ws.state, kind)), self.workspace
+        )
 
     def install(self, install_url: str, **options: Any) -> InstallResult:
         """Install the app through its install link as a person of a team would; see ``bot.sandbox.oauth.install``."""
@@ -228,15 +245,20 @@ class SlackStandIn:
             auth_error = None if method in CLIENT_AUTH_METHODS else ws.token_error(token)
             channel_key = self._rate_key(ws, method, args)
         if auth_error:
-            return self._record(method, args, token, ApiAnswer(200, {"ok": False, "error": auth_error}), ws=ws)
+            return self._record(
+                method, args, token, ApiAnswer(200, {"ok": False, "error": auth_error}), ws=ws
+            )
         retry_after = self.rate_limiter.check(method, channel_key)
         if retry_after is not None:
-            answer = ApiAnswer(429, {"ok": False, "error": "ratelimited"},
-                               {"Retry-After": str(retry_after)})
+            answer = ApiAnswer(
+                429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(retry_after)}
+            )
             return self._record(method, args, token, answer, ws=ws)
         fault = self.faults.decide(method)
         if fault and fault.kind != "slow" and not fault.after_commit:
-            return self._record(method, args, token, self._fault_answer(fault), fault, ws=ws)  # did nothing
+            return self._record(
+                method, args, token, self._fault_answer(fault), fault, ws=ws
+            )  # did nothing
         with ws.mutation():
             try:
                 answer = ApiAnswer(200, {"ok": True, **METHODS[method](Call(ws, method, args))})
@@ -266,15 +288,30 @@ class SlackStandIn:
             return ApiAnswer(0, None, delay=fault.delay)
         return ApiAnswer(fault.status, {"ok": False, "error": fault.error}, delay=fault.delay)
 
-    def _record(self, method: str, args: dict[str, Any], token: str | None, answer: ApiAnswer,
-                fault: Fault | None = None, *, ws: Workspace | None = None) -> ApiAnswer:
+    def _record(
+        self,
+        method: str,
+        args: dict[str, Any],
+        token: str | None,
+        answer: ApiAnswer,
+        fault: Fault | None = None,
+        *,
+        ws: Workspace | None = None,
+    ) -> ApiAnswer:
         ws = ws or self.workspace
         body = answer.body or {}
         shown = {k: "***" if k in SECRET_ARGS else v for k, v in args.items()}
-        record = CallRecord(method=method, args=shown, status=answer.status,
-                            ok=bool(body.get("ok")), error=body.get("error"), at=time.time(),
-                            fault=fault.label if fault else None, team=ws.team_id,
-                            token_tail=token[-8:] if token else None)
+        record = CallRecord(
+            method=method,
+            args=shown,
+            status=answer.status,
+            ok=bool(body.get("ok")),
+            error=body.get("error"),
+            at=time.time(),
+            fault=fault.label if fault else None,
+            team=ws.team_id,
+            token_tail=token[-8:] if token else None,
+        )
         with ws.mutation() as state:
             state.calls.append(record)
         return answer
@@ -348,12 +385,21 @@ class _Handler(BaseHTTPRequestHandler):
             elif path.startswith("/sandbox/response/") and verb == "POST":
                 payload = _loads_or_none(body)
                 response_id = path.rsplit("/", 1)[-1]
-                self._send(*apply_response_url(stand_in._workspace_holding("response_urls", response_id),
-                                               response_id, payload))
+                self._send(
+                    *apply_response_url(
+                        stand_in._workspace_holding("response_urls", response_id),
+                        response_id,
+                        payload,
+                    )
+                )
             elif path == inspector.PREFIX or path.startswith(inspector.PREFIX + "/"):
-                answer = inspector.handle(stand_in, verb, path, url.query, body, client=self.client_address[0])
+                answer = inspector.handle(
+                    stand_in, verb, path, url.query, body, client=self.client_address[0]
+                )
                 headers = {"Location": answer.location} if answer.location else {}
-                self._send(answer.status, answer.html, headers, content_type="text/html; charset=utf-8")
+                self._send(
+                    answer.status, answer.html, headers, content_type="text/html; charset=utf-8"
+                )
             elif path.startswith("/sandbox/files/"):
                 file_id = path.split("/")[3]
                 content = stand_in._workspace_holding("files", file_id).file_content(file_id)
@@ -374,7 +420,9 @@ class _Handler(BaseHTTPRequestHandler):
             token = authorization[7:].strip()
         elif authorization.lower().startswith("basic "):  # oauth.v2.access: client id and secret
             try:
-                client_id, _, secret = base64.b64decode(authorization[6:].strip()).decode().partition(":")
+                client_id, _, secret = (
+                    base64.b64decode(authorization[6:].strip()).decode().partition(":")
+                )
             except (binascii.Error, UnicodeDecodeError):
                 client_id, secret = "", ""
             args.setdefault("client_id", client_id)
@@ -388,8 +436,14 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self._send(answer.status, answer.body, answer.headers)
 
-    def _send(self, status: int, body: Any, headers: Mapping[str, str] | None = None, *,
-              content_type: str | None = None) -> None:
+    def _send(
+        self,
+        status: int,
+        body: Any,
+        headers: Mapping[str, str] | None = None,
+        *,
+        content_type: str | None = None,
+    ) -> None:
         if content_type is not None:
             payload, kind = str(body).encode(), content_type
         elif isinstance(body, bytes):

@@ -23,13 +23,32 @@ VIEW_BLOCKS_MAX = 100
 MESSAGE_TEXT_MAX = 40_000
 TEXT_OBJECT_TYPES = ("plain_text", "mrkdwn")
 # Element types that send block_actions and so need an action_id.
-INTERACTIVE_TYPES = frozenset({
-    "button", "static_select", "external_select", "users_select", "conversations_select",
-    "channels_select", "multi_static_select", "multi_external_select", "multi_users_select",
-    "multi_conversations_select", "multi_channels_select", "overflow", "datepicker", "timepicker",
-    "datetimepicker", "radio_buttons", "checkboxes", "plain_text_input", "email_text_input",
-    "url_text_input", "number_input", "rich_text_input",
-})
+INTERACTIVE_TYPES = frozenset(
+    {
+        "button",
+        "static_select",
+        "external_select",
+        "users_select",
+        "conversations_select",
+        "channels_select",
+        "multi_static_select",
+        "multi_external_select",
+        "multi_users_select",
+        "multi_conversations_select",
+        "multi_channels_select",
+        "overflow",
+        "datepicker",
+        "timepicker",
+        "datetimepicker",
+        "radio_buttons",
+        "checkboxes",
+        "plain_text_input",
+        "email_text_input",
+        "url_text_input",
+        "number_input",
+        "rich_text_input",
+    }
+)
 
 
 def decode_json_arg(value: Any, error: str) -> Any:
@@ -123,8 +142,11 @@ def check_message_blocks(value: Any, rng: random.Random) -> list[dict[str, Any]]
         raise SlackError("invalid_blocks_format")
     problems = block_problems(blocks, limit=MESSAGE_BLOCKS_MAX)
     if problems:
-        raise SlackError("invalid_blocks", errors=problems,
-                         response_metadata={"messages": [f"[ERROR] {p}" for p in problems]})
+        raise SlackError(
+            "invalid_blocks",
+            errors=problems,
+            response_metadata={"messages": [f"[ERROR] {p}" for p in problems]},
+        )
     return _fill_ids(copy.deepcopy(blocks), rng)
 
 

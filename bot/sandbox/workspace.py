@@ -24,8 +24,14 @@ T = TypeVar("T")
 
 # Subtypes Slack posts by itself (joins, topic changes); read-back hides them unless asked.
 SYSTEM_SUBTYPES = frozenset(
-    {"channel_join", "channel_leave", "channel_topic", "channel_purpose", "channel_archive",
-     "channel_unarchive"}
+    {
+        "channel_join",
+        "channel_leave",
+        "channel_topic",
+        "channel_purpose",
+        "channel_archive",
+        "channel_unarchive",
+    }
 )
 
 
@@ -80,7 +86,9 @@ class State:
     responses: list[dict[str, Any]] = field(default_factory=list)
     calls: list[CallRecord] = field(default_factory=list)
     revoked_tokens: set[str] = field(default_factory=set)
-    issued_tokens: dict[str, list[str]] = field(default_factory=dict)  # OAuth-installed bot token -> scopes
+    issued_tokens: dict[str, list[str]] = field(
+        default_factory=dict
+    )  # OAuth-installed bot token -> scopes
     oauth_codes: dict[str, OAuthGrant] = field(default_factory=dict)
 
 
@@ -88,7 +96,11 @@ class Workspace:
     """One Slack workspace with one installed bot, seeded from a file or a dict."""
 
     def __init__(
-        self, seed: Seed, *, id_seed: int = 0, trigger_ttl: float = 3.0,
+        self,
+        seed: Seed,
+        *,
+        id_seed: int = 0,
+        trigger_ttl: float = 3.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.seed = seed
@@ -120,9 +132,13 @@ class Workspace:
         members = humans if raw.get("members") == "all" else list(raw.get("members", []))
         now = int(self.clock())
         channel = Channel(
-            id=raw["id"], name=raw["name"], created=now,
-            creator=raw.get("creator", self.bot_user_id), members=members,
-            is_private=bool(raw.get("is_private")), is_general=bool(raw.get("is_general")),
+            id=raw["id"],
+            name=raw["name"],
+            created=now,
+            creator=raw.get("creator", self.bot_user_id),
+            members=members,
+            is_private=bool(raw.get("is_private")),
+            is_general=bool(raw.get("is_general")),
             is_archived=bool(raw.get("is_archived")),
         )
         channel.topic.update(value=raw.get("topic", ""), creator=channel.creator, last_set=now)
@@ -170,7 +186,9 @@ class Workspace:
     def owns_token(self, token: str | None) -> bool:
         """Whether a token was ever this workspace's (seeded, issued by an install, or revoked)."""
         return bool(token) and (
-            token in self.seed.tokens or token in self.state.issued_tokens or token in self.state.revoked_tokens
+            token in self.seed.tokens
+            or token in self.state.issued_tokens
+            or token in self.state.revoked_tokens
         )
 
     def token_error(self, token: str | None) -> str | None:
@@ -179,7 +197,11 @@ class Workspace:
             return "not_authed"
         if token in self.state.revoked_tokens:
             return "token_revoked"
-        return None if token in self.seed.tokens or token in self.state.issued_tokens else "invalid_auth"
+        return (
+            None
+            if token in self.seed.tokens or token in self.state.issued_tokens
+            else "invalid_auth"
+        )
 
     def revoke_token(self, token: str) -> None:
         """Make a token answer ``token_revoked`` from now on (app uninstalled)."""
@@ -212,9 +234,10 @@ class Workspace:
     def channel(self, channel_id: str | None) -> Channel:
         """A conversation the bot can see, or ``channel_not_found`` (private ones hide)."""
         found = self.state.channels.get(channel_id or "")
-        if found is None or ((found.is_private or found.is_im or found.is_mpim) and (
-            self.bot_user_id not in found.members
-        )):
+        if found is None or (
+            (found.is_private or found.is_im or found.is_mpim)
+            and (self.bot_user_id not in found.members)
+        ):
             raise SlackError("channel_not_found")
         return found
 
@@ -232,14 +255,26 @@ class Workspace:
             return self.state.channels[existing], True
         now = int(self.clock())
         if len(user_ids) == 1:
-            channel = Channel(id=self.ids.new("D"), name=user_ids[0], created=now,
-                              creator=self.bot_user_id, is_im=True, user=user_ids[0],
-                              members=[user_ids[0], self.bot_user_id])
+            channel = Channel(
+                id=self.ids.new("D"),
+                name=user_ids[0],
+                created=now,
+                creator=self.bot_user_id,
+                is_im=True,
+                user=user_ids[0],
+                members=[user_ids[0], self.bot_user_id],
+            )
         else:
             names = "--".join(self.state.users[u].name for u in [*user_ids, self.bot_user_id])
-            channel = Channel(id=self.ids.new("C"), name=f"mpdm-{names}-1", created=now,
-                              creator=self.bot_user_id, is_mpim=True, is_private=True,
-                              members=[*user_ids, self.bot_user_id])
+            channel = Channel(
+                id=self.ids.new("C"),
+                name=f"mpdm-{names}-1",
+                created=now,
+                creator=self.bot_user_id,
+                is_mpim=True,
+                is_private=True,
+                members=[*user_ids, self.bot_user_id],
+            )
         self.state.channels[channel.id] = channel
         self.state.dms[key] = channel.id
         return channel, False
@@ -247,18 +282,32 @@ class Workspace:
     def bot_message(self, **fields: Any) -> dict[str, Any]:
         """A message as the bot posts it, with a fresh ts; None fields are left out."""
         message = {
-            "type": "message", "user": self.bot_user_id, "bot_id": self.bot_id,
-            "app_id": self.app_id, "team": self.team_id, "ts": self.new_ts(),
-            "bot_profile": {"id": self.bot_id, "app_id": self.app_id, "name": self.seed.bot.name,
-                            "deleted": False, "team_id": self.team_id},
+            "type": "message",
+            "user": self.bot_user_id,
+            "bot_id": self.bot_id,
+            "app_id": self.app_id,
+            "team": self.team_id,
+            "ts": self.new_ts(),
+            "bot_profile": {
+                "id": self.bot_id,
+                "app_id": self.app_id,
+                "name": self.seed.bot.name,
+                "deleted": False,
+                "team_id": self.team_id,
+            },
         }
         message.update({k: v for k, v in fields.items() if v is not None})
         return message
 
     def user_message(self, user_id: str, text: str, **fields: Any) -> dict[str, Any]:
         """A message as a person types it."""
-        message = {"type": "message", "user": user_id, "text": text, "team": self.team_id,
-                   "ts": self.new_ts()}
+        message = {
+            "type": "message",
+            "user": user_id,
+            "text": text,
+            "team": self.team_id,
+            "ts": self.new_ts(),
+        }
         message.update({k: v for k, v in fields.items() if v is not None})
         return message
 
@@ -314,8 +363,13 @@ class Workspace:
         """Top-level messages of a conversation, oldest first (``system`` adds joins etc.)."""
         with self.lock:
             channel = self.state.channels[channel_id]
-            return copy.deepcopy([m for m in channel.top_level()
-                                  if system or m.get("subtype") not in SYSTEM_SUBTYPES])
+            return copy.deepcopy(
+                [
+                    m
+                    for m in channel.top_level()
+                    if system or m.get("subtype") not in SYSTEM_SUBTYPES
+                ]
+            )
 
     def message(self, channel_id: str, ts: str) -> dict[str, Any] | None:
         """One message by channel and ts."""
@@ -331,8 +385,13 @@ class Workspace:
     def ephemerals(self, user_id: str, channel_id: str | None = None) -> list[dict[str, Any]]:
         """Ephemeral messages only this person sees, oldest first."""
         with self.lock:
-            return copy.deepcopy([e for e in self.state.ephemerals if e["user"] == user_id
-                                  and channel_id in (None, e["channel"])])
+            return copy.deepcopy(
+                [
+                    e
+                    for e in self.state.ephemerals
+                    if e["user"] == user_id and channel_id in (None, e["channel"])
+                ]
+            )
 
     def home_tab(self, user_id: str) -> dict[str, Any] | None:
         """The App Home view last published for a person."""
@@ -409,18 +468,33 @@ class Workspace:
         with self.lock:
             now = self.clock()
             state = self.state
-            return copy.deepcopy({
-                "team": {"id": self.team_id, "name": self.seed.team_name, "domain": self.domain},
-                "bot": {"user_id": self.bot_user_id, "bot_id": self.bot_id, "app_id": self.app_id},
-                "users": [u.to_api(self.team_id, now) for u in state.users.values()],
-                "channels": [{**c.to_api(self.bot_user_id, num_members=True),
-                              "members": c.members, "messages": c.messages}
-                             for c in state.channels.values()],
-                "ephemerals": state.ephemerals,
-                "views": state.views,
-                "modal_stacks": state.modal_stacks,
-                "home_views": state.home_views,
-                "files": [f.to_api(self.public_url) for f in state.files.values()],
-                "responses": state.responses,
-                "call_count": len(state.calls),
-            })
+            return copy.deepcopy(
+                {
+                    "team": {
+                        "id": self.team_id,
+                        "name": self.seed.team_name,
+                        "domain": self.domain,
+                    },
+                    "bot": {
+                        "user_id": self.bot_user_id,
+                        "bot_id": self.bot_id,
+                        "app_id": self.app_id,
+                    },
+                    "users": [u.to_api(self.team_id, now) for u in state.users.values()],
+                    "channels": [
+                        {
+                            **c.to_api(self.bot_user_id, num_members=True),
+                            "members": c.members,
+                            "messages": c.messages,
+                        }
+                        for c in state.channels.values()
+                    ],
+                    "ephemerals": state.ephemerals,
+                    "views": state.views,
+                    "modal_stacks": state.modal_stacks,
+                    "home_views": state.home_views,
+                    "files": [f.to_api(self.public_url) for f in state.files.values()],
+                    "responses": state.responses,
+                    "call_count": len(state.calls),
+                }
+            )

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+)
 
 from bot.config import Settings
 
 
-def make_web_client(settings: Settings, *, token: str | None = None, timeout: int = 10, with_token: bool = True) -> WebClient:
+def make_web_client(
+    settings: Settings, *, token: str | None = None, timeout: int = 10, with_token: bool = True
+) -> WebClient:
     """A WebClient that waits out 429s (Retry-After) and retries dropped connections.
 
     5xx answers are not retried here: a 500 after chat.postMessage may still have posted the

@@ -36,12 +36,25 @@ class SlackDirectory:
                 return None
             raise SlackDirectoryError(_explain(exc, "users.info")) from None
         profile = user.get("profile") or {}
-        name = profile.get("display_name") or profile.get("real_name") or user.get("real_name") or user.get("name", "")
-        return SlackProfile(user_id=user["id"], display_name=name, timezone=user.get("tz"), deleted=bool(user.get("deleted")))
+        name = (
+            profile.get("display_name")
+            or profile.get("real_name")
+            or user.get("real_name")
+            or user.get("name", "")
+        )
+        return SlackProfile(
+            user_id=user["id"],
+            display_name=name,
+            timezone=user.get("tz"),
+            deleted=bool(user.get("deleted")),
+        )
 
 
 def _explain(exc: SlackApiError, method: str) -> str:
     error = exc.response.get("error")
     if error == "missing_scope":
-        return f"Slack refused {method}: the app lacks a scope (users:read, users:read.email); reinstall it from slack-manifest.yaml"
+        return (
+            f"Slack refused {method}: the app lacks a scope (users:read, users:read.email);"
+            " reinstall it from slack-manifest.yaml"
+        )
     return f"Slack refused {method}: {error}"

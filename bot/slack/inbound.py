@@ -93,8 +93,17 @@ class _Interaction(_Common):
     """Any interactivity payload: someone did something."""
 
     type: Literal[
-        "block_actions", "block_suggestion", "view_submission", "view_closed", "shortcut", "message_action",
-        "interactive_message", "dialog_submission", "dialog_cancellation", "dialog_suggestion", "workflow_step_edit",
+        "block_actions",
+        "block_suggestion",
+        "view_submission",
+        "view_closed",
+        "shortcut",
+        "message_action",
+        "interactive_message",
+        "dialog_submission",
+        "dialog_cancellation",
+        "dialog_suggestion",
+        "workflow_step_edit",
     ]
     user: _User
     view: _View | None = None
@@ -155,7 +164,11 @@ class _UrlVerification(_Shape):
     challenge: str
 
 
-_INTERACTIONS: dict[str, type[_Interaction]] = {"block_actions": _BlockActions, "view_submission": _ViewSubmission, "view_closed": _ViewSubmission}
+_INTERACTIONS: dict[str, type[_Interaction]] = {
+    "block_actions": _BlockActions,
+    "view_submission": _ViewSubmission,
+    "view_closed": _ViewSubmission,
+}
 
 
 def problem(body: bytes, content_type: str | None) -> str | None:
@@ -193,7 +206,9 @@ def _validate(body: dict[str, Any]) -> None:
     kind = body.get("type")
     if "command" in body:
         _Command.model_validate(body)
-    elif kind == "event_callback" or "event" in body:  # Bolt hands `event` to listeners only in an event_callback
+    elif (
+        kind == "event_callback" or "event" in body
+    ):  # Bolt hands `event` to listeners only in an event_callback
         event = _EventCallback.model_validate(body).event
         if event.type == "app_home_opened":
             _AppHomeOpened.model_validate(body["event"])

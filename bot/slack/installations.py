@@ -20,7 +20,16 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from bot.config import ConfigError, Settings
-from bot.models import Base, Circle, Membership, Person, Program, slack_bots, slack_installations, slack_oauth_states
+from bot.models import (
+    Base,
+    Circle,
+    Membership,
+    Person,
+    Program,
+    slack_bots,
+    slack_installations,
+    slack_oauth_states,
+)
 from bot.slack.client import make_web_client
 
 INSTALL_PATH = "/slack/install"
@@ -36,7 +45,11 @@ class UpwardInstallationStore(SQLAlchemyInstallationStore):
 
     def __init__(self, client_id: str, engine: Engine):
         super().__init__(client_id=client_id, engine=engine)
-        self.metadata, self.bots, self.installations = Base.metadata, slack_bots, slack_installations
+        self.metadata, self.bots, self.installations = (
+            Base.metadata,
+            slack_bots,
+            slack_installations,
+        )
 
     def create_tables(self) -> None:
         raise RuntimeError("Upward's tables come from its migrations: run `upward db upgrade`")
@@ -72,7 +85,9 @@ def oauth_settings(settings: Settings, engine: Engine) -> OAuthSettings:
     )
 
 
-def known_elsewhere(session: Session, *, team_id: str | None, user_id: str | None, channel_id: str | None) -> bool:
+def known_elsewhere(
+    session: Session, *, team_id: str | None, user_id: str | None, channel_id: str | None
+) -> bool:
     """True when a request from workspace `team_id` names a person or circle channel of another workspace's programs.
 
     Slack's ids are unique across workspaces, so a request carrying them from elsewhere is forged
@@ -81,7 +96,10 @@ def known_elsewhere(session: Session, *, team_id: str | None, user_id: str | Non
     """
     if channel_id:
         owner = session.execute(
-            select(Program.team_id).join(Circle, Circle.program_id == Program.id).where(Circle.slack_channel_id == channel_id).limit(1)
+            select(Program.team_id)
+            .join(Circle, Circle.program_id == Program.id)
+            .where(Circle.slack_channel_id == channel_id)
+            .limit(1)
         ).first()
         if owner is not None and owner[0] is not None and owner[0] != team_id:
             return True
@@ -128,25 +146,41 @@ def choose_team(session: Session, settings: Settings, team: str | None) -> str |
     """The team id a new program belongs to: None for one workspace; else `team` (checked) or the only one installed."""
     if not settings.multi_workspace:
         if team is not None:
-            raise ConfigError("--team is for several workspaces (SLACK_CLIENT_ID and SLACK_CLIENT_SECRET set); leave it out")
+            raise ConfigError(
+                "--team is for several workspaces (SLACK_CLIENT_ID and SLACK_CLIENT_SECRET set);"
+                " leave it out"
+            )
         return None
     assert settings.slack_client_id is not None
     installed = installed_workspaces(session, client_id=settings.slack_client_id)
-    listed = ", ".join(f"{w.team_id} ({w.team_name})" for w in installed) or "none yet: open /slack/install"
+    listed = (
+        ", ".join(f"{w.team_id} ({w.team_name})" for w in installed)
+        or "none yet: open /slack/install"
+    )
     if team is None:
         if len(installed) == 1:
             return installed[0].team_id
-        raise ConfigError(f"say which workspace the program is for with --team; installed workspaces: {listed}")
+        raise ConfigError(
+            f"say which workspace the program is for with --team; installed workspaces: {listed}"
+        )
     wanted = team.strip().upper()
     if wanted not in {w.team_id for w in installed}:
-        raise ConfigError(f"Upward is not installed in workspace {team}; installed workspaces: {listed}")
+        raise ConfigError(
+            f"Upward is not installed in workspace {team}; installed workspaces: {listed}"
+        )
     return wanted
 
 
 class WorkspaceClients:
     """The bot's WebClient for a workspace: SLACK_BOT_TOKEN's, or the installation's in that workspace."""
 
-    def __init__(self, *, default: WebClient | None, settings: Settings | None = None, store: UpwardInstallationStore | None = None):
+    def __init__(
+        self,
+        *,
+        default: WebClient | None,
+        settings: Settings | None = None,
+        store: UpwardInstallationStore | None = None,
+    ):
         self._default = default
         self._settings = settings
         self._store = store
@@ -165,7 +199,11 @@ class WorkspaceClients:
         if not settings.multi_workspace:
             return cls(default=default or make_web_client(settings))
         assert settings.slack_client_id is not None
-        return cls(default=default, settings=settings, store=UpwardInstallationStore(settings.slack_client_id, engine))
+        return cls(
+            default=default,
+            settings=settings,
+            store=UpwardInstallationStore(settings.slack_client_id, engine),
+        )
 
     def for_team(self, team_id: str | None) -> WebClient:
         """The client for `team_id` (None: the single workspace); NoWorkspace when it has no token."""
@@ -182,7 +220,10 @@ class WorkspaceClients:
                 return cached[1]
         bot = self._store.find_bot(enterprise_id=None, team_id=team_id)
         if bot is None or not bot.bot_token:
-            raise NoWorkspace(f"Upward is not installed in workspace {team_id} (or was uninstalled): reinstall it from /slack/install")
+            raise NoWorkspace(
+                f"Upward is not installed in workspace {team_id} (or was uninstalled): reinstall it"
+                " from /slack/install"
+            )
         assert self._settings is not None
         client = make_web_client(self._settings, token=bot.bot_token)
         with self._lock:

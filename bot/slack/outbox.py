@@ -41,18 +41,33 @@ LEASE = dt.timedelta(minutes=2)
 MAX_ATTEMPTS = 10
 # Slack errors that say "try again later"; everything else Slack refuses is final for that row.
 TRANSIENT_ERRORS = frozenset(
-    {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout", "timeout"}
+    {
+        "ratelimited",
+        "internal_error",
+        "fatal_error",
+        "service_unavailable",
+        "request_timeout",
+        "timeout",
+    }
 )
 # Methods whose repetition is harmless (the result is the same state); the rest need the history check.
 # A request whose answer was lost: Slack may or may not have acted on it.
-TRANSPORT_ERRORS = (urllib.error.URLError, socket.timeout, ConnectionError, TimeoutError, http.client.HTTPException)
+TRANSPORT_ERRORS = (
+    urllib.error.URLError,
+    socket.timeout,
+    ConnectionError,
+    TimeoutError,
+    http.client.HTTPException,
+)
 # Not a Web API method: a reply to an interaction, posted to the response_url Slack gave with it.
 RESPONSE_URL = "response_url"
 # Not one Web API method: slack_sdk's files_upload_v2 (get an upload URL, send the bytes, complete
 # and share). Payload: channel, filename (unique per row: how a retry finds an earlier share),
 # title, alt_txt, initial_comment, content_b64.
 FILE_UPLOAD = "files.upload_v2"
-IDEMPOTENT_METHODS = frozenset({"chat.update", "views.publish", "conversations.setTopic", "conversations.setPurpose"})
+IDEMPOTENT_METHODS = frozenset(
+    {"chat.update", "views.publish", "conversations.setTopic", "conversations.setPurpose"}
+)
 
 
 @dataclass(frozen=True)
@@ -83,7 +98,11 @@ def written(session: Session, keys: Iterable[str]) -> set[str]:
     keys = list(keys)
     if not keys:
         return set()
-    return set(session.scalars(select(OutboxMessage.idempotency_key).where(OutboxMessage.idempotency_key.in_(keys))))
+    return set(
+        session.scalars(
+            select(OutboxMessage.idempotency_key).where(OutboxMessage.idempotency_key.in_(keys))
+        )
+    )
 
 
 def enqueue(
@@ -121,13 +140,20 @@ def enqueue(
         insert(OutboxMessage)
         .values(**values)
         .on_conflict_do_nothing(index_elements=["idempotency_key"])
-        .returning(OutboxMessage.id)  # psycopg reports rowcount -1 here; a returned id is unambiguous
+        .returning(
+            OutboxMessage.id
+        )  # psycopg reports rowcount -1 here; a returned id is unambiguous
     )
     return session.execute(stmt).scalar() is not None
 
 
 def claim_due(
-    session: Session, *, now: dt.datetime, worker_id: str, limit: int = 100, lease: dt.timedelta = LEASE,
+    session: Session,
+    *,
+    now: dt.datetime,
+    worker_id: str,
+    limit: int = 100,
+    lease: dt.timedelta = LEASE,
     only_team: str | None = None,
 ) -> list[OutboxMessage]:
     """Take up to `limit` due rows (and rows whose claim expired) for this worker; commit after.
@@ -138,8 +164,10 @@ def claim_due(
         select(OutboxMessage)
         .where(
             or_(
-                (OutboxMessage.status == OutboxStatus.pending) & (OutboxMessage.next_attempt_at <= now),
-                (OutboxMessage.status == OutboxStatus.sending) & (OutboxMessage.claimed_until < now),
+                (OutboxMessage.status == OutboxStatus.pending)
+                & (OutboxMessage.next_attempt_at <= now),
+                (OutboxMessage.status == OutboxStatus.sending)
+                & (OutboxMessage.claimed_until < now),
             ),
             *([OutboxMessage.team_id == only_team] if only_team is not None else []),
         )
@@ -161,7 +189,10 @@ def send(client: WebClient, row: OutboxMessage) -> Outcome:
     """Make the row's Slack call once (after checking whether an earlier attempt already landed)."""
     payload = dict(row.payload)
     if row.method == "chat.postMessage":
-        payload["metadata"] = {"event_type": METADATA_EVENT, "event_payload": {"key": row.idempotency_key}}
+        payload["metadata"] = {
+            "event_type": METADATA_EVENT,
+            "event_payload": {"key": row.idempotency_key},
+        }
         if row.attempts > 1:
             found = _find_posted(client, payload["channel"], row.idempotency_key)
             if found is not None:
@@ -186,7 +217,9 @@ def send(client: WebClient, row: OutboxMessage) -> Outcome:
     )
 
 
-def record(session: Session, row_id: int, outcome: Outcome, *, now: dt.datetime, worker_id: str) -> None:
+def record(
+    session: Session, row_id: int, outcome: Outcome, *, now: dt.datetime, worker_id: str
+) -> None:
     """Store an attempt's outcome on the row, unless another worker has taken the row over."""
     row = session.get(OutboxMessage, row_id, with_for_update=True)
     if row is None or row.claimed_by != worker_id or row.status != OutboxStatus.sending:
@@ -206,7 +239,11 @@ def record(session: Session, row_id: int, outcome: Outcome, *, now: dt.datetime,
     else:
         row.status = OutboxStatus.failed
         reason = outcome.error or "unknown error"
-        row.error = (reason if outcome.kind == "failed" else f"gave up after {row.attempts} attempts: {reason}")[:500]
+        row.error = (
+            reason
+            if outcome.kind == "failed"
+            else f"gave up after {row.attempts} attempts: {reason}"
+        )[:500]
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -236,7 +273,14 @@ def flush(
         # taken so far, so a claim never starts out already expired for the other workers.
         elapsed = dt.timedelta(seconds=time.monotonic() - started)
         with session_scope(sessions) as session:
-            rows = claim_due(session, now=now, worker_id=worker_id, limit=limit, lease=lease + elapsed, only_team=only_team)
+            rows = claim_due(
+                session,
+                now=now,
+                worker_id=worker_id,
+                limit=limit,
+                lease=lease + elapsed,
+                only_team=only_team,
+            )
         if not rows:
             break
         for row in rows:
@@ -265,7 +309,12 @@ def _send_in_workspace(clients: WorkspaceClients, row: OutboxMessage) -> Outcome
 
 
 def send_now(
-    sessions: sessionmaker[Session], client: WebClient, key: str, *, now: dt.datetime, worker_id: str
+    sessions: sessionmaker[Session],
+    client: WebClient,
+    key: str,
+    *,
+    now: dt.datetime,
+    worker_id: str,
 ) -> Outcome | None:
     """Send one pending row right away (e.g. a message update after a click); None if not pending."""
     with session_scope(sessions) as session:
@@ -278,7 +327,9 @@ def send_now(
     return outcome
 
 
-def _claim_key(session: Session, *, key: str, now: dt.datetime, worker_id: str) -> OutboxMessage | None:
+def _claim_key(
+    session: Session, *, key: str, now: dt.datetime, worker_id: str
+) -> OutboxMessage | None:
     row = session.scalars(
         select(OutboxMessage)
         .where(OutboxMessage.idempotency_key == key, OutboxMessage.status == OutboxStatus.pending)
@@ -297,7 +348,10 @@ def _claim_key(session: Session, *, key: str, now: dt.datetime, worker_id: str) 
 @functools.lru_cache(maxsize=32)
 def _client_for(token: str | None, base_url: str, timeout: int) -> WebClient:
     return WebClient(
-        token=token, base_url=base_url, timeout=timeout, retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=5)]
+        token=token,
+        base_url=base_url,
+        timeout=timeout,
+        retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=5)],
     )
 
 
@@ -323,7 +377,9 @@ def _respond(payload: dict[str, Any]) -> Outcome:
     if response.status_code >= 500 or response.status_code == 429:
         return Outcome("retry", error=f"response_url HTTP {response.status_code}")
     # 404 used_url / expired_url: Slack allows 5 replies within 30 minutes.
-    return Outcome("failed", error=f"response_url HTTP {response.status_code}: {response.body[:200]}")
+    return Outcome(
+        "failed", error=f"response_url HTTP {response.status_code}: {response.body[:200]}"
+    )
 
 
 def _classify(exc: SlackApiError) -> Outcome:
@@ -339,7 +395,10 @@ def _find_posted(client: WebClient, channel: str, key: str) -> Outcome | None:
 
     def tagged(message: dict[str, Any]) -> bool:
         meta = message.get("metadata") or {}
-        return meta.get("event_type") == METADATA_EVENT and (meta.get("event_payload") or {}).get("key") == key
+        return (
+            meta.get("event_type") == METADATA_EVENT
+            and (meta.get("event_payload") or {}).get("key") == key
+        )
 
     return _find_in_history(client, channel, tagged)
 
@@ -350,13 +409,17 @@ def _find_in_history(client: WebClient, channel: str, matches: Any) -> Outcome |
         if channel.startswith(("U", "W")):
             channel = client.conversations_open(users=channel)["channel"]["id"]
         cursor = None
-        for _ in range(5):  # newest 5 pages: a retry happens minutes, not weeks, after the first try
+        for _ in range(
+            5
+        ):  # newest 5 pages: a retry happens minutes, not weeks, after the first try
             page = client.conversations_history(
                 channel=channel, limit=200, include_all_metadata=True, cursor=cursor
             )
             for message in page.get("messages", []):
                 if matches(message):
-                    return Outcome("sent", channel_id=channel, ts=message["ts"], response={"recovered": True})
+                    return Outcome(
+                        "sent", channel_id=channel, ts=message["ts"], response={"recovered": True}
+                    )
             cursor = (page.get("response_metadata") or {}).get("next_cursor")
             if not cursor:
                 break
@@ -377,12 +440,20 @@ def _upload(client: WebClient, payload: dict[str, Any], *, first_attempt: bool) 
         if channel.startswith(("U", "W")):  # files are shared into a conversation, not to a user id
             channel = caller.conversations_open(users=channel)["channel"]["id"]
         if not first_attempt:
-            found = _find_in_history(client, channel, lambda m: any(f.get("name") == filename for f in m.get("files") or []))
+            found = _find_in_history(
+                client,
+                channel,
+                lambda m: any(f.get("name") == filename for f in m.get("files") or []),
+            )
             if found is not None:
                 return found
         response = caller.files_upload_v2(
-            channel=channel, filename=filename, content=base64.b64decode(payload["content_b64"]),
-            title=payload.get("title"), alt_txt=payload.get("alt_txt"), initial_comment=payload.get("initial_comment"),
+            channel=channel,
+            filename=filename,
+            content=base64.b64decode(payload["content_b64"]),
+            title=payload.get("title"),
+            alt_txt=payload.get("alt_txt"),
+            initial_comment=payload.get("initial_comment"),
         )
     except SlackApiError as exc:
         return _classify(exc)

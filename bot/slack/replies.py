@@ -23,11 +23,20 @@ def web_worker_id() -> str:
     return f"web:{worker_id()}"
 
 
-def send_at_once(context: dict, client: WebClient, *, key: str, method: str, payload: dict[str, Any]) -> None:
+def send_at_once(
+    context: dict, client: WebClient, *, key: str, method: str, payload: dict[str, Any]
+) -> None:
     """Write one outbound call to the outbox (once per key) and send it now rather than at the next tick."""
     now = context["clock"]()
     with session_scope(context["sessions"]) as session:
-        outbox.enqueue(session, key=key, method=method, payload=payload, now=now, team_id=context.get("team_id"))
+        outbox.enqueue(
+            session,
+            key=key,
+            method=method,
+            payload=payload,
+            now=now,
+            team_id=context.get("team_id"),
+        )
     send_queued(context, client, key)
 
 
@@ -38,7 +47,9 @@ def this_workspace_only(context: dict) -> str | None:
 
 def send_queued(context: dict, client: WebClient, key: str) -> None:
     """Send a row a listener already wrote to the outbox, now rather than at the next tick."""
-    outbox.send_now(context["sessions"], client, key, now=context["clock"](), worker_id=web_worker_id())
+    outbox.send_now(
+        context["sessions"], client, key, now=context["clock"](), worker_id=web_worker_id()
+    )
 
 
 def response_url(context: dict, body: dict) -> str | None:
@@ -58,7 +69,9 @@ def response_url(context: dict, body: dict) -> str | None:
         hook = local = False
     if hook or local:
         return url
-    log.warning("ignored a response_url that is not Slack's; the reply goes another way or not at all")
+    log.warning(
+        "ignored a response_url that is not Slack's; the reply goes another way or not at all"
+    )
     return None
 
 
@@ -73,9 +86,22 @@ def respond(context: dict, client: WebClient, body: dict, payload: dict[str, Any
         or next((a.get("action_ts") for a in body.get("actions") or []), None)
         or str(context["clock"]().timestamp())
     )
-    send_at_once(context, client, key=f"reply:{user}:{stamp}"[:200], method=outbox.RESPONSE_URL, payload={"url": url, **payload})
+    send_at_once(
+        context,
+        client,
+        key=f"reply:{user}:{stamp}"[:200],
+        method=outbox.RESPONSE_URL,
+        payload={"url": url, **payload},
+    )
 
 
-def ephemeral(context: dict, client: WebClient, body: dict, text: str, *, replace_original: bool = False) -> None:
+def ephemeral(
+    context: dict, client: WebClient, body: dict, text: str, *, replace_original: bool = False
+) -> None:
     """A short text only the person who acted sees."""
-    respond(context, client, body, {"text": text, "response_type": "ephemeral", "replace_original": replace_original})
+    respond(
+        context,
+        client,
+        body,
+        {"text": text, "response_type": "ephemeral", "replace_original": replace_original},
+    )

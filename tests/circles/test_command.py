@@ -35,10 +35,19 @@ from bot.circles.command import (
         ("schedule 2026-12-08 15:30", Schedule(dt.date(2026, 12, 8), dt.time(15, 30))),
         ("schedule 2026-12-08 9:05", Schedule(dt.date(2026, 12, 8), dt.time(9, 5))),
         ("prompt", Prompt()),
-        ("note Great session; Tom asked about TikTok analytics.", Note("Great session; Tom asked about TikTok analytics.")),
-        ("note\nSecond session:\n- asked about dashboards", Note("Second session:\n- asked about dashboards")),
+        (
+            "note Great session; Tom asked about TikTok analytics.",
+            Note("Great session; Tom asked about TikTok analytics."),
+        ),
+        (
+            "note\nSecond session:\n- asked about dashboards",
+            Note("Second session:\n- asked about dashboards"),
+        ),
         ("schedule\t2026-12-10 15:00", Schedule(dt.date(2026, 12, 10), dt.time(15, 0))),
-        ("attended <@U07EXEC0001|margaret> <@U07EXEC0002>", Attended(("U07EXEC0001", "U07EXEC0002"))),
+        (
+            "attended <@U07EXEC0001|margaret> <@U07EXEC0002>",
+            Attended(("U07EXEC0001", "U07EXEC0002")),
+        ),
         ("attended <@U07EXEC0001> <@U07EXEC0001>", Attended(("U07EXEC0001",))),
         ("add <@U07EXEC0005|james>", Add("U07EXEC0005")),
         ("remove <@W07EXEC0005>", Remove("W07EXEC0005")),
@@ -68,7 +77,10 @@ def test_every_form_of_the_grammar(text: str, expected: object) -> None:
         ("add <@U1A> <@U2B>", "exactly one person"),
         ("remove someone", "is not a mention"),
         ("form --now", "Unknown option"),
-        ("x" * 5000, "too long for /circle: 5,000 characters, and it takes up to 3,000. Nothing was changed"),
+        (
+            "x" * 5000,
+            "too long for /circle: 5,000 characters, and it takes up to 3,000. Nothing was changed",
+        ),
     ],
 )
 def test_malformed_input_gets_a_usage_line(text: str, fragment: str) -> None:
@@ -79,7 +91,14 @@ def test_malformed_input_gets_a_usage_line(text: str, fragment: str) -> None:
 
 
 @settings(max_examples=500, deadline=None)
-@given(st.text(max_size=300) | st.builds(lambda v, r: f"{v} {r}", st.sampled_from(["schedule", "note", "attended", "add", "remove", "form", "list"]), st.text(max_size=200)))
+@given(
+    st.text(max_size=300)
+    | st.builds(
+        lambda v, r: f"{v} {r}",
+        st.sampled_from(["schedule", "note", "attended", "add", "remove", "form", "list"]),
+        st.text(max_size=200),
+    )
+)
 def test_arbitrary_text_parses_or_is_a_usage_error(text: str) -> None:
     try:
         parse(text)

@@ -100,7 +100,9 @@ def test_each_seeded_defect_is_reported_with_file_and_field(catalog_copy: Path) 
 
     def reported(file: Path, field: str, reason: str) -> bool:
         return any(
-            p.file.endswith(f"{file.parent.name}/{file.name}") and p.field.startswith(field) and reason in p.reason
+            p.file.endswith(f"{file.parent.name}/{file.name}")
+            and p.field.startswith(field)
+            and reason in p.reason
             for p in problems
         )
 
@@ -142,7 +144,9 @@ def test_cli_validate_prints_each_problem_and_exits_1(catalog_copy: Path) -> Non
     write_module(path, meta, body)
     result = subprocess.run(
         [sys.executable, "-m", "bot", "content", "validate", str(catalog_copy)],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 1
     assert f"{path.name}:minutes: Input should be greater than or equal to 3" in result.stdout
@@ -151,7 +155,10 @@ def test_cli_validate_prints_each_problem_and_exits_1(catalog_copy: Path) -> Non
 
 def test_cli_validate_passes_on_the_shipped_catalog() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "bot", "content", "validate"], capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "bot", "content", "validate"],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "all valid" in result.stdout
@@ -162,7 +169,10 @@ def test_an_unquoted_delivery_time_is_reported_with_the_fix(catalog_copy: Path) 
     path.write_text(path.read_text() + "delivery_window:\n  start: 08:30\n  end: 16:00\n")
     _, problems = check_catalog(catalog_copy)
     assert [(p.field, p.reason) for p in problems] == [
-        ("delivery_window.end", 'put the time in quotes, e.g. "17:00": unquoted, YAML reads it as a number')
+        (
+            "delivery_window.end",
+            'put the time in quotes, e.g. "17:00": unquoted, YAML reads it as a number',
+        )
     ]
     path.write_text(path.read_text().replace("08:30", '"08:30"').replace("16:00", '"16:00"'))
     assert check_catalog(catalog_copy)[1] == []

@@ -25,7 +25,10 @@ def preview(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
     full_env = {k: v for k, v in os.environ.items() if k != "UPWARD_CONTENT_DIR"} | (env or {})
     return subprocess.run(
         [sys.executable, "-m", "bot", "content", "preview", *args],
-        capture_output=True, text=True, timeout=60, env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=full_env,
     )
 
 
@@ -42,8 +45,18 @@ def test_every_shipped_module_previews_with_nothing_slack_would_refuse() -> None
         shown = build_preview(catalog, module.id)
         assert shown.problems == [], module.id
         names = [s.name for s in shown.steps]
-        questions = [f"q{n}-{kind}" for n in range(1, len(module.questions) + 1) for kind in ("wrong", "right")]
-        assert names == ["arrives", *questions, *(["reflection"] if module.reflection else []), "done", "reminder"]
+        questions = [
+            f"q{n}-{kind}"
+            for n in range(1, len(module.questions) + 1)
+            for kind in ("wrong", "right")
+        ]
+        assert names == [
+            "arrives",
+            *questions,
+            *(["reflection"] if module.reflection else []),
+            "done",
+            "reminder",
+        ]
         first = shown.steps[0]
         assert first.method == "chat.postMessage" and first.payload["text"] == module_text(module)
         assert len(first.payload["blocks"]) <= 50
@@ -53,7 +66,12 @@ def test_the_steps_carry_the_buttons_the_listeners_answer() -> None:
     catalog = load_catalog()
     module = catalog.modules[MODULE]
     steps = {s.name: s for s in build_preview(catalog, MODULE).steps}
-    actions = [e for b in steps["arrives"].payload["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    actions = [
+        e
+        for b in steps["arrives"].payload["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+    ]
     answer_ids = {e["action_id"] for e in actions if e["action_id"].startswith(f"{Action.answer}:")}
     assert answer_ids == {f"{Action.answer}:{o.id}" for q in module.questions for o in q.options}
     assert {Action.mark_done, Action.snooze, Action.opt_out} <= {e["action_id"] for e in actions}
@@ -63,17 +81,25 @@ def test_the_steps_carry_the_buttons_the_listeners_answer() -> None:
     right = json.dumps(steps["q1-right"].payload["blocks"])
     assert "is right" in right and "First try missed" in right and Action.retry not in right
     assert "Done. Thank you" in json.dumps(steps["done"].payload["blocks"])
-    assert steps["reflection"].method == "views.open" and steps["reflection"].payload["view"]["type"] == "modal"
+    assert (
+        steps["reflection"].method == "views.open"
+        and steps["reflection"].payload["view"]["type"] == "modal"
+    )
 
 
 def test_text_rendering_shows_each_step_and_only_what_an_update_changes() -> None:
     catalog = load_catalog()
     module = catalog.modules[MODULE]
     text = render_text(build_preview(catalog, MODULE))
-    assert text.count(module.body.splitlines()[0]) == 1, "the body is shown once, not again in every update"
+    assert text.count(module.body.splitlines()[0]) == 1, (
+        "the body is shown once, not again in every update"
+    )
     assert f"[{module.questions[0].options[0].label}]" in text
     assert "[Try again]" in text and "[Mark done] (green)" in text
-    assert "Open the first message in Block Kit Builder: https://app.slack.com/block-kit-builder/#" in text
+    assert (
+        "Open the first message in Block Kit Builder: https://app.slack.com/block-kit-builder/#"
+        in text
+    )
 
 
 def test_cli_prints_the_text_then_the_json() -> None:
@@ -81,7 +107,7 @@ def test_cli_prints_the_text_then_the_json() -> None:
     assert result.returncode == 0, result.stderr
     text, _, raw = result.stdout.partition("── The same as JSON (what --json prints) ")
     assert "Emoji and tone in chat\n======================" in text
-    document = json.loads(raw[raw.index("{"):])
+    document = json.loads(raw[raw.index("{") :])
     assert document["module"] == MODULE and document["problems"] == []
 
 
@@ -91,7 +117,8 @@ def test_cli_json_only_is_one_json_document() -> None:
     document = json.loads(result.stdout)
     assert [s["method"] for s in document["steps"]][:2] == ["chat.postMessage", "chat.update"]
     assert document["steps"][0]["payload"]["blocks"][0] == {
-        "type": "header", "text": {"type": "plain_text", "text": "Emoji and tone in chat", "emoji": True},
+        "type": "header",
+        "text": {"type": "plain_text", "text": "Emoji and tone in chat", "emoji": True},
     }
 
 
@@ -141,7 +168,10 @@ def test_a_message_slack_would_refuse_is_shown_and_reported(catalog_copy: Path) 
     assert any("x" * 2999 in json.dumps(b) for b in document["steps"][0]["payload"]["blocks"])
     problems = [line for line in result.stderr.splitlines() if ":(message): " in line]
     assert len(problems) == 1, result.stderr
-    assert "text attribute cannot exceed 3000 characters" in problems[0] and "steps: arrives," in problems[0]
+    assert (
+        "text attribute cannot exceed 3000 characters" in problems[0]
+        and "steps: arrives," in problems[0]
+    )
 
 
 def test_another_broken_file_is_reported_after_the_preview(catalog_copy: Path) -> None:

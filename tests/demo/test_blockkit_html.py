@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.demo.blockkit_html import RenderContext, render_blocks, render_message, render_mrkdwn, render_view
+from bot.demo.blockkit_html import (
+    RenderContext,
+    render_blocks,
+    render_message,
+    render_mrkdwn,
+    render_view,
+)
 
 CTX = RenderContext(users={"U1": "Ada Lovelace"}, channels={"C1": "circle-1"}, tz="Asia/Kolkata")
 
@@ -21,11 +27,18 @@ def test_mrkdwn_bold_italic_strike_code_quotes_and_line_breaks() -> None:
 
 
 def test_links_mentions_channels_dates_and_emoji() -> None:
-    html = render_mrkdwn("See <https://example.com/a?b=1&c=2|the page>, <@U1>, <#C1> and :tada:", CTX)
-    assert '<a class="bk-link" href="https://example.com/a?b=1&amp;c=2"' in html and ">the page</a>" in html
+    html = render_mrkdwn(
+        "See <https://example.com/a?b=1&c=2|the page>, <@U1>, <#C1> and :tada:", CTX
+    )
+    assert (
+        '<a class="bk-link" href="https://example.com/a?b=1&amp;c=2"' in html
+        and ">the page</a>" in html
+    )
     assert "@Ada Lovelace" in html and "#circle-1" in html and "🎉" in html
-    when = int(dt.datetime(2026, 11, 26, 10, 30, tzinfo=dt.timezone.utc).timestamp())
-    assert "Thursday, November 26th at 16:00" in render_mrkdwn(f"<!date^{when}^{{date_long_pretty}} at {{time}}|x>", CTX)
+    when = int(dt.datetime(2026, 11, 26, 10, 30, tzinfo=dt.UTC).timestamp())
+    assert "Thursday, November 26th at 16:00" in render_mrkdwn(
+        f"<!date^{when}^{{date_long_pretty}} at {{time}}|x>", CTX
+    )
 
 
 def test_user_text_is_escaped_and_unsafe_links_are_not_links() -> None:
@@ -33,7 +46,9 @@ def test_user_text_is_escaped_and_unsafe_links_are_not_links() -> None:
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert "&lt;b&gt;" in html and "&quot;q&quot;" in html
     assert "href" not in html
-    blocks = [{"type": "section", "text": {"type": "plain_text", "text": "<img src=x onerror=alert(1)>"}}]
+    blocks = [
+        {"type": "section", "text": {"type": "plain_text", "text": "<img src=x onerror=alert(1)>"}}
+    ]
     assert "<img" not in render_blocks(blocks, CTX)
 
 
@@ -43,12 +58,34 @@ def test_blocks_look_like_slack() -> None:
         {"type": "section", "fields": [{"type": "mrkdwn", "text": "*Active*\n7 of 8"}]},
         {"type": "divider"},
         {"type": "context", "elements": [{"type": "mrkdwn", "text": ":stopwatch: 5 min"}]},
-        {"type": "actions", "elements": [
-            {"type": "button", "text": {"type": "plain_text", "text": "Mark done"}, "style": "primary", "action_id": "a"},
-            {"type": "button", "text": {"type": "plain_text", "text": "Stop"}, "style": "danger", "action_id": "b"},
-            {"type": "datepicker", "action_id": "c", "placeholder": {"type": "plain_text", "text": "Pause until…"}},
-            {"type": "static_select", "action_id": "d", "placeholder": {"type": "plain_text", "text": "Pick"}, "options": []},
-        ]},
+        {
+            "type": "actions",
+            "elements": [
+                {
+                    "type": "button",
+                    "text": {"type": "plain_text", "text": "Mark done"},
+                    "style": "primary",
+                    "action_id": "a",
+                },
+                {
+                    "type": "button",
+                    "text": {"type": "plain_text", "text": "Stop"},
+                    "style": "danger",
+                    "action_id": "b",
+                },
+                {
+                    "type": "datepicker",
+                    "action_id": "c",
+                    "placeholder": {"type": "plain_text", "text": "Pause until…"},
+                },
+                {
+                    "type": "static_select",
+                    "action_id": "d",
+                    "placeholder": {"type": "plain_text", "text": "Pick"},
+                    "options": [],
+                },
+            ],
+        },
         {"type": "image", "image_url": "https://example.com/x.png", "alt_text": "a chart"},
         {"type": "image", "image_url": "data:image/png;base64,AAAA", "alt_text": "inline"},
     ]
@@ -63,15 +100,46 @@ def test_blocks_look_like_slack() -> None:
 
 
 def test_messages_views_and_threads() -> None:
-    ts = str(dt.datetime(2026, 11, 3, 4, 30, tzinfo=dt.timezone.utc).timestamp())
+    ts = str(dt.datetime(2026, 11, 3, 4, 30, tzinfo=dt.UTC).timestamp())
     reply = render_message({"user": "U1", "text": "thanks", "ts": ts}, CTX)
-    html = render_message({"user": "UB", "bot_id": "B1", "bot_profile": {"name": "upward"}, "text": "*hi*", "ts": ts,
-                           "edited": {"ts": ts}}, CTX, replies=[reply])
+    html = render_message(
+        {
+            "user": "UB",
+            "bot_id": "B1",
+            "bot_profile": {"name": "upward"},
+            "text": "*hi*",
+            "ts": ts,
+            "edited": {"ts": ts},
+        },
+        CTX,
+        replies=[reply],
+    )
     assert "Upward" in html and "APP" in html and "Tue 3 Nov, 10:00" in html and "(edited)" in html
     assert "1 reply" in html and "Ada Lovelace" in html
-    assert "Only visible to you" in render_message({"user": "U1", "bot_id": "B1", "text": "x", "ts": ts}, CTX, is_ephemeral=True)
-    modal = render_view({"type": "modal", "title": {"type": "plain_text", "text": "Reflection"},
-                         "submit": {"type": "plain_text", "text": "Save"}, "blocks": [
-                             {"type": "input", "label": {"type": "plain_text", "text": "Yours"},
-                              "element": {"type": "plain_text_input", "multiline": True, "initial_value": "</textarea><b>"}}]}, CTX)
-    assert "Reflection" in modal and ">Save</button>" in modal and "&lt;/textarea&gt;&lt;b&gt;" in modal
+    assert "Only visible to you" in render_message(
+        {"user": "U1", "bot_id": "B1", "text": "x", "ts": ts}, CTX, is_ephemeral=True
+    )
+    modal = render_view(
+        {
+            "type": "modal",
+            "title": {"type": "plain_text", "text": "Reflection"},
+            "submit": {"type": "plain_text", "text": "Save"},
+            "blocks": [
+                {
+                    "type": "input",
+                    "label": {"type": "plain_text", "text": "Yours"},
+                    "element": {
+                        "type": "plain_text_input",
+                        "multiline": True,
+                        "initial_value": "</textarea><b>",
+                    },
+                }
+            ],
+        },
+        CTX,
+    )
+    assert (
+        "Reflection" in modal
+        and ">Save</button>" in modal
+        and "&lt;/textarea&gt;&lt;b&gt;" in modal
+    )

@@ -17,28 +17,66 @@ MONDAY = dt.date(2026, 11, 30)
 
 
 def trend(values: list[float | None], *, lo: int = 0, hi: int = 5) -> KpiTrend:
-    points = [(MONDAY - dt.timedelta(weeks=len(values) - 1 - i), Figure(v, 5 if v is not None else 2)) for i, v in enumerate(values)]
+    points = [
+        (MONDAY - dt.timedelta(weeks=len(values) - 1 - i), Figure(v, 5 if v is not None else 2))
+        for i, v in enumerate(values)
+    ]
     shown = [(d, f) for d, f in points if f.shown]
     return KpiTrend(
-        key="k", name="Junior views asked first", kind="count", scale_min=lo, scale_max=hi, observed_by_mentors=False,
-        points=points, baseline=shown[0] if shown else None, latest=shown[-1] if shown else None,
+        key="k",
+        name="Junior views asked first",
+        kind="count",
+        scale_min=lo,
+        scale_max=hi,
+        observed_by_mentors=False,
+        points=points,
+        baseline=shown[0] if shown else None,
+        latest=shown[-1] if shown else None,
     )
 
 
-def digest(*, at_risk: int = 0, kpis: list[KpiTrend] | None = None, note: str | None = "We spoke about async habits.") -> Digest:
+def digest(
+    *,
+    at_risk: int = 0,
+    kpis: list[KpiTrend] | None = None,
+    note: str | None = "We spoke about async habits.",
+) -> Digest:
     week = Week.of(MONDAY, "Europe/London")
     people = [
-        AtRisk(i, f"U{i:08d}", f"Person {i}", ["missed 4 modules in a row", "pulse down 1.5", "skipped this month's circle"], "UMENTOR01" if i % 2 else None)
+        AtRisk(
+            i,
+            f"U{i:08d}",
+            f"Person {i}",
+            ["missed 4 modules in a row", "pulse down 1.5", "skipped this month's circle"],
+            "UMENTOR01" if i % 2 else None,
+        )
         for i in range(at_risk)
     ]
     return Digest(
-        program_id=1, program_name="Pilot", week=week, min_group=3, enrolled=40, active=(30, 33),
-        completion=(Figure(0.75, 30), Figure(0.8, 31)), score=(Figure(0.5, 20), Figure(None, 2)),
-        completion_trend=[(MONDAY - dt.timedelta(weeks=5 - i), Figure(0.5 + i / 20, 30)) for i in range(6)],
+        program_id=1,
+        program_name="Pilot",
+        week=week,
+        min_group=3,
+        enrolled=40,
+        active=(30, 33),
+        completion=(Figure(0.75, 30), Figure(0.8, 31)),
+        score=(Figure(0.5, 20), Figure(None, 2)),
+        completion_trend=[
+            (MONDAY - dt.timedelta(weeks=5 - i), Figure(0.5 + i / 20, 30)) for i in range(6)
+        ],
         kpis=kpis if kpis is not None else [trend([1, 2, None, 3, 4, 5])],
-        skills=[SkillChange("digital", Figure(2.5, 40), Figure(2.4, 30), Figure(3.6, 30)), SkillChange("cultural", Figure(3.0, 40), Figure(None, 2), Figure(None, 2))],
-        circles=CircleHealth(MONDAY, MONDAY + dt.timedelta(days=30), 8, 7, Figure(0.85, 40), Figure(4.2, 44), 5, note),
-        hardest=None, most_completed=None, least_completed=None, at_risk=people[:10], at_risk_total=at_risk,
+        skills=[
+            SkillChange("digital", Figure(2.5, 40), Figure(2.4, 30), Figure(3.6, 30)),
+            SkillChange("cultural", Figure(3.0, 40), Figure(None, 2), Figure(None, 2)),
+        ],
+        circles=CircleHealth(
+            MONDAY, MONDAY + dt.timedelta(days=30), 8, 7, Figure(0.85, 40), Figure(4.2, 44), 5, note
+        ),
+        hardest=None,
+        most_completed=None,
+        least_completed=None,
+        at_risk=people[:10],
+        at_risk_total=at_risk,
     )
 
 
@@ -63,8 +101,12 @@ def test_hidden_figures_say_so_and_changes_compare_only_shown_figures() -> None:
 def test_a_big_program_s_digest_stays_within_slack_s_limits() -> None:
     built = blocks.digest_blocks(digest(at_risk=500, note="x" * 5000))
     assert len(built) <= 50
-    assert sum(isinstance(b, ActionsBlock) for b in built) == 10, "ten at-risk people with buttons, then a count"
-    check_message_blocks([b.to_dict() for b in built], random.Random(0))  # the stand-in's Block Kit checks (Slack's limits)
+    assert sum(isinstance(b, ActionsBlock) for b in built) == 10, (
+        "ten at-risk people with buttons, then a count"
+    )
+    check_message_blocks(
+        [b.to_dict() for b in built], random.Random(0)
+    )  # the stand-in's Block Kit checks (Slack's limits)
     assert "…and 490 more" in str([b.to_dict() for b in built])
 
 
@@ -72,7 +114,10 @@ def test_the_terminal_text_has_no_slack_markup() -> None:
     text = blocks.digest_text(digest(at_risk=2))
     assert text.startswith("Weekly digest · Pilot · week of 30 Nov 2026")
     assert "*" not in text and "`" not in text and "<@" not in text
-    assert "Person 1 (U00000001): missed 4 modules in a row; pulse down 1.5; skipped this month's circle" in text
+    assert (
+        "Person 1 (U00000001): missed 4 modules in a row; pulse down 1.5; skipped this month's"
+        " circle" in text
+    )
     assert "“We spoke about async habits.”" in text
 
 
@@ -88,7 +133,10 @@ def test_the_chart_is_a_png_when_there_are_two_weeks_to_draw() -> None:
 def test_a_week_parses_from_iso_text_and_spans_local_midnights() -> None:
     week = Week.parse("2026-W49", "America/New_York")
     assert week.monday == MONDAY and week.label == "2026-W49"
-    assert week.window == Window(dt.datetime(2026, 11, 30, 5, tzinfo=dt.timezone.utc), dt.datetime(2026, 12, 7, 5, tzinfo=dt.timezone.utc))
+    assert week.window == Window(
+        dt.datetime(2026, 11, 30, 5, tzinfo=dt.UTC),
+        dt.datetime(2026, 12, 7, 5, tzinfo=dt.UTC),
+    )
     assert Week.parse("2026-W53", "UTC").monday == dt.date(2026, 12, 28)  # 2026 has 53 ISO weeks
     for bad in ("2026-49", "2025-W53", "W49", ""):
         try:

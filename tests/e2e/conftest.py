@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TypeVar
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from pydantic import SecretStr
@@ -64,22 +63,46 @@ class Stack:
     def tick(self, at: dt.datetime) -> TickReport:
         """What `upward tick --at` does, in-process (the CLI itself is tested separately)."""
         self.clock.set(at)
-        return run_tick(self.sessions, make_web_client(self.settings), catalog=self.catalog, now=at, worker="test-worker")
+        return run_tick(
+            self.sessions,
+            make_web_client(self.settings),
+            catalog=self.catalog,
+            now=at,
+            worker="test-worker",
+        )
 
     def session(self) -> Session:
         return self.sessions()
 
-    def create_pilot(self, *, start: dt.date, name: str = "Pilot", roster: str | None = None, template: str = "pilot") -> None:
+    def create_pilot(
+        self,
+        *,
+        start: dt.date,
+        name: str = "Pilot",
+        roster: str | None = None,
+        template: str = "pilot",
+    ) -> None:
         """A program (the pilot by default) with the demo roster or the given CSV, enrolled."""
         with session_scope(self.sessions) as session:
             program = create_program(
-                session, catalog=self.catalog, name=name, template_id=template, start=start, timezone="Europe/London", now=utcnow()
+                session,
+                catalog=self.catalog,
+                name=name,
+                template_id=template,
+                start=start,
+                timezone="Europe/London",
+                now=utcnow(),
             )
             rows, problems = parse_roster(roster or DEMO_ROSTER.read_text(), filename="roster.csv")
             assert not problems
             report = enroll(
-                session, program=program, rows=rows, directory=SlackDirectory(make_web_client(self.settings)),
-                catalog=self.catalog, filename="roster.csv", now=utcnow(),
+                session,
+                program=program,
+                rows=rows,
+                directory=SlackDirectory(make_web_client(self.settings)),
+                catalog=self.catalog,
+                filename="roster.csv",
+                now=utcnow(),
             )
             assert not report.problems, report.problems
 
@@ -111,8 +134,10 @@ def running_stack(database: URL) -> Iterator[Stack]:
         settings = stack_settings(database, slack)
         engine = make_engine(settings.database)
         upgrade(engine)
-        clock = Clock(dt.datetime(2026, 11, 30, tzinfo=dt.timezone.utc))
-        work = WorkPool(WORK_THREADS, listener_threads=LISTENER_THREADS)  # as in production, but the test holds it
+        clock = Clock(dt.datetime(2026, 11, 30, tzinfo=dt.UTC))
+        work = WorkPool(
+            WORK_THREADS, listener_threads=LISTENER_THREADS
+        )  # as in production, but the test holds it
         app = wsgi_app(settings, clock=clock, work=work)
         server, url = serve_in_thread(app)
         try:

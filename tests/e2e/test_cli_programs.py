@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
-from collections import Counter
 import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +30,14 @@ class Cli:
     url: URL
 
     def __call__(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "bot", *args], env=self.env, cwd=self.cwd, capture_output=True, text=True, timeout=120)
+        return subprocess.run(
+            [sys.executable, "-m", "bot", *args],
+            env=self.env,
+            cwd=self.cwd,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
 
     def count(self, model: type) -> int:
         engine = make_engine(self.url)
@@ -68,16 +75,39 @@ U07EXEC0002,,chief,US,
 
 
 def test_program_lifecycle(cli: Cli) -> None:
-    created = cli("program", "create", "Pilot 2026", "--template", "pilot", "--start", "2026-12-01", "--timezone", "Europe/London")
+    created = cli(
+        "program",
+        "create",
+        "Pilot 2026",
+        "--template",
+        "pilot",
+        "--start",
+        "2026-12-01",
+        "--timezone",
+        "Europe/London",
+    )
     assert created.returncode == 0, created.stderr
-    assert "Created program 'Pilot 2026' from template pilot: 2026-12-01 to 2026-12-28" in created.stdout
+    assert (
+        "Created program 'Pilot 2026' from template pilot: 2026-12-01 to 2026-12-28"
+        in created.stdout
+    )
     again = cli("program", "create", "pilot 2026", "--template", "pilot", "--start", "2026-12-01")
     assert again.returncode == 1 and "already exists" in again.stderr
     bad = cli("program", "create", "X", "--template", "semester", "--start", "2026-12-01")
     assert bad.returncode == 1 and "choose one of enterprise, pilot, quarter" in bad.stderr
     bad_date = cli("program", "create", "X", "--template", "pilot", "--start", "2026-13-01")
     assert bad_date.returncode == 2 and "Traceback" not in bad_date.stderr
-    bad_tz = cli("program", "create", "X", "--template", "pilot", "--start", "2026-12-01", "--timezone", "Mars/Base")
+    bad_tz = cli(
+        "program",
+        "create",
+        "X",
+        "--template",
+        "pilot",
+        "--start",
+        "2026-12-01",
+        "--timezone",
+        "Mars/Base",
+    )
     assert bad_tz.returncode == 1 and "unknown time zone" in bad_tz.stderr
 
     listing = cli("program", "list")
@@ -88,7 +118,10 @@ def test_program_lifecycle(cli: Cli) -> None:
     shown = cli("program", "show", "Pilot 2026")
     assert "delivery window:" in shown.stdout and "09:00–17:00" in shown.stdout
     missing = cli("program", "show", "Nope")
-    assert missing.returncode == 1 and "no program named 'Nope' (programs: Pilot 2026)" in missing.stderr
+    assert (
+        missing.returncode == 1
+        and "no program named 'Nope' (programs: Pilot 2026)" in missing.stderr
+    )
 
 
 def test_roster_import_reports_bad_rows_imports_good_ones_and_is_idempotent(cli: Cli) -> None:
@@ -102,8 +135,13 @@ def test_roster_import_reports_bad_rows_imports_good_ones_and_is_idempotent(cli:
     assert cli.count(Membership) == 5
     engine = make_engine(cli.url)
     with make_session_factory(engine)() as session:
-        diego = session.scalars(select(Person).where(Person.email == "diego.alvarez@northwind.example")).one()
-        assert (diego.slack_user_id, diego.timezone) == ("U07MENT0001", "America/Los_Angeles")  # from Slack
+        diego = session.scalars(
+            select(Person).where(Person.email == "diego.alvarez@northwind.example")
+        ).one()
+        assert (diego.slack_user_id, diego.timezone) == (
+            "U07MENT0001",
+            "America/Los_Angeles",
+        )  # from Slack
         planned = session.scalar(select(func.count()).select_from(Delivery))
     engine.dispose()
     assert planned == 3 * 10  # baseline, 8 modules, closing for each executive
@@ -134,14 +172,19 @@ def test_tick_fast_forwards_a_week(cli: Cli) -> None:
     cli("program", "create", "Pilot", "--template", "pilot", "--start", "2026-12-01")
     (cli.cwd / "team.csv").write_text(ROSTER)
     cli("roster", "import", "team.csv", "--program", "Pilot")
-    result = cli("tick", "--at", "2026-12-01T00:00Z", "--until", "2026-12-07T23:00Z", "--every", "1h")
+    result = cli(
+        "tick", "--at", "2026-12-01T00:00Z", "--until", "2026-12-07T23:00Z", "--every", "1h"
+    )
     assert result.returncode == 0, result.stderr
     assert "2026-12-01T00:00+00:00 → 2026-12-07T23:00+00:00:" in result.stdout
     # Baseline, the first two modules and Friday's check-in for each of the three executives, each
     # exactly once, and a threaded reminder under each unanswered module.
     for uid in ("U07EXEC0001", "U07EXEC0003", "U07EXEC0006"):
         assert len(cli.slack.workspace.dm_messages(uid)) == 4, uid  # and Friday's KPI check-in
-    keys = [c.args["metadata"]["event_payload"]["key"] for c in cli.slack.workspace.calls_to("chat.postMessage")]
+    keys = [
+        c.args["metadata"]["event_payload"]["key"]
+        for c in cli.slack.workspace.calls_to("chat.postMessage")
+    ]
     assert len(keys) == len(set(keys)), "nothing sent twice"
     kinds = Counter(key.split(":")[0] for key in keys)
     # ...and on Monday 7 December at 09:00 the lead's digest of the first week.
@@ -149,20 +192,35 @@ def test_tick_fast_forwards_a_week(cli: Cli) -> None:
     for args, message in (
         (("--at", "yesterday"), "not an ISO-8601 instant"),
         (("--at", "2026-12-02T00:00Z", "--until", "2026-12-01T00:00Z"), "--until is before --at"),
-        (("--until", "2027-01-01T00:00Z", "--at", "2026-12-01T00:00Z", "--every", "1 fortnight"), "not a duration"),
+        (
+            ("--until", "2027-01-01T00:00Z", "--at", "2026-12-01T00:00Z", "--every", "1 fortnight"),
+            "not a duration",
+        ),
     ):
         bad = cli("tick", *args)
         assert bad.returncode == 1 and message in bad.stderr and "Traceback" not in bad.stderr
 
 
-def test_worker_stops_cleanly_on_sigterm_and_a_second_one_refuses_on_sqlite(cli: Cli, backend: str) -> None:
-    proc = subprocess.Popen([sys.executable, "-m", "bot", "worker"], env=cli.env, cwd=cli.cwd, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+def test_worker_stops_cleanly_on_sigterm_and_a_second_one_refuses_on_sqlite(
+    cli: Cli, backend: str
+) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "worker"],
+        env=cli.env,
+        cwd=cli.cwd,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         time.sleep(2)  # long enough to start, take the lock and run the first tick
         assert proc.poll() is None, "the worker stopped by itself"
         if backend == "sqlite":
             second = cli("worker")
-            assert second.returncode == 1 and "another `upward worker` is already running" in second.stderr
+            assert (
+                second.returncode == 1
+                and "another `upward worker` is already running" in second.stderr
+            )
     finally:
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=30)
@@ -182,7 +240,9 @@ def test_program_show_lists_messages_slack_refused(cli: Cli) -> None:
 
 def test_circles_preview_prints_the_proposal_and_touches_nothing(cli: Cli) -> None:
     cli("program", "create", "Leaders", "--template", "quarter", "--start", "2026-12-01")
-    lines = ["slack_user_id,role,department"] + [f"U07EXEC000{i},executive,Dept{i % 3}" for i in range(1, 9)]
+    lines = ["slack_user_id,role,department"] + [
+        f"U07EXEC000{i},executive,Dept{i % 3}" for i in range(1, 9)
+    ]
     lines += ["U07MENT0001,mentor,", "U07MENT0002,mentor,"]
     (cli.cwd / "leaders.csv").write_text("\n".join(lines) + "\n")
     cli("roster", "import", "leaders.csv", "--program", "Leaders")
@@ -203,18 +263,37 @@ def test_kpi_list_add_and_retire(cli: Cli) -> None:
     cli("program", "create", "Pilot", "--template", "pilot", "--start", "2026-12-01")
     listing = cli("kpi", "list", "--program", "Pilot")
     assert listing.stdout.count(" weekly ") == 3 and "junior-view-first" in listing.stdout
-    assert "asks-junior-views            active   mentors  observed 1–5  Asks for and acts on junior views" in listing.stdout
-    new = ["kpi", "add", "--program", "Pilot", "--key", "asked-for-feedback", "--name", "Asked for feedback",
-           "--question", "How often did you ask a junior colleague for feedback this week?"]
+    assert (
+        "asks-junior-views            active   mentors  observed 1–5  Asks for and acts on junior"
+        " views" in listing.stdout
+    )
+    new = [
+        "kpi",
+        "add",
+        "--program",
+        "Pilot",
+        "--key",
+        "asked-for-feedback",
+        "--name",
+        "Asked for feedback",
+        "--question",
+        "How often did you ask a junior colleague for feedback this week?",
+    ]
     full = cli(*new)
     assert full.returncode == 1 and "already has 3 active KPIs; retire one first" in full.stderr
     retired = cli("kpi", "retire", "credited-by-name", "--program", "Pilot")
     assert retired.returncode == 0 and "2 active KPI(s) remain." in retired.stdout
     added = cli(*new)
-    assert added.returncode == 0 and "Added KPI 'asked-for-feedback'" in added.stdout and "rating, 1–5" in added.stdout
+    assert (
+        added.returncode == 0
+        and "Added KPI 'asked-for-feedback'" in added.stdout
+        and "rating, 1–5" in added.stdout
+    )
     again = cli("kpi", "retire", "credited-by-name", "--program", "Pilot")
     assert again.returncode == 1 and "already retired" in again.stderr
     unknown = cli("kpi", "retire", "nope", "--program", "Pilot")
     assert unknown.returncode == 1 and "has no KPI 'nope'" in unknown.stderr
-    bad = cli("kpi", "add", "--program", "Pilot", "--key", "Bad Key!", "--name", "x", "--question", "y")
+    bad = cli(
+        "kpi", "add", "--program", "Pilot", "--key", "Bad Key!", "--name", "x", "--question", "y"
+    )
     assert bad.returncode == 1 and "lowercase letters, digits and dashes" in bad.stderr

@@ -11,10 +11,8 @@ exactly once.
 from __future__ import annotations
 
 import datetime as dt
-import signal
 import subprocess
 import sys
-import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -78,16 +76,31 @@ def enrol_paused_executive(url: URL, slack: SlackStandIn) -> None:
     with session_scope(make_session_factory(engine)) as session:
         start = utcnow().date() + dt.timedelta(days=60)
         program = create_program(
-            session, catalog=catalog, name="Pilot", template_id="pilot", start=start, timezone="Europe/London", now=utcnow()
+            session,
+            catalog=catalog,
+            name="Pilot",
+            template_id="pilot",
+            start=start,
+            timezone="Europe/London",
+            now=utcnow(),
         )
-        rows, problems = parse_roster(f"slack_user_id,role\n{EXEC},executive\n", filename="roster.csv")
+        rows, problems = parse_roster(
+            f"slack_user_id,role\n{EXEC},executive\n", filename="roster.csv"
+        )
         assert not problems
         report = enroll(
-            session, program=program, rows=rows, directory=SlackDirectory(make_web_client(settings)),
-            catalog=catalog, filename="roster.csv", now=utcnow(),
+            session,
+            program=program,
+            rows=rows,
+            directory=SlackDirectory(make_web_client(settings)),
+            catalog=catalog,
+            filename="roster.csv",
+            now=utcnow(),
         )
         assert not report.problems, report.problems
-        session.execute(update(Person).where(Person.slack_user_id == EXEC).values(status=PersonStatus.paused))
+        session.execute(
+            update(Person).where(Person.slack_user_id == EXEC).values(status=PersonStatus.paused)
+        )
     engine.dispose()
 
 
@@ -115,8 +128,9 @@ def outbox_statuses(url: URL, users: list[str]) -> dict[str, OutboxStatus]:
     engine = make_engine(url)
     with make_session_factory(engine)() as session:
         rows = session.execute(
-            select(OutboxMessage.idempotency_key, OutboxMessage.status)
-            .where(OutboxMessage.idempotency_key.in_([f"hello:{u}" for u in users]))
+            select(OutboxMessage.idempotency_key, OutboxMessage.status).where(
+                OutboxMessage.idempotency_key.in_([f"hello:{u}" for u in users])
+            )
         ).all()
     engine.dispose()
     return {key.removeprefix("hello:"): status for key, status in rows}
@@ -124,7 +138,11 @@ def outbox_statuses(url: URL, users: list[str]) -> dict[str, OutboxStatus]:
 
 def posted_to(slack: SlackStandIn, users: list[str]) -> list[str]:
     """The users of `users` a chat.postMessage was made to, in call order."""
-    return [c.args["channel"] for c in slack.workspace.calls_to("chat.postMessage") if c.args["channel"] in users]
+    return [
+        c.args["channel"]
+        for c in slack.workspace.calls_to("chat.postMessage")
+        if c.args["channel"] in users
+    ]
 
 
 def start_web(url: URL, slack: SlackStandIn, tmp_path: Path) -> tuple[subprocess.Popen[str], str]:
@@ -133,7 +151,11 @@ def start_web(url: URL, slack: SlackStandIn, tmp_path: Path) -> tuple[subprocess
     with (tmp_path / "web.log").open("w") as log:
         web = subprocess.Popen(
             [sys.executable, "-m", "bot", "serve", "--port", str(port), "--workers", "2"],
-            env=_env(url, slack), cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT, text=True,
+            env=_env(url, slack),
+            cwd=tmp_path,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
     return web, f"http://127.0.0.1:{port}"
 
@@ -157,47 +179,81 @@ def test_worker_and_web_process_recover_from_a_postgresql_restart_on_their_own(
         web, bot_url = start_web(database, slack, tmp_path)
         try:
             _wait_healthy(bot_url, web)
-            web_workers = eventually(lambda: len(children(web.pid)) == 2 and children(web.pid), timeout=10)
+            web_workers = eventually(
+                lambda: len(children(web.pid)) == 2 and children(web.pid), timeout=10
+            )
             assert web_workers, "gunicorn started its 2 workers"
-            assert wait_all_sent(database, 3, timeout=20)["sent"] == 3, "the messages queued at the start were sent"
-            assert eventually(lambda: "3 sent" in worker_log.read_text(), timeout=10), "the tick that sent them to end"
-            assert [health(bot_url)[0] for _ in range(10)] == [200] * 10  # the web workers hold pooled connections
+            assert wait_all_sent(database, 3, timeout=20)["sent"] == 3, (
+                "the messages queued at the start were sent"
+            )
+            assert eventually(lambda: "3 sent" in worker_log.read_text(), timeout=10), (
+                "the tick that sent them to end"
+            )
+            assert [health(bot_url)[0] for _ in range(10)] == [
+                200
+            ] * 10  # the web workers hold pooled connections
 
             # A quick restart between two ticks, with nothing asking meanwhile: every pooled
             # connection is dead, and each process must find that out before using one (pre-ping).
             cluster.stop("fast")
             cluster.start()
-            assert [health(bot_url)[0] for _ in range(10)] == [200] * 10, "the first requests after a restart succeed"
+            assert [health(bot_url)[0] for _ in range(10)] == [200] * 10, (
+                "the first requests after a restart succeed"
+            )
 
             # A tick in flight when the server goes: it has claimed two rows and waits for Slack's
             # answer to the first (posted, not yet recorded); the second is claimed but not sent.
-            slack.faults.configure(slow_rate=1.0, slow_seconds=SLOW_SEND_SECONDS, methods=frozenset({"chat.postMessage"}))
+            slack.faults.configure(
+                slow_rate=1.0,
+                slow_seconds=SLOW_SEND_SECONDS,
+                methods=frozenset({"chat.postMessage"}),
+            )
             in_flight = enqueue(database, slack, 2)
             posted = slack.workspace.wait_until(lambda: posted_to(slack, in_flight), timeout=15)
-            assert "tick failed" not in worker_log.read_text(), "the first tick after the quick restart worked"
-            assert len(posted) == 1 and outbox_statuses(database, in_flight) == dict.fromkeys(in_flight, OutboxStatus.sending)
+            assert "tick failed" not in worker_log.read_text(), (
+                "the first tick after the quick restart worked"
+            )
+            assert len(posted) == 1 and outbox_statuses(database, in_flight) == dict.fromkeys(
+                in_flight, OutboxStatus.sending
+            )
             cluster.stop("fast")
             slack.faults.clear()
 
             for _ in range(4):  # whichever gunicorn worker answers says the database is down
                 status, body = health(bot_url)
-                assert status == 503 and body["ok"] is False and "cannot use the database" in body["database"], (status, body)
+                assert (
+                    status == 503
+                    and body["ok"] is False
+                    and "cannot use the database" in body["database"]
+                ), (status, body)
             # The in-flight tick fails when it records its send, the next one as it starts.
-            failing = eventually(lambda: worker_log.read_text().count("tick failed") >= 2, timeout=20)
+            failing = eventually(
+                lambda: worker_log.read_text().count("tick failed") >= 2, timeout=20
+            )
             assert failing, "two ticks failed during the outage"
-            assert worker.poll() is None, f"the worker exited during the outage:\n{worker_log.read_text()}"
+            assert worker.poll() is None, (
+                f"the worker exited during the outage:\n{worker_log.read_text()}"
+            )
             assert web.poll() is None, (tmp_path / "web.log").read_text()
-            assert posted_to(slack, in_flight) == posted, "nothing was sent while the database was down"
+            assert posted_to(slack, in_flight) == posted, (
+                "nothing was sent while the database was down"
+            )
 
             cluster.start()
             after = enqueue(database, slack, 2)  # due once the server is back
-            assert eventually(lambda: all(health(bot_url)[0] == 200 for _ in range(4)), timeout=10), "/healthz back to 200"
+            assert eventually(
+                lambda: all(health(bot_url)[0] == 200 for _ in range(4)), timeout=10
+            ), "/healthz back to 200"
 
-            sofia = SimulatedUser(slack, SignedSender(f"{bot_url}/slack/events", slack.signing_secret), EXEC)
+            sofia = SimulatedUser(
+                slack, SignedSender(f"{bot_url}/slack/events", slack.signing_secret), EXEC
+            )
             assert sofia.open_home().status == 200
             slack.workspace.wait_until(lambda: "Resume Upward" in str(sofia.home()), timeout=10)
             assert sofia.click_in_view(home=True, text="Resume Upward").status == 200
-            assert eventually(lambda: person_status(database) == PersonStatus.active, timeout=10), "the click recorded"
+            assert eventually(lambda: person_status(database) == PersonStatus.active, timeout=10), (
+                "the click recorded"
+            )
             slack.workspace.wait_until(lambda: "Snooze a week" in str(sofia.home()), timeout=10)
 
             counts = wait_all_sent(database, 7, timeout=30)

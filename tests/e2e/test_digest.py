@@ -34,7 +34,7 @@ from bot.models import (
 from bot.sandbox import payloads
 from tests.e2e.conftest import Stack, eventually
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 START = dt.date(2026, 11, 3)  # a Tuesday; the pilot's last day is Monday 30 November
 END_OF_RUN = dt.datetime(2026, 12, 8, tzinfo=UTC)
 LEAD = "U07LEAD0001"
@@ -52,8 +52,14 @@ def text_of(message: dict) -> str:
 HABITS = {
     "engaged": Habits(),  # right first time, KPIs rising 1 -> 5, self-ratings 2 -> 4, pulse 5
     "mixed": Habits(wrong_first=1.0, checkin_value=lambda n: 2, ratings=(3, 3), pulse=lambda n: 4),
-    "fading": Habits(modules=3, checkins=1, checkin_value=lambda n: 1, ratings=(2, None), meets=lambda n: n != 2,
-                     pulse=lambda n: 4 if n < 2 else 2),
+    "fading": Habits(
+        modules=3,
+        checkins=1,
+        checkin_value=lambda n: 1,
+        ratings=(2, None),
+        meets=lambda n: n != 2,
+        pulse=lambda n: 4 if n < 2 else 2,
+    ),
     "absent": Habits(absent=True),
 }
 
@@ -61,7 +67,12 @@ HABITS = {
 def cast_pilot(stack: Stack) -> Cast:
     """The eight executives by profile and the three mentors, reacting the moment a message arrives."""
     cast = Cast(stack)
-    for profile, uids in (("engaged", ENGAGED), ("mixed", MIXED), ("fading", FADING), ("absent", (ABSENT,))):
+    for profile, uids in (
+        ("engaged", ENGAGED),
+        ("mixed", MIXED),
+        ("fading", FADING),
+        ("absent", (ABSENT,)),
+    ):
         for uid in uids:
             Executive(cast, uid, HABITS[profile])
     for uid in ("U07MENT0001", "U07MENT0002", "U07MENT0003"):
@@ -75,25 +86,48 @@ def expected(stack: Stack, week: Week, program_id: int) -> dict:
     start, end = week.window.start, week.window.end
     prev_start = start - dt.timedelta(days=7)
     with stack.session() as s:
-        deliveries = s.execute(select(Delivery, Person.slack_user_id).join(Person).where(Delivery.program_id == program_id)).all()
-        answers = s.execute(select(Answer, Delivery).join(Delivery).where(Delivery.program_id == program_id)).all()
-        observations = s.execute(select(KpiObservation, Kpi).join(Kpi).where(Kpi.program_id == program_id)).all()
+        deliveries = s.execute(
+            select(Delivery, Person.slack_user_id)
+            .join(Person)
+            .where(Delivery.program_id == program_id)
+        ).all()
+        answers = s.execute(
+            select(Answer, Delivery).join(Delivery).where(Delivery.program_id == program_id)
+        ).all()
+        observations = s.execute(
+            select(KpiObservation, Kpi).join(Kpi).where(Kpi.program_id == program_id)
+        ).all()
         kpis = s.scalars(select(Kpi).where(Kpi.program_id == program_id).order_by(Kpi.id)).all()
 
     def active(a: dt.datetime, b: dt.datetime) -> int:
         people = {d.person_id for ans, d in answers if a <= ans.answered_at < b}
         people |= {d.person_id for d, _ in deliveries if d.completed_at and a <= d.completed_at < b}
-        people |= {o.person_id for o, k in observations if o.source == ObservationSource.self_report and a <= o.recorded_at < b}
+        people |= {
+            o.person_id
+            for o, k in observations
+            if o.source == ObservationSource.self_report and a <= o.recorded_at < b
+        }
         return len(people)
 
     def completion(a: dt.datetime, b: dt.datetime) -> str:
-        sent = [d for d, _ in deliveries if d.kind == DeliveryKind.module and d.sent_at and a <= d.sent_at < b]
+        sent = [
+            d
+            for d, _ in deliveries
+            if d.kind == DeliveryKind.module and d.sent_at and a <= d.sent_at < b
+        ]
         if len({d.person_id for d in sent}) < 3:
             return HIDDEN
         return f"{sum(1 for d in sent if d.completed_at and d.completed_at < b) / len(sent) * 100:.0f}%"
 
     def score(a: dt.datetime, b: dt.datetime) -> str:
-        firsts = [(ans, d) for ans, d in answers if d.kind == DeliveryKind.module and ans.attempt == 1 and ans.correct is not None and a <= ans.answered_at < b]
+        firsts = [
+            (ans, d)
+            for ans, d in answers
+            if d.kind == DeliveryKind.module
+            and ans.attempt == 1
+            and ans.correct is not None
+            and a <= ans.answered_at < b
+        ]
         if len({d.person_id for _, d in firsts}) < 3:
             return HIDDEN
         return f"{mean(1.0 if ans.correct else 0.0 for ans, _ in firsts) * 100:.0f}%"
@@ -104,11 +138,29 @@ def expected(stack: Stack, week: Week, program_id: int) -> dict:
             continue
         by_week: dict[dt.date, list[int]] = defaultdict(list)
         for o, k in observations:
-            if k.id == kpi.id and o.source == ObservationSource.self_report and o.period_start <= week.monday:
+            if (
+                k.id == kpi.id
+                and o.source == ObservationSource.self_report
+                and o.period_start <= week.monday
+            ):
                 by_week[o.period_start].append(o.value)
-        shown = sorted((w, v) for w, v in by_week.items() if len(v) >= 3 and w > week.monday - dt.timedelta(weeks=6))
+        shown = sorted(
+            (w, v)
+            for w, v in by_week.items()
+            if len(v) >= 3 and w > week.monday - dt.timedelta(weeks=6)
+        )
         first = min((w for w, v in by_week.items() if len(v) >= 3), default=None)
-        kpi_latest[kpi.name] = (shown[-1][0], mean(shown[-1][1]), len(shown[-1][1]), first, mean(by_week[first]) if first else None) if shown else None
+        kpi_latest[kpi.name] = (
+            (
+                shown[-1][0],
+                mean(shown[-1][1]),
+                len(shown[-1][1]),
+                first,
+                mean(by_week[first]) if first else None,
+            )
+            if shown
+            else None
+        )
     return {
         "active": active(start, end),
         "active_before": active(prev_start, start),
@@ -133,14 +185,22 @@ def test_a_pilot_s_digests_show_the_right_numbers_at_risk_people_and_a_chart(sta
         program = s.scalars(select(Program)).one()
         program_id, tz = program.id, program.timezone
         outbox_rows = s.scalars(select(OutboxMessage)).all()
-    assert {r.status for r in outbox_rows} == {OutboxStatus.sent}, [(r.idempotency_key, r.error) for r in outbox_rows if r.status != OutboxStatus.sent]
+    assert {r.status for r in outbox_rows} == {OutboxStatus.sent}, [
+        (r.idempotency_key, r.error) for r in outbox_rows if r.status != OutboxStatus.sent
+    ]
 
     # One digest a week, Monday 09:00 London, for the five weeks the pilot touched: nothing twice.
     weeks = [Week.of(START + dt.timedelta(weeks=i), tz) for i in range(5)]
-    assert [d["text"].split("week of ")[1].split(":")[0] for d in digests] == [f"{w.monday:%-d %b %Y}" for w in weeks]
+    assert [d["text"].split("week of ")[1].split(":")[0] for d in digests] == [
+        f"{w.monday:%-d %b %Y}" for w in weeks
+    ]
     for digest, week in zip(digests, weeks):
-        posted = next(r for r in outbox_rows if r.idempotency_key == f"digest:{program_id}:{week.label}:{_lead_id(stack)}")
-        assert posted.sent_at.astimezone(dt.timezone.utc) >= week.window.end + dt.timedelta(hours=9)
+        posted = next(
+            r
+            for r in outbox_rows
+            if r.idempotency_key == f"digest:{program_id}:{week.label}:{_lead_id(stack)}"
+        )
+        assert posted.sent_at.astimezone(dt.UTC) >= week.window.end + dt.timedelta(hours=9)
         assert posted.sent_at < week.window.end + dt.timedelta(hours=10)
 
         # Every headline number, recomputed independently, is in the message the lead got.
@@ -156,7 +216,10 @@ def test_a_pilot_s_digests_show_the_right_numbers_at_risk_people_and_a_chart(sta
                 assert f"*{name}* (self-reported): {HIDDEN}" in shown
                 continue
             day, value, people, first, base = latest
-            assert f"*{name}* (self-reported): *{value:.1f}* in week of {day:%-d %b} ({people} people)" in shown, (name, latest)
+            assert (
+                f"*{name}* (self-reported): *{value:.1f}* in week of {day:%-d %b} ({people} people)"
+                in shown
+            ), (name, latest)
             if first is not None and first < day:
                 assert f"{value - base:+.1f} since {first:%-d %b}" in shown
 
@@ -173,7 +236,11 @@ def test_a_pilot_s_digests_show_the_right_numbers_at_risk_people_and_a_chart(sta
     for uid in FADING:
         line = at_risk_text.split(f"<@{uid}>: ")[1].split('"')[0]
         assert "missed" in line and "modules in a row" in line
-        assert "pulse down 2.0" in line and "skipped the last circle" in line and "no check-in for 2 weeks" in line
+        assert (
+            "pulse down 2.0" in line
+            and "skipped the last circle" in line
+            and "no check-in for 2 weeks" in line
+        )
     for uid in ENGAGED + MIXED:
         assert f"<@{uid}>" not in at_risk_text
 
@@ -185,7 +252,9 @@ def test_a_pilot_s_digests_show_the_right_numbers_at_risk_people_and_a_chart(sta
 
     # Privacy: raised to 6 people, the 5-person KPI figures and the note excerpts (circles of 5) hide.
     with stack.session() as s:
-        before = compute(s, program=s.get(Program, program_id), catalog=stack.catalog, week=weeks[-2])
+        before = compute(
+            s, program=s.get(Program, program_id), catalog=stack.catalog, week=weeks[-2]
+        )
         assert before.circles is not None and before.circles.excerpt is not None
         program = s.get(Program, program_id)
         program.settings = {**program.settings, "min_group_size": 6}
@@ -193,24 +262,40 @@ def test_a_pilot_s_digests_show_the_right_numbers_at_risk_people_and_a_chart(sta
         s.rollback()
     points = [f for t in strict.kpis for _, f in t.points]
     assert all((f.value is None) == (f.people < 6) for f in points)
-    assert any(f.people == 5 and f.value is None for f in points), "weeks with 5 check-ins are hidden"
+    assert any(f.people == 5 and f.value is None for f in points), (
+        "weeks with 5 check-ins are hidden"
+    )
     assert strict.circles.excerpt is None, "the newest note's circle has 5 members"
-    assert strict.circles.pulse.people == 10 and strict.circles.pulse.value is not None, "10 members rated it"
+    assert strict.circles.pulse.people == 10 and strict.circles.pulse.value is not None, (
+        "10 members rated it"
+    )
     assert all(not s.before.shown for s in strict.skills)
 
     # The buttons: only the lead may use them; a nudge, a pause and a ping each do what they say.
     def click_as(uid: str, text: str) -> str:
         person = stack.person(uid)
         found = lead.find_action(digests[-1], text=text, value=None)
-        hit = next(b for b in digests[-1]["blocks"] if b.get("block_id") == f"at-risk-{_person_id(stack, ABSENT)}")
+        hit = next(
+            b
+            for b in digests[-1]["blocks"]
+            if b.get("block_id") == f"at-risk-{_person_id(stack, ABSENT)}"
+        )
         element = next(e for e in hit["elements"] if e["text"]["text"] == text)
         before = len(person.ephemerals())
         with stack.slack.workspace.lock:
             action = payloads.action_entry(hit, element, option=None)
-            body = payloads.block_actions(stack.slack.workspace, user_id=uid, action=action, message=digests[-1],
-                                          channel_id=found["channel_id"], is_ephemeral=False)
+            body = payloads.block_actions(
+                stack.slack.workspace,
+                user_id=uid,
+                action=action,
+                message=digests[-1],
+                channel_id=found["channel_id"],
+                is_ephemeral=False,
+            )
         assert stack.sender.send_interaction(body).status == 200
-        assert eventually(lambda: len(person.ephemerals()) > before, timeout=20), f"no answer to {uid}'s click on {text}"
+        assert eventually(lambda: len(person.ephemerals()) > before, timeout=20), (
+            f"no answer to {uid}'s click on {text}"
+        )
         return person.ephemerals()[-1]["text"]
 
     stack.clock.set(END_OF_RUN)

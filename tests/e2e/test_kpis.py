@@ -10,12 +10,16 @@ from sqlalchemy import select
 from bot.models import KpiObservation, ObservationSource, Person, PersonStatus
 from tests.e2e.conftest import Stack, eventually
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 SOFIA, ARJUN, ROBERT = "U07EXEC0003", "U07EXEC0006", "U07EXEC0002"  # Berlin, Kolkata, New York
 
 
 def checkins(stack: Stack, uid: str) -> list[dict]:
-    return [m for m in stack.person(uid).bot_dms() if m.get("text") == "Your weekly check-in (under a minute)"]
+    return [
+        m
+        for m in stack.person(uid).bot_dms()
+        if m.get("text") == "Your weekly check-in (under a minute)"
+    ]
 
 
 def observations(stack: Stack, uid: str) -> list[tuple[str, dt.date, int]]:
@@ -28,7 +32,10 @@ def observations(stack: Stack, uid: str) -> list[tuple[str, dt.date, int]]:
                 select(Kpi.key, KpiObservation.period_start, KpiObservation.value)
                 .join(Kpi, Kpi.id == KpiObservation.kpi_id)
                 .join(Person, Person.id == KpiObservation.person_id)
-                .where(Person.slack_user_id == uid, KpiObservation.source == ObservationSource.self_report)
+                .where(
+                    Person.slack_user_id == uid,
+                    KpiObservation.source == ObservationSource.self_report,
+                )
                 .order_by(Kpi.id)
             )
         ]
@@ -66,7 +73,9 @@ def test_values_are_recorded_shown_and_can_be_changed(stack: Stack) -> None:
 def test_someone_elses_check_in_records_nothing_and_opted_out_people_get_none(stack: Stack) -> None:
     stack.create_pilot(start=dt.date(2026, 12, 1))
     with stack.sessions.begin() as s:
-        s.scalars(select(Person).where(Person.slack_user_id == ROBERT)).one().status = PersonStatus.opted_out
+        s.scalars(
+            select(Person).where(Person.slack_user_id == ROBERT)
+        ).one().status = PersonStatus.opted_out
     stack.tick(dt.datetime(2026, 12, 4, 9, 30, tzinfo=UTC))
     message = checkins(stack, SOFIA)[0]
     from bot.sandbox import payloads
@@ -74,8 +83,14 @@ def test_someone_elses_check_in_records_nothing_and_opted_out_people_get_none(st
     found = stack.person(SOFIA).find_action(message, action_id="kpis.value:3")
     with stack.slack.workspace.lock:
         action = payloads.action_entry(found["block"], found["element"], option=None)
-        payload = payloads.block_actions(stack.slack.workspace, user_id="U07MENT0001", action=action, message=message,
-                                         channel_id=found["channel_id"], is_ephemeral=False)
+        payload = payloads.block_actions(
+            stack.slack.workspace,
+            user_id="U07MENT0001",
+            action=action,
+            message=message,
+            channel_id=found["channel_id"],
+            is_ephemeral=False,
+        )
     assert stack.sender.send_interaction(payload).status == 200
     eventually(lambda: stack.person("U07MENT0001").ephemerals())
     assert "not for you" in stack.person("U07MENT0001").ephemerals()[-1]["text"]
@@ -84,7 +99,9 @@ def test_someone_elses_check_in_records_nothing_and_opted_out_people_get_none(st
     assert checkins(stack, ROBERT) == []
 
 
-def test_mentors_rate_their_circle_s_executives_once_the_circle_closes_and_nobody_else_can(stack: Stack) -> None:
+def test_mentors_rate_their_circle_s_executives_once_the_circle_closes_and_nobody_else_can(
+    stack: Stack,
+) -> None:
     from bot.kpis.blocks import OBSERVATION_TEXT
     from bot.models import Circle
     from tests.e2e.test_circles import circles_in_db, form_december, run
@@ -99,8 +116,12 @@ def test_mentors_rate_their_circle_s_executives_once_the_circle_closes_and_nobod
     assert "Closed" in run(mentor, "close", circle.slack_channel_id)
     stack.tick(dt.datetime(2026, 12, 3, 10, 5, tzinfo=UTC))
     sheet = mentor.wait_for_dm(OBSERVATION_TEXT)
-    assert sheet is not None and all(f"<@{uid}>" in json.dumps(sheet["blocks"]) for uid in executives)
-    assert not [m for m in stack.person(other_mentor).bot_dms() if m.get("text") == OBSERVATION_TEXT], "only the closed circle's mentor"
+    assert sheet is not None and all(
+        f"<@{uid}>" in json.dumps(sheet["blocks"]) for uid in executives
+    )
+    assert not [
+        m for m in stack.person(other_mentor).bot_dms() if m.get("text") == OBSERVATION_TEXT
+    ], "only the closed circle's mentor"
 
     def mentor_values() -> list[tuple[str, int]]:
         with stack.session() as s:
@@ -117,17 +138,30 @@ def test_mentors_rate_their_circle_s_executives_once_the_circle_closes_and_nobod
     eventually(lambda: mentor_values())
     first = mentor_values()
     assert len(first) == 1 and first[0][1] == 4
-    assert eventually(lambda: any(":white_check_mark: *4*" in json.dumps(m.get("blocks")) for m in mentor.bot_dms())), "the sheet shows the value"
+    assert eventually(
+        lambda: any(
+            ":white_check_mark: *4*" in json.dumps(m.get("blocks")) for m in mentor.bot_dms()
+        )
+    ), "the sheet shows the value"
 
     from bot.sandbox import payloads
 
     found = mentor.find_action(sheet, action_id="kpis.observe:1")
-    for intruder in (executives[0], other_mentor):  # the payload claims a rating; the roster says no
+    for intruder in (
+        executives[0],
+        other_mentor,
+    ):  # the payload claims a rating; the roster says no
         before = len(stack.person(intruder).ephemerals())
         with stack.slack.workspace.lock:
             action = payloads.action_entry(found["block"], found["element"], option=None)
-            body = payloads.block_actions(stack.slack.workspace, user_id=intruder, action=action, message=sheet,
-                                          channel_id=found["channel_id"], is_ephemeral=False)
+            body = payloads.block_actions(
+                stack.slack.workspace,
+                user_id=intruder,
+                action=action,
+                message=sheet,
+                channel_id=found["channel_id"],
+                is_ephemeral=False,
+            )
         assert stack.sender.send_interaction(body).status == 200
         assert eventually(lambda: len(stack.person(intruder).ephemerals()) > before)
         assert "Only this circle's mentor" in stack.person(intruder).ephemerals()[-1]["text"]

@@ -1,5 +1,6 @@
 """Distributed Upward: two workspaces install it through OAuth against the stand-in, each program's
-messages go out with its own workspace's bot token, and nothing crosses from one workspace to the other."""
+messages go out with its own workspace's bot token, and nothing crosses from one workspace to the other.
+"""
 
 from __future__ import annotations
 
@@ -18,11 +19,28 @@ from bot.config import Settings
 from bot.content.loader import load_catalog
 from bot.db import make_engine, make_session_factory, session_scope
 from bot.migrate import upgrade
-from bot.models import Answer, Delivery, OutboxMessage, Person, Program, slack_bots, slack_installations, slack_oauth_states, utcnow
+from bot.models import (
+    Answer,
+    Delivery,
+    OutboxMessage,
+    Person,
+    Program,
+    slack_bots,
+    slack_installations,
+    slack_oauth_states,
+    utcnow,
+)
 from bot.programs.service import create_program
 from bot.roster.enroll import enroll
 from bot.roster.service import parse_roster
-from bot.sandbox import DEMO_SEED_PATH, OTHER_TEAM_SEED, SignedSender, SimulatedUser, SlackStandIn, payloads
+from bot.sandbox import (
+    DEMO_SEED_PATH,
+    OTHER_TEAM_SEED,
+    SignedSender,
+    SimulatedUser,
+    SlackStandIn,
+    payloads,
+)
 from bot.sandbox.oauth import approve_in_browser, get
 from bot.serve import wsgi_app
 from bot.slack import outbox
@@ -33,7 +51,7 @@ from bot.tick import TickReport, run_tick
 from bot.web import serve_in_thread
 from tests.e2e.conftest import DEMO_ROSTER, Clock, Stack, eventually
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 NORTHWIND, OTHER = "T07UPWRD01", OTHER_TEAM_SEED["team"]["id"]
 SOFIA = "U07EXEC0003"  # Northwind, Europe/Berlin
 OTTO = "U0OEXEC001"  # Other Co, Europe/Vienna
@@ -52,16 +70,30 @@ class Distributed(Stack):
         """What `upward program create --team` and `upward roster import` do, in-process."""
         with session_scope(self.sessions) as session:
             team_id = choose_team(session, self.settings, team)
-        directory = SlackDirectory(WorkspaceClients.from_settings(self.settings, self.engine).for_team(team_id))
+        directory = SlackDirectory(
+            WorkspaceClients.from_settings(self.settings, self.engine).for_team(team_id)
+        )
         with session_scope(self.sessions) as session:
             program = create_program(
-                session, catalog=self.catalog, name=name, template_id="pilot", start=START, timezone="Europe/London",
-                now=utcnow(), team_id=team_id,
+                session,
+                catalog=self.catalog,
+                name=name,
+                template_id="pilot",
+                start=START,
+                timezone="Europe/London",
+                now=utcnow(),
+                team_id=team_id,
             )
             rows, problems = parse_roster(roster, filename="roster.csv")
             assert not problems
             report = enroll(
-                session, program=program, rows=rows, directory=directory, catalog=self.catalog, filename="roster.csv", now=utcnow(),
+                session,
+                program=program,
+                rows=rows,
+                directory=directory,
+                catalog=self.catalog,
+                filename="roster.csv",
+                now=utcnow(),
             )
             assert not report.problems, report.problems
 
@@ -69,12 +101,18 @@ class Distributed(Stack):
         """What `upward worker` does each minute: one process, every workspace."""
         self.clock.set(at)
         return run_tick(
-            self.sessions, WorkspaceClients.from_settings(self.settings, self.engine), catalog=self.catalog, now=at, worker="test-worker"
+            self.sessions,
+            WorkspaceClients.from_settings(self.settings, self.engine),
+            catalog=self.catalog,
+            now=at,
+            worker="test-worker",
         )
 
     def installed_token(self, team_id: str) -> str:
         with self.engine.connect() as conn:
-            return conn.execute(select(slack_bots.c.bot_token).where(slack_bots.c.team_id == team_id)).scalar_one()
+            return conn.execute(
+                select(slack_bots.c.bot_token).where(slack_bots.c.team_id == team_id)
+            ).scalar_one()
 
 
 def _free_port() -> int:
@@ -106,8 +144,15 @@ def distributed(empty_database: URL) -> Iterator[Distributed]:
         server, url = serve_in_thread(app, port=port)
         try:
             yield Distributed(
-                slack=slack, settings=settings, engine=engine, sessions=make_session_factory(engine), catalog=load_catalog(),
-                bot_url=url, sender=SignedSender(f"{url}/slack/events", slack.signing_secret), clock=clock, work=work,
+                slack=slack,
+                settings=settings,
+                engine=engine,
+                sessions=make_session_factory(engine),
+                catalog=load_catalog(),
+                bot_url=url,
+                sender=SignedSender(f"{url}/slack/events", slack.signing_secret),
+                clock=clock,
+                work=work,
             )
         finally:
             server.shutdown()
@@ -137,11 +182,24 @@ def test_install_stores_each_workspace_and_its_bot_token(distributed: Distribute
     d.install(NORTHWIND)
     d.install(OTHER)
     with d.engine.connect() as conn:
-        bots = conn.execute(select(slack_bots.c.team_id, slack_bots.c.team_name, slack_bots.c.bot_user_id, slack_bots.c.bot_scopes)).all()
-        installs = conn.execute(select(slack_installations.c.team_id, slack_installations.c.user_id)).all()
+        bots = conn.execute(
+            select(
+                slack_bots.c.team_id,
+                slack_bots.c.team_name,
+                slack_bots.c.bot_user_id,
+                slack_bots.c.bot_scopes,
+            )
+        ).all()
+        installs = conn.execute(
+            select(slack_installations.c.team_id, slack_installations.c.user_id)
+        ).all()
         states = conn.execute(select(func.count()).select_from(slack_oauth_states)).scalar_one()
-    assert sorted(b[:3] for b in bots) == sorted([(OTHER, "Other Co", "U0OTHERBOT"), (NORTHWIND, "Northwind Labs", "U07UPWBOT1")])
-    assert all("chat:write" in b[3].split(",") for b in bots)  # the manifest's scopes were asked for
+    assert sorted(b[:3] for b in bots) == sorted(
+        [(OTHER, "Other Co", "U0OTHERBOT"), (NORTHWIND, "Northwind Labs", "U07UPWBOT1")]
+    )
+    assert all(
+        "chat:write" in b[3].split(",") for b in bots
+    )  # the manifest's scopes were asked for
     assert sorted(installs) == sorted([(OTHER, "U0OLEAD001"), (NORTHWIND, "U07LEAD0001")])
     assert states == 0  # each install's state was used up
     assert d.installed_token(NORTHWIND) != d.installed_token(OTHER)
@@ -149,14 +207,22 @@ def test_install_stores_each_workspace_and_its_bot_token(distributed: Distribute
     assert exchange.ok and exchange.args["redirect_uri"] == f"{d.bot_url}/slack/oauth_redirect"
 
 
-def test_an_install_needs_the_browser_that_started_it_works_once_and_can_be_cancelled(distributed: Distributed) -> None:
+def test_an_install_needs_the_browser_that_started_it_works_once_and_can_be_cancelled(
+    distributed: Distributed,
+) -> None:
     d = distributed
     install_url = f"{d.bot_url}/slack/install"
     status, headers, body = get(install_url)
-    assert status == 200 and "oauth/v2/authorize" in body and "slack-app-oauth-state=" in headers["set-cookie"]
+    assert (
+        status == 200
+        and "oauth/v2/authorize" in body
+        and "slack-app-oauth-state=" in headers["set-cookie"]
+    )
 
     redirect, cookie = approve_in_browser(d.slack, install_url, team_id=OTHER)
-    assert "invalid_browser" in get(redirect)[2]  # another browser (no state cookie) cannot finish it
+    assert (
+        "invalid_browser" in get(redirect)[2]
+    )  # another browser (no state cookie) cannot finish it
     redirect, cookie = approve_in_browser(d.slack, install_url, team_id=OTHER)
     assert "Thank you!" in get(redirect, cookie=cookie)[2]
     assert "Thank you!" not in get(redirect, cookie=cookie)[2]  # the state is used up
@@ -171,7 +237,10 @@ def test_new_programs_need_a_workspace_that_installed_upward(distributed: Distri
     d = distributed
     from bot.config import ConfigError
 
-    with session_scope(d.sessions) as session, pytest.raises(ConfigError, match="none yet: open /slack/install"):
+    with (
+        session_scope(d.sessions) as session,
+        pytest.raises(ConfigError, match="none yet: open /slack/install"),
+    ):
         choose_team(session, d.settings, None)
     d.install(OTHER)
     with session_scope(d.sessions) as session:
@@ -179,7 +248,10 @@ def test_new_programs_need_a_workspace_that_installed_upward(distributed: Distri
         with pytest.raises(ConfigError, match=f"not installed in workspace {NORTHWIND}"):
             choose_team(session, d.settings, NORTHWIND)
     d.install(NORTHWIND)
-    with session_scope(d.sessions) as session, pytest.raises(ConfigError, match="say which workspace"):
+    with (
+        session_scope(d.sessions) as session,
+        pytest.raises(ConfigError, match="say which workspace"),
+    ):
         choose_team(session, d.settings, None)
 
 
@@ -192,22 +264,41 @@ def test_each_program_sends_with_its_workspace_token_and_a_forged_click_from_the
     d.create_program("Northwind pilot", NORTHWIND, DEMO_ROSTER.read_text())
     d.create_program("Other pilot", OTHER, OTHER_ROSTER)
     with session_scope(d.sessions) as session:
-        assert {name: team for name, team in session.execute(select(Program.name, Program.team_id))} == {
-            "Northwind pilot": NORTHWIND, "Other pilot": OTHER,
+        assert {
+            name: team for name, team in session.execute(select(Program.name, Program.team_id))
+        } == {
+            "Northwind pilot": NORTHWIND,
+            "Other pilot": OTHER,
         }
 
     sofia, otto = d.person(SOFIA), d.person(OTTO)
     sofia_module, otto_module = first_module(d, sofia, otto)
 
     # Each DM went out in its own workspace, with the token that workspace's install stored.
-    for team, user, token in ((NORTHWIND, SOFIA, d.installed_token(NORTHWIND)), (OTHER, OTTO, d.installed_token(OTHER))):
-        posts = [c for c in d.slack.team(team).calls_to("chat.postMessage") if c.ok and c.args.get("channel") == user]
+    for team, user, token in (
+        (NORTHWIND, SOFIA, d.installed_token(NORTHWIND)),
+        (OTHER, OTTO, d.installed_token(OTHER)),
+    ):
+        posts = [
+            c
+            for c in d.slack.team(team).calls_to("chat.postMessage")
+            if c.ok and c.args.get("channel") == user
+        ]
         assert posts and {c.team for c in posts} == {team}
         assert {c.token_tail for c in posts} == {token[-8:]}
-    for team, strangers in ((NORTHWIND, {OTTO, "U0OEXEC002", "U0OLEAD001", "U0OMENT001"}), (OTHER, {SOFIA})):
-        assert not [c for c in d.slack.team(team).calls if c.args.get("channel") in strangers or c.args.get("user") in strangers]
+    for team, strangers in (
+        (NORTHWIND, {OTTO, "U0OEXEC002", "U0OLEAD001", "U0OMENT001"}),
+        (OTHER, {SOFIA}),
+    ):
+        assert not [
+            c
+            for c in d.slack.team(team).calls
+            if c.args.get("channel") in strangers or c.args.get("user") in strangers
+        ]
     with session_scope(d.sessions) as session:
-        unsent = session.scalars(select(OutboxMessage.error).where(OutboxMessage.status != "sent")).all()
+        unsent = session.scalars(
+            select(OutboxMessage.error).where(OutboxMessage.status != "sent")
+        ).all()
         assert not [e for e in unsent if e], unsent
 
     # Otto answers in his workspace: recorded, and his message updated with Other Co's token.
@@ -225,15 +316,23 @@ def test_each_program_sends_with_its_workspace_token_and_a_forged_click_from_the
     found = sofia.find_action(sofia_module, text=right.label)
     with sofia.ws.lock:
         action = payloads.action_entry(found["block"], found["element"], option=found["option"])
-        forged = payloads.block_actions(sofia.ws, user_id=SOFIA, action=action, message=found["message"], channel_id=found["channel_id"])
+        forged = payloads.block_actions(
+            sofia.ws,
+            user_id=SOFIA,
+            action=action,
+            message=found["message"],
+            channel_id=found["channel_id"],
+        )
     forged["team"] = {"id": OTHER, "domain": "other-co"}
     forged["user"]["team_id"] = OTHER
     calls_before = {team: len(d.slack.team(team).calls) for team in (NORTHWIND, OTHER)}
     assert d.sender.send_interaction(forged).status == 200
     d.settle()
     assert _answers(d, SOFIA) == 0
-    assert [c.method for c in d.slack.team(NORTHWIND).calls[calls_before[NORTHWIND]:]] == []
-    assert not [c for c in d.slack.team(OTHER).calls[calls_before[OTHER]:] if SOFIA in json.dumps(c.args)]
+    assert [c.method for c in d.slack.team(NORTHWIND).calls[calls_before[NORTHWIND] :]] == []
+    assert not [
+        c for c in d.slack.team(OTHER).calls[calls_before[OTHER] :] if SOFIA in json.dumps(c.args)
+    ]
     assert sofia.ephemerals() == [] and texts(sofia.bot_dms()[-1]) == texts(sofia_module)
 
     # The genuine click from Sofia's own workspace still works.
@@ -243,13 +342,21 @@ def test_each_program_sends_with_its_workspace_token_and_a_forged_click_from_the
 
 def _answers(d: Distributed, user_id: str) -> int:
     with session_scope(d.sessions) as session:
-        return session.scalar(
-            select(func.count()).select_from(Answer).join(Delivery, Delivery.id == Answer.delivery_id)
-            .join(Person, Person.id == Delivery.person_id).where(Person.slack_user_id == user_id)
-        ) or 0
+        return (
+            session.scalar(
+                select(func.count())
+                .select_from(Answer)
+                .join(Delivery, Delivery.id == Answer.delivery_id)
+                .join(Person, Person.id == Delivery.person_id)
+                .where(Person.slack_user_id == user_id)
+            )
+            or 0
+        )
 
 
-def test_uninstalling_deletes_the_workspaces_tokens_and_its_messages_fail_with_a_clear_line(distributed: Distributed) -> None:
+def test_uninstalling_deletes_the_workspaces_tokens_and_its_messages_fail_with_a_clear_line(
+    distributed: Distributed,
+) -> None:
     d = distributed
     d.install(NORTHWIND)
     d.install(OTHER)
@@ -258,22 +365,50 @@ def test_uninstalling_deletes_the_workspaces_tokens_and_its_messages_fail_with_a
     with session_scope(d.sessions) as session:
         ids = {team: pid for pid, team in session.execute(select(Program.id, Program.team_id))}
         for team, user in ((NORTHWIND, SOFIA), (OTHER, OTTO)):
-            outbox.enqueue(session, key=f"hello:{team}", method="chat.postMessage", payload={"channel": user, "text": "hello"},
-                           now=utcnow(), program_id=ids[team])
+            outbox.enqueue(
+                session,
+                key=f"hello:{team}",
+                method="chat.postMessage",
+                payload={"channel": user, "text": "hello"},
+                now=utcnow(),
+                program_id=ids[team],
+            )
     with session_scope(d.sessions) as session:  # each row knows its program's workspace
-        assert {k: t for k, t in session.execute(select(OutboxMessage.idempotency_key, OutboxMessage.team_id))} == {
-            f"hello:{NORTHWIND}": NORTHWIND, f"hello:{OTHER}": OTHER,
+        assert {
+            k: t
+            for k, t in session.execute(
+                select(OutboxMessage.idempotency_key, OutboxMessage.team_id)
+            )
+        } == {
+            f"hello:{NORTHWIND}": NORTHWIND,
+            f"hello:{OTHER}": OTHER,
         }
 
     other = d.slack.team(OTHER)
-    assert d.sender.send_event(payloads.event_callback(other, {"type": "app_uninstalled", "event_ts": "1"})).status == 200
+    assert (
+        d.sender.send_event(
+            payloads.event_callback(other, {"type": "app_uninstalled", "event_ts": "1"})
+        ).status
+        == 200
+    )
     d.settle()  # Bolt acks an event before its listener runs
     with d.engine.connect() as conn:
         assert conn.execute(select(slack_bots.c.team_id)).scalars().all() == [NORTHWIND]
 
-    stats = outbox.flush(d.sessions, WorkspaceClients.from_settings(d.settings, d.engine), now=utcnow(), worker_id="test")
+    stats = outbox.flush(
+        d.sessions,
+        WorkspaceClients.from_settings(d.settings, d.engine),
+        now=utcnow(),
+        worker_id="test",
+    )
     assert (stats.sent, stats.failed) == (1, 1)
     with session_scope(d.sessions) as session:
-        failed = session.scalars(select(OutboxMessage).where(OutboxMessage.status == "failed")).one()
-        assert failed.team_id == OTHER and f"not installed in workspace {OTHER}" in (failed.error or "")
-    assert [m["text"] for m in d.person(SOFIA).bot_dms()] == ["hello"] and d.person(OTTO).bot_dms() == []
+        failed = session.scalars(
+            select(OutboxMessage).where(OutboxMessage.status == "failed")
+        ).one()
+        assert failed.team_id == OTHER and f"not installed in workspace {OTHER}" in (
+            failed.error or ""
+        )
+    assert [m["text"] for m in d.person(SOFIA).bot_dms()] == ["hello"] and d.person(
+        OTTO
+    ).bot_dms() == []

@@ -18,7 +18,7 @@ from bot.slack import outbox
 from bot.slack.client import make_web_client
 from tests.e2e.conftest import stack_settings
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 T0 = dt.datetime(2026, 12, 1, 9, tzinfo=UTC)
 
 
@@ -34,7 +34,11 @@ def fan_out(sessions, users: list[str]) -> None:  # type: ignore[no-untyped-def]
     with session_scope(sessions) as session:
         for uid in users:
             outbox.enqueue(
-                session, key=f"hello:{uid}", method="chat.postMessage", payload={"channel": uid, "text": f"Hello {uid}"}, now=T0
+                session,
+                key=f"hello:{uid}",
+                method="chat.postMessage",
+                payload={"channel": uid, "text": f"Hello {uid}"},
+                now=T0,
             )
 
 
@@ -57,16 +61,33 @@ def drain(sessions, client, *, rounds: int = 30) -> outbox.FlushStats:  # type: 
         total.failed += stats.failed
         total.recovered += stats.recovered
         with session_scope(sessions) as session:
-            if not session.scalars(select(OutboxMessage).where(OutboxMessage.status.in_([OutboxStatus.pending, OutboxStatus.sending]))).first():
+            if not session.scalars(
+                select(OutboxMessage).where(
+                    OutboxMessage.status.in_([OutboxStatus.pending, OutboxStatus.sending])
+                )
+            ).first():
                 break
     return total
 
 
-def test_5xx_after_posting_dropped_connections_and_429s_lose_nothing_and_duplicate_nothing(database: URL) -> None:
-    faults = FaultPlan(error_rate=0.25, drop_rate=0.1, after_commit=True, methods=frozenset({"chat.postMessage"}), seed=7)
+def test_5xx_after_posting_dropped_connections_and_429s_lose_nothing_and_duplicate_nothing(
+    database: URL,
+) -> None:
+    faults = FaultPlan(
+        error_rate=0.25,
+        drop_rate=0.1,
+        after_commit=True,
+        methods=frozenset({"chat.postMessage"}),
+        seed=7,
+    )
     limits = RateLimits(post_message_workspace=Limit(calls=15, per=1.0))
     with SlackStandIn(DEMO_SEED_PATH, rate_limits=limits, faults=faults) as slack:
-        users = [slack.workspace.add_user(name=f"exec{i}", real_name=f"Executive {i}", tz="Europe/Berlin")["id"] for i in range(40)]
+        users = [
+            slack.workspace.add_user(
+                name=f"exec{i}", real_name=f"Executive {i}", tz="Europe/Berlin"
+            )["id"]
+            for i in range(40)
+        ]
         settings = stack_settings(database, slack)
         engine = make_engine(settings.database)
         sessions = make_session_factory(engine)
@@ -84,11 +105,15 @@ def test_5xx_after_posting_dropped_connections_and_429s_lose_nothing_and_duplica
     # The faults really happened, and the recovery path really ran.
     statuses = Counter(c.status for c in calls)
     assert statuses[500] + statuses[503] >= 5 and statuses[429] >= 1, statuses
-    assert any(c.fault for c in calls if c.fault and "drop" in str(c.fault)), "no connection was dropped"
+    assert any(c.fault for c in calls if c.fault and "drop" in str(c.fault)), (
+        "no connection was dropped"
+    )
     assert stats.recovered >= 1, "no message was found already posted after a failed answer"
 
 
-def test_a_worker_that_dies_after_slack_accepted_a_message_does_not_send_it_again(database: URL) -> None:
+def test_a_worker_that_dies_after_slack_accepted_a_message_does_not_send_it_again(
+    database: URL,
+) -> None:
     with SlackStandIn(DEMO_SEED_PATH, rate_limits=False) as slack:
         settings = stack_settings(database, slack)
         engine = make_engine(settings.database)
@@ -101,7 +126,9 @@ def test_a_worker_that_dies_after_slack_accepted_a_message_does_not_send_it_agai
             claimed = outbox.claim_due(session, now=T0, worker_id="worker-a")
         assert outbox.send(client, claimed[0]).kind == "sent"
         # Worker B comes along after the lease has run out and takes both rows over.
-        stats = outbox.flush(sessions, client, now=T0 + outbox.LEASE + dt.timedelta(seconds=1), worker_id="worker-b")
+        stats = outbox.flush(
+            sessions, client, now=T0 + outbox.LEASE + dt.timedelta(seconds=1), worker_id="worker-b"
+        )
         seen = keys_in_slack(slack, users)
         engine.dispose()
     assert stats.sent == 2 and stats.recovered == 1
@@ -117,7 +144,10 @@ def test_a_claim_is_not_taken_over_while_its_lease_runs(database: URL) -> None:
         with session_scope(sessions) as session:
             assert len(outbox.claim_due(session, now=T0, worker_id="worker-a")) == 1
         with session_scope(sessions) as session:
-            assert outbox.claim_due(session, now=T0 + dt.timedelta(seconds=30), worker_id="worker-b") == []
+            assert (
+                outbox.claim_due(session, now=T0 + dt.timedelta(seconds=30), worker_id="worker-b")
+                == []
+            )
         engine.dispose()
 
 
@@ -136,7 +166,9 @@ def test_permanent_errors_are_recorded_and_block_nobody(database: URL) -> None:
         engine.dispose()
     failed = [r for r in rows.values() if r.status == OutboxStatus.failed]
     assert len(failed) == 1 and failed[0].error == "account_inactive" and failed[0].attempts == 1
-    assert stats.sent == 2 and attempts == 3, "the failed row was tried once, the others went through"
+    assert stats.sent == 2 and attempts == 3, (
+        "the failed row was tried once, the others went through"
+    )
 
 
 def test_a_file_upload_whose_answer_was_lost_is_shared_once(database: URL) -> None:
@@ -150,9 +182,18 @@ def test_a_file_upload_whose_answer_was_lost_is_shared_once(database: URL) -> No
         png = b"\x89PNG\r\n\x1a\nnot really a chart"
         with session_scope(sessions) as session:
             outbox.enqueue(
-                session, key="chart:1", method=outbox.FILE_UPLOAD, now=T0,
-                payload={"channel": "U07LEAD0001", "filename": "upward-digest-chart-1.png", "title": "Trends",
-                         "alt_txt": "a chart", "initial_comment": "Trends", "content_b64": base64.b64encode(png).decode()},
+                session,
+                key="chart:1",
+                method=outbox.FILE_UPLOAD,
+                now=T0,
+                payload={
+                    "channel": "U07LEAD0001",
+                    "filename": "upward-digest-chart-1.png",
+                    "title": "Trends",
+                    "alt_txt": "a chart",
+                    "initial_comment": "Trends",
+                    "content_b64": base64.b64encode(png).decode(),
+                },
             )
         slack.faults.fail_next("files.completeUploadExternal", status=500, after_commit=True)
         stats = drain(sessions, make_web_client(settings))

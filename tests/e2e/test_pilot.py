@@ -22,7 +22,7 @@ from bot.models import Delivery, DeliveryKind, DeliveryStatus, OutboxMessage, Ou
 from bot.sandbox import SimulatedUser
 from tests.e2e.conftest import Stack, eventually
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 START = dt.date(2026, 11, 24)  # Tuesday; US Thanksgiving (26 Nov) falls in week 1
 END_OF_RUN = dt.datetime(2026, 12, 29, tzinfo=UTC)
 
@@ -67,7 +67,9 @@ class Executive:
                 self._on_module(message, now)
         if self.user_id == LATE:
             for message in self.person.bot_dms():
-                replies = self.stack.slack.workspace.thread_replies(self.person.dm_channel_id, message["ts"])
+                replies = self.stack.slack.workspace.thread_replies(
+                    self.person.dm_channel_id, message["ts"]
+                )
                 if replies and message["ts"] not in self.events:
                     self.events[message["ts"]] = now
                     self._answer_all(message, right=True)
@@ -85,14 +87,19 @@ class Executive:
             self._click(message, text="Snooze a week", ephemeral=True)
         elif self.user_id == PAUSER and n == 3:
             until = (now.astimezone(ZoneInfo("Asia/Kolkata")) + dt.timedelta(days=10)).date()
-            self.events["paused"], self.events["pause_until"] = now, dt.datetime.combine(until, dt.time(), tzinfo=ZoneInfo("Asia/Kolkata"))
+            self.events["paused"], self.events["pause_until"] = (
+                now,
+                dt.datetime.combine(until, dt.time(), tzinfo=ZoneInfo("Asia/Kolkata")),
+            )
             self._pick_date(message, until)
         elif self.user_id == QUITTER and n == 4:
             self.events["opted_out"] = now
             self._click(message, action_id="learning.opt_out", ephemeral=True)
 
     def _answer_all(self, message: dict, *, right: bool) -> None:
-        module = next(m for m in self.stack.catalog.modules.values() if m.title in blocks_text(message))
+        module = next(
+            m for m in self.stack.catalog.modules.values() if m.title in blocks_text(message)
+        )
         for question in module.questions:
             option = next(o for o in question.options if (o.id == question.correct) == right)
             self._click(self._current(message), text=option.label)
@@ -131,8 +138,12 @@ class Executive:
             action = payloads.action_entry(found["block"], found["element"], option=None)
             action["selected_date"] = day.isoformat()
             payload = payloads.block_actions(
-                self.stack.slack.workspace, user_id=self.user_id, action=action, message=found["message"],
-                channel_id=found["channel_id"], is_ephemeral=False,
+                self.stack.slack.workspace,
+                user_id=self.user_id,
+                action=action,
+                message=found["message"],
+                channel_id=found["channel_id"],
+                is_ephemeral=False,
             )
         assert self.stack.sender.send_interaction(payload).status == 200
         eventually(lambda: len(self.person.ephemerals()) > ephemerals)
@@ -140,12 +151,18 @@ class Executive:
 
 def instants() -> list[dt.datetime]:
     start = dt.datetime.combine(START, dt.time(), tzinfo=UTC)
-    return [start + dt.timedelta(hours=h) for h in range(int((END_OF_RUN - start).total_seconds() // 3600))]
+    return [
+        start + dt.timedelta(hours=h)
+        for h in range(int((END_OF_RUN - start).total_seconds() // 3600))
+    ]
 
 
 def test_a_four_week_pilot_runs_by_the_rules(stack: Stack) -> None:
     stack.create_pilot(start=START)
-    people = {uid: Executive(stack, uid) for uid in (ENGAGED, LATE, CARELESS, ABSENT, SNOOZER, PAUSER, QUITTER, DONE_ONLY)}
+    people = {
+        uid: Executive(stack, uid)
+        for uid in (ENGAGED, LATE, CARELESS, ABSENT, SNOOZER, PAUSER, QUITTER, DONE_ONLY)
+    }
     for now in instants():
         stack.tick(now)
         for executive in people.values():
@@ -157,7 +174,9 @@ def test_a_four_week_pilot_runs_by_the_rules(stack: Stack) -> None:
         at_risk = {session.get(Person, pid).slack_user_id for pid in at_risk_people(session)}
 
     # Nothing lost: every outbox row was delivered.
-    assert {r.status for r in outbox_rows} == {OutboxStatus.sent}, [(r.idempotency_key, r.error) for r in outbox_rows if r.status != OutboxStatus.sent]
+    assert {r.status for r in outbox_rows} == {OutboxStatus.sent}, [
+        (r.idempotency_key, r.error) for r in outbox_rows if r.status != OutboxStatus.sent
+    ]
 
     sent: dict[str, list[Delivery]] = defaultdict(list)
     for delivery, person in rows:
@@ -165,15 +184,28 @@ def test_a_four_week_pilot_runs_by_the_rules(stack: Stack) -> None:
             sent[person.slack_user_id].append(delivery)
             local = delivery.sent_at.astimezone(ZoneInfo(person.timezone))
             # Every module lands inside the person's own window, on one of their working days.
-            assert dt.time(9) <= local.time() < dt.time(17), (person.slack_user_id, delivery.module_id, local)
-            assert is_working_day(local.date(), person.country), (person.slack_user_id, delivery.module_id, local)
+            assert dt.time(9) <= local.time() < dt.time(17), (
+                person.slack_user_id,
+                delivery.module_id,
+                local,
+            )
+            assert is_working_day(local.date(), person.country), (
+                person.slack_user_id,
+                delivery.module_id,
+                local,
+            )
     for uid, deliveries in sent.items():
         tz = ZoneInfo(next(p.timezone for _, p in rows if p.slack_user_id == uid))
         days = [d.sent_at.astimezone(tz).date() for d in deliveries]
         assert len(days) == len(set(days)), f"{uid} got two deliveries on one day"
         # Slack shows exactly one top-level DM per sent delivery: nothing twice, nothing lost.
-        keys = [((m.get("metadata") or {}).get("event_payload") or {}).get("key", "") for m in people[uid].person.bot_dms()]
-        assert sorted(k for k in keys if k.startswith("delivery:")) == sorted(f"delivery:{d.id}" for d in deliveries), uid
+        keys = [
+            ((m.get("metadata") or {}).get("event_payload") or {}).get("key", "")
+            for m in people[uid].person.bot_dms()
+        ]
+        assert sorted(k for k in keys if k.startswith("delivery:")) == sorted(
+            f"delivery:{d.id}" for d in deliveries
+        ), uid
 
     # US Thanksgiving: no American executive hears from Upward on 26 November.
     for uid in (ENGAGED, LATE, QUITTER):
@@ -192,10 +224,16 @@ def test_a_four_week_pilot_runs_by_the_rules(stack: Stack) -> None:
     # Reminders: one threaded reply per unanswered module, never a new DM, never for the engaged.
     def reminders(uid: str) -> list[dict]:
         person = people[uid].person
-        return [r for m in person.bot_dms() for r in stack.slack.workspace.thread_replies(person.dm_channel_id, m["ts"])]
+        return [
+            r
+            for m in person.bot_dms()
+            for r in stack.slack.workspace.thread_replies(person.dm_channel_id, m["ts"])
+        ]
 
     assert reminders(ENGAGED) == [] and reminders(DONE_ONLY) == []
-    assert len(reminders(LATE)) == len(pilot_modules), "the late executive is nudged once per module"
+    assert len(reminders(LATE)) == len(pilot_modules), (
+        "the late executive is nudged once per module"
+    )
     # The absent executive is flagged at-risk after three unanswered modules and nagged no further.
     assert ABSENT in at_risk and ENGAGED not in at_risk
     assert len(reminders(ABSENT)) <= 3

@@ -30,7 +30,7 @@ from bot.slack import outbox
 
 pytestmark = pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 @pytest.fixture()
@@ -44,18 +44,35 @@ def fan_out(empty_database: URL) -> Iterator[tuple[URL, SlackStandIn]]:
 
 def enqueue(url: URL, slack: SlackStandIn, count: int) -> list[str]:
     """`count` new people in the workspace and one DM for each, written to the outbox as due now."""
-    users = [slack.workspace.add_user(name=f"exec{i}", real_name=f"Executive {i}", tz="Europe/Berlin")["id"] for i in range(count)]
+    users = [
+        slack.workspace.add_user(name=f"exec{i}", real_name=f"Executive {i}", tz="Europe/Berlin")[
+            "id"
+        ]
+        for i in range(count)
+    ]
     engine = make_engine(url)
     with session_scope(make_session_factory(engine)) as session:
         now = dt.datetime.now(UTC) - dt.timedelta(minutes=1)
         for uid in users:
-            outbox.enqueue(session, key=f"hello:{uid}", method="chat.postMessage", payload={"channel": uid, "text": f"Hello {uid}"}, now=now)
+            outbox.enqueue(
+                session,
+                key=f"hello:{uid}",
+                method="chat.postMessage",
+                payload={"channel": uid, "text": f"Hello {uid}"},
+                now=now,
+            )
     engine.dispose()
     return users
 
 
-def start_worker(url: URL, slack: SlackStandIn, tmp_path: Path, name: str, *, lease: int = 30) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL", "UPWARD_"))}
+def start_worker(
+    url: URL, slack: SlackStandIn, tmp_path: Path, name: str, *, lease: int = 30
+) -> subprocess.Popen[str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SLACK_", "DATABASE_URL", "UPWARD_"))
+    }
     env.update(
         DATABASE_URL=url.render_as_string(hide_password=False),
         SLACK_API_URL=slack.api_url,
@@ -65,14 +82,21 @@ def start_worker(url: URL, slack: SlackStandIn, tmp_path: Path, name: str, *, le
     )
     log = (tmp_path / f"{name}.log").open("w")
     return subprocess.Popen(
-        [sys.executable, "-m", "bot", "worker", "--interval", "5"], env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT, text=True
+        [sys.executable, "-m", "bot", "worker", "--interval", "5"],
+        env=env,
+        cwd=tmp_path,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
 
 
 def status_counts(url: URL) -> Counter[str]:
     engine = make_engine(url)
     with make_session_factory(engine)() as session:
-        rows = session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all()
+        rows = session.execute(
+            select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+        ).all()
     engine.dispose()
     return Counter({status.value: n for status, n in rows})
 
@@ -102,7 +126,9 @@ def stop(*workers: subprocess.Popen[str]) -> None:
         w.wait(timeout=60)
 
 
-def test_three_workers_send_one_fan_out_of_5000_dms_each_exactly_once(fan_out, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_three_workers_send_one_fan_out_of_5000_dms_each_exactly_once(
+    fan_out, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     url, slack = fan_out
     users = enqueue(url, slack, 5000)
     workers = [start_worker(url, slack, tmp_path, f"worker{i}") for i in range(3)]
@@ -112,13 +138,21 @@ def test_three_workers_send_one_fan_out_of_5000_dms_each_exactly_once(fan_out, t
         stop(*workers)
     assert counts == Counter({"sent": 5000}), counts
     seen = delivered(slack, users)
-    assert len(seen) == 5000 and set(seen.values()) == {1}, [k for k, n in seen.items() if n > 1][:5]
-    assert len(slack.workspace.calls_to("chat.postMessage")) == 5000, "no post was even attempted twice"
+    assert len(seen) == 5000 and set(seen.values()) == {1}, [k for k, n in seen.items() if n > 1][
+        :5
+    ]
+    assert len(slack.workspace.calls_to("chat.postMessage")) == 5000, (
+        "no post was even attempted twice"
+    )
     logs = [(tmp_path / f"worker{i}.log").read_text() for i in range(3)]
-    assert sum("sent" in log for log in logs) >= 2, "the work was shared, not done by one worker alone"
+    assert sum("sent" in log for log in logs) >= 2, (
+        "the work was shared, not done by one worker alone"
+    )
 
 
-def test_a_worker_killed_mid_fan_out_is_finished_by_the_next_without_loss_or_duplicates(fan_out, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_worker_killed_mid_fan_out_is_finished_by_the_next_without_loss_or_duplicates(
+    fan_out, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     url, slack = fan_out
     users = enqueue(url, slack, 2000)
     first = start_worker(url, slack, tmp_path, "first", lease=5)
@@ -137,7 +171,9 @@ def test_a_worker_killed_mid_fan_out_is_finished_by_the_next_without_loss_or_dup
         stop(second)
     assert counts == Counter({"sent": 2000}), counts
     seen = delivered(slack, users)
-    assert len(seen) == 2000 and set(seen.values()) == {1}, [k for k, n in seen.items() if n > 1][:5]
+    assert len(seen) == 2000 and set(seen.values()) == {1}, [k for k, n in seen.items() if n > 1][
+        :5
+    ]
 
 
 def all_at_once(work: Callable[[], int], *, times: int) -> tuple[list[int], list[BaseException]]:
@@ -150,7 +186,7 @@ def all_at_once(work: Callable[[], int], *, times: int) -> tuple[list[int], list
         start.wait()
         try:
             results.append(work())
-        except BaseException as exc:  # noqa: BLE001 - collected and asserted by the caller
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=worker) for _ in range(times)]
@@ -174,12 +210,16 @@ def test_workers_finding_the_same_formation_due_form_it_once(stack) -> None:  # 
 
     def form() -> int:
         with session_scope(stack.sessions) as session:
-            return jobs.form(session, program_id=program_id, period=period, catalog=stack.catalog, now=now)
+            return jobs.form(
+                session, program_id=program_id, period=period, catalog=stack.catalog, now=now
+            )
 
     formed, errors = all_at_once(form, times=3)
     assert errors == []
     with stack.session() as s:
-        circles = s.scalar(select(func.count()).select_from(Circle).where(Circle.program_id == program_id))
+        circles = s.scalar(
+            select(func.count()).select_from(Circle).where(Circle.program_id == program_id)
+        )
         assert s.get(Program, program_id) is not None
     assert sorted(formed) == [0, 0, circles] and circles >= 5
 
@@ -190,9 +230,15 @@ def test_workers_finding_the_same_digest_due_compute_and_queue_it_once(stack) ->
 
     stack.create_pilot(start=dt.date(2026, 11, 3))
     monday = dt.datetime(2026, 11, 9, 9, tzinfo=UTC)
-    queued, errors = all_at_once(lambda: digest_jobs.run(stack.sessions, catalog=stack.catalog, now=monday), times=3)
+    queued, errors = all_at_once(
+        lambda: digest_jobs.run(stack.sessions, catalog=stack.catalog, now=monday), times=3
+    )
     assert errors == [] and sorted(queued) == [0, 0, 1]
     with stack.session() as s:
-        keys = s.scalars(select(OutboxMessage.idempotency_key).where(OutboxMessage.idempotency_key.like("digest:%"))).all()
+        keys = s.scalars(
+            select(OutboxMessage.idempotency_key).where(
+                OutboxMessage.idempotency_key.like("digest:%")
+            )
+        ).all()
         runs = s.scalars(select(DigestRun)).all()
     assert len(keys) == 1 and len(runs) == 1

@@ -19,8 +19,14 @@ from bot.learning.calendar import (
     zone,
 )
 
-UTC = dt.timezone.utc
-ZONES = ["America/Los_Angeles", "Europe/Berlin", "Asia/Kolkata", "Australia/Sydney", "Pacific/Chatham"]
+UTC = dt.UTC
+ZONES = [
+    "America/Los_Angeles",
+    "Europe/Berlin",
+    "Asia/Kolkata",
+    "Australia/Sydney",
+    "Pacific/Chatham",
+]
 
 
 def test_weekends_and_national_holidays_are_not_working_days() -> None:
@@ -45,17 +51,27 @@ def test_window_is_in_the_persons_own_time_zone() -> None:
     now = dt.datetime(2026, 12, 1, 16, 30, tzinfo=UTC)
     assert not may_deliver(now, tz="Europe/Berlin", country="DE", window=window)
     assert not may_deliver(now, tz="America/Los_Angeles", country="US", window=window)
-    assert may_deliver(now + dt.timedelta(hours=1), tz="America/Los_Angeles", country="US", window=window)
-    assert may_deliver(dt.datetime(2026, 12, 1, 6, 0, tzinfo=UTC), tz="Asia/Kolkata", country="IN", window=window)
+    assert may_deliver(
+        now + dt.timedelta(hours=1), tz="America/Los_Angeles", country="US", window=window
+    )
+    assert may_deliver(
+        dt.datetime(2026, 12, 1, 6, 0, tzinfo=UTC), tz="Asia/Kolkata", country="IN", window=window
+    )
 
 
 @settings(max_examples=300, deadline=None)
 @given(
-    instant=st.datetimes(min_value=dt.datetime(2026, 1, 1), max_value=dt.datetime(2028, 12, 31), timezones=st.just(UTC)),
+    instant=st.datetimes(
+        min_value=dt.datetime(2026, 1, 1),
+        max_value=dt.datetime(2028, 12, 31),
+        timezones=st.just(UTC),
+    ),
     tz=st.sampled_from(ZONES),
     country=st.sampled_from(["US", "DE", "IN", "AU", "NZ", None]),
 )
-def test_a_deliverable_instant_is_always_a_local_working_hour(instant: dt.datetime, tz: str, country: str | None) -> None:
+def test_a_deliverable_instant_is_always_a_local_working_hour(
+    instant: dt.datetime, tz: str, country: str | None
+) -> None:
     window = Window(dt.time(9), dt.time(17))
     if may_deliver(instant, tz=tz, country=country, window=window):
         local = instant.astimezone(zone(tz))
@@ -71,7 +87,9 @@ def test_a_deliverable_instant_is_always_a_local_working_hour(instant: dt.dateti
     count=st.integers(1, 30),
     data=st.data(),
 )
-def test_planned_days_follow_the_cadence(start: dt.date, weekdays: list[int], count: int, data: st.DataObject) -> None:
+def test_planned_days_follow_the_cadence(
+    start: dt.date, weekdays: list[int], count: int, data: st.DataObject
+) -> None:
     per_week = data.draw(st.integers(1, len(weekdays)))
     days = planned_days(start, weekdays, per_week, count)
     assert len(days) == count

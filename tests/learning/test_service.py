@@ -12,7 +12,7 @@ from bot.learning import service
 from bot.models import Delivery, DeliveryKind, DeliveryStatus, PersonStatus, ProgramStatus
 from tests import factories
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def send_everything_due(session: Session, cat, now: dt.datetime) -> list[service.DueDelivery]:
@@ -23,7 +23,9 @@ def send_everything_due(session: Session, cat, now: dt.datetime) -> list[service
     return due
 
 
-def run_hourly(session: Session, cat, start: dt.datetime, days: int) -> list[tuple[dt.datetime, service.DueDelivery]]:
+def run_hourly(
+    session: Session, cat, start: dt.datetime, days: int
+) -> list[tuple[dt.datetime, service.DueDelivery]]:
     sent = []
     for hour in range(days * 24):
         now = start + dt.timedelta(hours=hour)
@@ -35,13 +37,25 @@ def test_plan_creates_baseline_modules_and_closing_once(session: Session) -> Non
     cat = factories.catalog()
     prog = factories.program(session, cat)
     factories.person(session, prog, "U1", tz="Europe/Berlin", country="DE")
-    assert service.plan_deliveries(session, program=prog, catalog=cat, now=dt.datetime(2026, 11, 2, tzinfo=UTC)) == 6
-    assert service.plan_deliveries(session, program=prog, catalog=cat, now=dt.datetime(2026, 11, 2, tzinfo=UTC)) == 0
+    assert (
+        service.plan_deliveries(
+            session, program=prog, catalog=cat, now=dt.datetime(2026, 11, 2, tzinfo=UTC)
+        )
+        == 6
+    )
+    assert (
+        service.plan_deliveries(
+            session, program=prog, catalog=cat, now=dt.datetime(2026, 11, 2, tzinfo=UTC)
+        )
+        == 0
+    )
     kinds = session.scalars(select(Delivery.kind).order_by(Delivery.sequence)).all()
     assert kinds == [DeliveryKind.baseline] + [DeliveryKind.module] * 4 + [DeliveryKind.closing]
 
 
-def test_each_module_lands_in_the_persons_window_never_on_weekend_or_holiday(session: Session) -> None:
+def test_each_module_lands_in_the_persons_window_never_on_weekend_or_holiday(
+    session: Session,
+) -> None:
     cat = factories.catalog(weeks=4, modules=8)
     # Starts Tuesday 22 Dec 2026: Christmas (DE, US) and Boxing Day fall inside.
     prog = factories.program(session, cat, start=dt.date(2026, 12, 22))
@@ -52,7 +66,9 @@ def test_each_module_lands_in_the_persons_window_never_on_weekend_or_holiday(ses
     }
     for uid, (tz, country) in people.items():
         factories.person(session, prog, uid, tz=tz, country=country)
-    service.plan_deliveries(session, program=prog, catalog=cat, now=dt.datetime(2026, 12, 1, tzinfo=UTC))
+    service.plan_deliveries(
+        session, program=prog, catalog=cat, now=dt.datetime(2026, 12, 1, tzinfo=UTC)
+    )
     sent = run_hourly(session, cat, dt.datetime(2026, 12, 21, tzinfo=UTC), days=40)
 
     from bot.learning.calendar import is_working_day, zone
@@ -76,7 +92,9 @@ def test_downtime_catch_up_sends_one_module_not_the_backlog(session: Session) ->
     cat = factories.catalog()
     prog = factories.program(session, cat)
     factories.person(session, prog, "U1", tz="Europe/Berlin", country="DE")
-    service.plan_deliveries(session, program=prog, catalog=cat, now=dt.datetime(2026, 11, 2, tzinfo=UTC))
+    service.plan_deliveries(
+        session, program=prog, catalog=cat, now=dt.datetime(2026, 11, 2, tzinfo=UTC)
+    )
     # The worker was down for ten days; it comes back on Friday 11 Dec, 10:00 Berlin.
     now = dt.datetime(2026, 12, 11, 9, 0, tzinfo=UTC)
     first = send_everything_due(session, cat, now)
@@ -96,28 +114,43 @@ def test_paused_snoozed_and_opted_out_people_get_nothing(session: Session) -> No
     paused.status = PersonStatus.paused
     gone.status = PersonStatus.opted_out
     service.plan_deliveries(session, program=prog, catalog=cat, now=now)
-    assert {d.slack_user_id for d in service.due_deliveries(session, catalog=cat, now=now)} == {active.slack_user_id}
+    assert {d.slack_user_id for d in service.due_deliveries(session, catalog=cat, now=now)} == {
+        active.slack_user_id
+    }
     # A snooze ends by itself.
     later = dt.datetime(2026, 12, 8, 10, 30, tzinfo=UTC)
-    assert snoozed.slack_user_id in {d.slack_user_id for d in service.due_deliveries(session, catalog=cat, now=later)}
+    assert snoozed.slack_user_id in {
+        d.slack_user_id for d in service.due_deliveries(session, catalog=cat, now=later)
+    }
 
 
 def test_a_paused_program_sends_nothing(session: Session) -> None:
     cat = factories.catalog()
     prog = factories.program(session, cat)
     factories.person(session, prog, "U1", tz="Europe/Berlin", country="DE")
-    service.plan_deliveries(session, program=prog, catalog=cat, now=dt.datetime(2026, 11, 2, tzinfo=UTC))
+    service.plan_deliveries(
+        session, program=prog, catalog=cat, now=dt.datetime(2026, 11, 2, tzinfo=UTC)
+    )
     prog.status = ProgramStatus.paused
     session.flush()
-    assert service.due_deliveries(session, catalog=cat, now=dt.datetime(2026, 12, 1, 10, 30, tzinfo=UTC)) == []
+    assert (
+        service.due_deliveries(
+            session, catalog=cat, now=dt.datetime(2026, 12, 1, 10, 30, tzinfo=UTC)
+        )
+        == []
+    )
 
 
 def test_at_risk_after_three_unfinished_modules_in_a_row(session: Session) -> None:
     cat = factories.catalog(weeks=4, modules=8)
     prog = factories.program(session, cat)
     p = factories.person(session, prog, "U1", tz="Europe/Berlin", country="DE")
-    service.plan_deliveries(session, program=prog, catalog=cat, now=dt.datetime(2026, 11, 2, tzinfo=UTC))
-    modules = session.scalars(select(Delivery).where(Delivery.kind == DeliveryKind.module).order_by(Delivery.sequence)).all()
+    service.plan_deliveries(
+        session, program=prog, catalog=cat, now=dt.datetime(2026, 11, 2, tzinfo=UTC)
+    )
+    modules = session.scalars(
+        select(Delivery).where(Delivery.kind == DeliveryKind.module).order_by(Delivery.sequence)
+    ).all()
     statuses = [DeliveryStatus.completed, DeliveryStatus.sent, DeliveryStatus.sent]
     for d, status in zip(modules, statuses):
         d.status = status
@@ -128,15 +161,21 @@ def test_at_risk_after_three_unfinished_modules_in_a_row(session: Session) -> No
     assert service.at_risk_people(session) == {p.id}
 
 
-def test_after_the_last_day_unsent_modules_and_baseline_are_skipped_and_the_closing_is_next(session: Session) -> None:
+def test_after_the_last_day_unsent_modules_and_baseline_are_skipped_and_the_closing_is_next(
+    session: Session,
+) -> None:
     cat = factories.catalog()  # two weeks from Tue 1 Dec: last day Mon 14 Dec
     prog = factories.program(session, cat)
     p = factories.person(session, prog, "U1", tz="Europe/Berlin", country="DE")
     p.paused_until = dt.datetime(2026, 12, 20, tzinfo=UTC)  # paused through the end
-    service.plan_deliveries(session, program=prog, catalog=cat, now=dt.datetime(2026, 11, 2, tzinfo=UTC))
+    service.plan_deliveries(
+        session, program=prog, catalog=cat, now=dt.datetime(2026, 11, 2, tzinfo=UTC)
+    )
     now = dt.datetime(2026, 12, 21, 10, 30, tzinfo=UTC)
     assert service.skip_after_end(session, now=now) == 5  # four modules and the baseline
-    assert [d.kind for d in service.due_deliveries(session, catalog=cat, now=now)] == [DeliveryKind.closing]
+    assert [d.kind for d in service.due_deliveries(session, catalog=cat, now=now)] == [
+        DeliveryKind.closing
+    ]
 
 
 def test_a_personal_window_overrides_the_programs(session: Session) -> None:
@@ -144,6 +183,8 @@ def test_a_personal_window_overrides_the_programs(session: Session) -> None:
     prog = factories.program(session, cat)
     early = factories.person(session, prog, "U1", tz="Europe/Berlin", country="DE")
     early.window_start, early.window_end = dt.time(7, 0), dt.time(8, 0)
-    service.plan_deliveries(session, program=prog, catalog=cat, now=dt.datetime(2026, 11, 2, tzinfo=UTC))
+    service.plan_deliveries(
+        session, program=prog, catalog=cat, now=dt.datetime(2026, 11, 2, tzinfo=UTC)
+    )
     sent = run_hourly(session, cat, dt.datetime(2026, 12, 1, tzinfo=UTC), days=3)
     assert sent and all(now.astimezone(ZoneInfo("Europe/Berlin")).hour == 7 for now, _ in sent)

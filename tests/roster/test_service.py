@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from bot.models import Membership, Person, Program, Role
 from bot.roster.service import SlackProfile, import_roster, parse_roster
 
-NOW = dt.datetime(2026, 11, 24, 12, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 11, 24, 12, 0, tzinfo=dt.UTC)
 
 
 class WorkspaceDirectory:
@@ -45,25 +45,31 @@ U0MENT1,,mentor,Europe/Berlin,DE,Engineering,Jo
 
 @pytest.fixture()
 def program(session: Session) -> Program:
-    p = Program(name="Pilot", template="pilot", start_date=dt.date(2026, 12, 1), timezone="Europe/Berlin")
+    p = Program(
+        name="Pilot", template="pilot", start_date=dt.date(2026, 12, 1), timezone="Europe/Berlin"
+    )
     session.add(p)
     session.flush()
     return p
 
 
 def test_parse_reports_each_bad_row_with_its_line() -> None:
-    text = GOOD + "\n".join(
-        [
-            "U0EXEC3,,boss,,,,",
-            ",,executive,,,,",
-            "u-lower,,executive,,,,",
-            ",not-an-email,mentor,,,,",
-            "U0EXEC4,,executive,Mars/Base,,,",
-            "U0EXEC5,,executive,,ZZ,,",
-            "U0EXEC1,,executive,,,,",
-            "U0EXEC6,,executive,,,,,extra",
-        ]
-    ) + "\n"
+    text = (
+        GOOD
+        + "\n".join(
+            [
+                "U0EXEC3,,boss,,,,",
+                ",,executive,,,,",
+                "u-lower,,executive,,,,",
+                ",not-an-email,mentor,,,,",
+                "U0EXEC4,,executive,Mars/Base,,,",
+                "U0EXEC5,,executive,,ZZ,,",
+                "U0EXEC1,,executive,,,,",
+                "U0EXEC6,,executive,,,,,extra",
+            ]
+        )
+        + "\n"
+    )
     rows, problems = parse_roster(text, filename="team.csv")
     assert [r.line for r in rows] == [2, 3, 4]
     assert problems == [
@@ -84,29 +90,58 @@ def test_parse_reports_each_bad_row_with_its_line() -> None:
 )
 def test_parse_refuses_a_file_without_the_needed_columns(text: str, fragment: str) -> None:
     rows, problems = parse_roster(text, filename="x.csv")
-    assert rows == [] and len(problems) == 1 and fragment in problems[0] and problems[0].startswith("x.csv:1: ")
+    assert (
+        rows == []
+        and len(problems) == 1
+        and fragment in problems[0]
+        and problems[0].startswith("x.csv:1: ")
+    )
 
 
-def test_import_adds_people_with_slack_time_zones_and_is_idempotent(session: Session, program: Program) -> None:
+def test_import_adds_people_with_slack_time_zones_and_is_idempotent(
+    session: Session, program: Program
+) -> None:
     directory = WorkspaceDirectory()
     rows, problems = parse_roster(GOOD, filename="team.csv")
     assert problems == []
-    first = import_roster(session, program=program, rows=rows, directory=directory, filename="team.csv", now=NOW)
+    first = import_roster(
+        session, program=program, rows=rows, directory=directory, filename="team.csv", now=NOW
+    )
     assert (first.people_added, first.roles_added, first.problems) == (3, 3, [])
     priya = session.scalars(select(Person).where(Person.slack_user_id == "U0EXEC1")).one()
-    assert (priya.timezone, priya.display_name, priya.country, priya.department) == ("Asia/Kolkata", "Priya Raman", "IN", "Finance")
+    assert (priya.timezone, priya.display_name, priya.country, priya.department) == (
+        "Asia/Kolkata",
+        "Priya Raman",
+        "IN",
+        "Finance",
+    )
     mark = session.scalars(select(Person).where(Person.slack_user_id == "U0EXEC2")).one()
-    assert (mark.email, mark.display_name, mark.timezone) == ("mark@example.com", "Mark E.", "America/Los_Angeles")
+    assert (mark.email, mark.display_name, mark.timezone) == (
+        "mark@example.com",
+        "Mark E.",
+        "America/Los_Angeles",
+    )
 
-    second = import_roster(session, program=program, rows=rows, directory=directory, filename="team.csv", now=NOW)
+    second = import_roster(
+        session, program=program, rows=rows, directory=directory, filename="team.csv", now=NOW
+    )
     assert not second.changed and second.unchanged == 3
     assert session.scalar(select(func.count()).select_from(Membership)) == 3
 
 
-def test_unresolvable_rows_are_reported_and_the_rest_still_import(session: Session, program: Program) -> None:
+def test_unresolvable_rows_are_reported_and_the_rest_still_import(
+    session: Session, program: Program
+) -> None:
     text = "email,slack_user_id,role\nnobody@example.com,,executive\n,U0NOPE,mentor\n,U0GONE,mentor\n,U0MENT1,lead\n"
     rows, _ = parse_roster(text, filename="r.csv")
-    report = import_roster(session, program=program, rows=rows, directory=WorkspaceDirectory(), filename="r.csv", now=NOW)
+    report = import_roster(
+        session,
+        program=program,
+        rows=rows,
+        directory=WorkspaceDirectory(),
+        filename="r.csv",
+        now=NOW,
+    )
     assert report.problems == [
         "r.csv:2: no Slack user has the email nobody@example.com",
         "r.csv:3: Slack has no user U0NOPE",
@@ -117,13 +152,32 @@ def test_unresolvable_rows_are_reported_and_the_rest_still_import(session: Sessi
 
 def test_one_person_can_hold_two_roles(session: Session, program: Program) -> None:
     rows, _ = parse_roster("slack_user_id,role\nU0MENT1,mentor\nU0MENT1,lead\n", filename="r.csv")
-    report = import_roster(session, program=program, rows=rows, directory=WorkspaceDirectory(), filename="r.csv", now=NOW)
+    report = import_roster(
+        session,
+        program=program,
+        rows=rows,
+        directory=WorkspaceDirectory(),
+        filename="r.csv",
+        now=NOW,
+    )
     assert (report.people_added, report.roles_added) == (1, 2)
 
 
 def test_a_personal_delivery_window_is_read_and_checked(session: Session, program: Program) -> None:
-    rows, problems = parse_roster("slack_user_id,role,window\nU0EXEC1,executive,07:30-09:00\nU0EXEC2,executive,18:00-08:00\n", filename="w.csv")
-    assert problems == ["w.csv:3: window '18:00-08:00' ends before it starts; windows cannot cross midnight"]
-    import_roster(session, program=program, rows=rows, directory=WorkspaceDirectory(), filename="w.csv", now=NOW)
+    rows, problems = parse_roster(
+        "slack_user_id,role,window\nU0EXEC1,executive,07:30-09:00\nU0EXEC2,executive,18:00-08:00\n",
+        filename="w.csv",
+    )
+    assert problems == [
+        "w.csv:3: window '18:00-08:00' ends before it starts; windows cannot cross midnight"
+    ]
+    import_roster(
+        session,
+        program=program,
+        rows=rows,
+        directory=WorkspaceDirectory(),
+        filename="w.csv",
+        now=NOW,
+    )
     priya = session.scalars(select(Person).where(Person.slack_user_id == "U0EXEC1")).one()
     assert (priya.window_start, priya.window_end) == (dt.time(7, 30), dt.time(9, 0))

@@ -27,10 +27,18 @@ def slack() -> Iterator[SlackStandIn]:
 
 def _authorize(slack: SlackStandIn, **params: str) -> tuple[int, str, str]:
     """GET the authorize page as a browser would: (status, Location, body)."""
-    query = {"client_id": DEFAULT_CLIENT_ID, "scope": "chat:write,users:read", "state": "s-1", "redirect_uri": REDIRECT, **params}
+    query = {
+        "client_id": DEFAULT_CLIENT_ID,
+        "scope": "chat:write,users:read",
+        "state": "s-1",
+        "redirect_uri": REDIRECT,
+        **params,
+    }
     parts = urlsplit(slack.url)
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=5)
-    conn.request("GET", "/oauth/v2/authorize?" + urlencode({k: v for k, v in query.items() if v is not None}))
+    conn.request(
+        "GET", "/oauth/v2/authorize?" + urlencode({k: v for k, v in query.items() if v is not None})
+    )
     response = conn.getresponse()
     location, body = response.getheader("Location") or "", response.read().decode()
     conn.close()
@@ -44,7 +52,13 @@ def _code_for(slack: SlackStandIn, **params: str) -> str:
 
 
 def _exchange(slack: SlackStandIn, code: str, **overrides: str) -> dict:
-    args = {"client_id": DEFAULT_CLIENT_ID, "client_secret": DEFAULT_CLIENT_SECRET, "code": code, "redirect_uri": REDIRECT, **overrides}
+    args = {
+        "client_id": DEFAULT_CLIENT_ID,
+        "client_secret": DEFAULT_CLIENT_SECRET,
+        "code": code,
+        "redirect_uri": REDIRECT,
+        **overrides,
+    }
     return WebClient(base_url=slack.api_url).oauth_v2_access(**args).data  # type: ignore[return-value]
 
 
@@ -104,7 +118,9 @@ def test_the_client_secret_never_shows_in_the_call_log(slack: SlackStandIn) -> N
 
 def test_each_team_has_its_own_people_and_records_its_own_calls(slack: SlackStandIn) -> None:
     first = WebClient(base_url=slack.api_url, token=slack.bot_token)
-    other = WebClient(base_url=slack.api_url, token=_exchange(slack, _code_for(slack, team=OTHER))["access_token"])
+    other = WebClient(
+        base_url=slack.api_url, token=_exchange(slack, _code_for(slack, team=OTHER))["access_token"]
+    )
     other.chat_postMessage(channel=OTTO, text="hello Otto")
     first.chat_postMessage(channel=ALICE, text="hello Alice")
     for client, stranger in ((other, ALICE), (first, OTTO)):

@@ -25,7 +25,7 @@ from tests.dbs import scratch_database
 from tests.e2e.conftest import Stack, running_stack
 from tests.e2e.test_circles import roster, run
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 LEAD = "U07LEAD0001"  # leads "Leaders 2026"
 OUTSIDER = "U07MENT0003"  # leads "Other", a second program; nothing in "Leaders 2026"
 STRANGER = "U07EXEC0007"  # in the workspace, on no roster
@@ -37,13 +37,16 @@ Snapshot = dict[str, dict[tuple, Row]]
 
 # -- the database, before and after -----------------------------------------------------------
 
+
 def snapshot(engine: Engine) -> Snapshot:
     """Every row of every table, by primary key."""
     out: Snapshot = {}
     with engine.connect() as conn:
         for table in Base.metadata.sorted_tables:
             keys = [c.name for c in table.primary_key.columns]
-            out[table.name] = {tuple(r[k] for k in keys): dict(r) for r in conn.execute(select(table)).mappings()}
+            out[table.name] = {
+                tuple(r[k] for k in keys): dict(r) for r in conn.execute(select(table)).mappings()
+            }
     return out
 
 
@@ -91,10 +94,13 @@ def rewind(engine: Engine, before: Snapshot, after: Snapshot) -> None:
                 if now is None:
                     conn.execute(insert(table).values(**row))
                 elif now != row:
-                    conn.execute(update(table).where(*(c == v for c, v in zip(keys, key))).values(**row))
+                    conn.execute(
+                        update(table).where(*(c == v for c, v in zip(keys, key))).values(**row)
+                    )
 
 
 # -- what the app logs -------------------------------------------------------------------------
+
 
 class ErrorLog(logging.Handler):
     """ERROR records from Upward and Bolt: a listener that failed after its ack shows up here."""
@@ -108,7 +114,10 @@ class ErrorLog(logging.Handler):
             self.records.append(record)
 
     def lines(self) -> list[str]:
-        return [f"{r.name}: {r.getMessage()}" + (f" ({r.exc_info[1]!r})" if r.exc_info else "") for r in self.records]
+        return [
+            f"{r.name}: {r.getMessage()}" + (f" ({r.exc_info[1]!r})" if r.exc_info else "")
+            for r in self.records
+        ]
 
 
 @pytest.fixture(autouse=True)
@@ -137,7 +146,9 @@ class Exchange:
 
     response: SlackHttpResponse
     diff: list[Change]  # database changes, replies aside
-    replies: list[tuple[str, str]]  # (user, text) shown only to them: response_url posts and ephemerals
+    replies: list[
+        tuple[str, str]
+    ]  # (user, text) shown only to them: response_url posts and ephemerals
     calls: list[CallRecord]  # every other Web API call (Bolt's one-off auth.test aside)
     shown: list[str]  # everything a person could read: replies, modals, home tabs (as JSON)
     errors: list[str]  # ERROR lines the app logged
@@ -157,10 +168,16 @@ def exchange(world: World, send: Callable[[], SlackHttpResponse], errors: ErrorL
     ephemerals = [c for c in new_calls if c.method == "chat.postEphemeral"]
     return Exchange(
         response=response,
-        diff=[c for c in changes(before, after) if not (c.table == "outbox" and c.row["method"] in REPLY_METHODS)],
-        replies=[(r["user"], r["payload"].get("text", "")) for r in posted] + [(c.args.get("user", ""), c.args.get("text", "")) for c in ephemerals],
+        diff=[
+            c
+            for c in changes(before, after)
+            if not (c.table == "outbox" and c.row["method"] in REPLY_METHODS)
+        ],
+        replies=[(r["user"], r["payload"].get("text", "")) for r in posted]
+        + [(c.args.get("user", ""), c.args.get("text", "")) for c in ephemerals],
         calls=[c for c in new_calls if c.method != "chat.postEphemeral"],
-        shown=[json.dumps(r["payload"]) for r in posted] + [json.dumps(c.args) for c in new_calls if c.method in SHOWN_METHODS],
+        shown=[json.dumps(r["payload"]) for r in posted]
+        + [json.dumps(c.args) for c in new_calls if c.method in SHOWN_METHODS],
         errors=errors.lines()[logged:],
     )
 
@@ -181,6 +198,7 @@ def as_interaction(body: Any) -> str:
 
 # -- the world -----------------------------------------------------------------------------------
 
+
 @dataclass
 class World:
     """Who is who, and the real messages each of them was sent."""
@@ -196,7 +214,9 @@ class World:
     spare: str  # an executive of the closed circle, neither of the above
     open_circle: Circle
     closed_circle: Circle
-    messages: dict[str, dict] = field(default_factory=dict)  # what -> the message as its recipient sees it
+    messages: dict[str, dict] = field(
+        default_factory=dict
+    )  # what -> the message as its recipient sees it
     views: dict[str, dict] = field(default_factory=dict)
 
     def __repr__(self) -> str:  # hypothesis prints the arguments of a failing example
@@ -214,33 +234,64 @@ class World:
             return s.scalars(select(Person.id).where(Person.slack_user_id == uid)).one()
 
     def click_as(
-        self, uid: str, what: str, *, action_id: str | None = None, text: str | None = None, value: str | None = None,
-        picked: Any = None, forged_value: str | None = None,
+        self,
+        uid: str,
+        what: str,
+        *,
+        action_id: str | None = None,
+        text: str | None = None,
+        value: str | None = None,
+        picked: Any = None,
+        forged_value: str | None = None,
     ) -> Any:
         """`uid` sends a click on an element of the message `what` as its recipient saw it (a forged or reused
         payload), with the button's value replaced by `forged_value` if given."""
         message, channel = self.messages[what]["message"], self.messages[what]["channel"]
         owner = self.messages[what]["owner"]
-        found = self.stack.person(owner).find_action(message, action_id=action_id, text=text, value=value, channel_id=channel)
-        element = found["element"] if forged_value is None else {**found["element"], "value": forged_value}
+        found = self.stack.person(owner).find_action(
+            message, action_id=action_id, text=text, value=value, channel_id=channel
+        )
+        element = (
+            found["element"]
+            if forged_value is None
+            else {**found["element"], "value": forged_value}
+        )
         with self.ws.lock:
-            action = payloads.action_entry(found["block"], element, option=found["option"], picked=picked)
-            body = payloads.block_actions(self.ws, user_id=uid, action=action, message=message, channel_id=channel)
+            action = payloads.action_entry(
+                found["block"], element, option=found["option"], picked=picked
+            )
+            body = payloads.block_actions(
+                self.ws, user_id=uid, action=action, message=message, channel_id=channel
+            )
         return self.stack.sender.send_interaction(body)
 
     def real_click(self, what: str, **find: Any) -> dict[str, Any]:
         """The block_actions payload of the click the recipient of `what` would send."""
         entry = self.messages[what]
-        found = self.stack.person(entry["owner"]).find_action(entry["message"], channel_id=entry["channel"], **find)
+        found = self.stack.person(entry["owner"]).find_action(
+            entry["message"], channel_id=entry["channel"], **find
+        )
         with self.ws.lock:
             picked = "2026-12-20" if found["element"]["type"] == "datepicker" else None
-            action = payloads.action_entry(found["block"], found["element"], option=found["option"], picked=picked)
-            return payloads.block_actions(self.ws, user_id=entry["owner"], action=action, message=entry["message"], channel_id=entry["channel"])
+            action = payloads.action_entry(
+                found["block"], found["element"], option=found["option"], picked=picked
+            )
+            return payloads.block_actions(
+                self.ws,
+                user_id=entry["owner"],
+                action=action,
+                message=entry["message"],
+                channel_id=entry["channel"],
+            )
 
     def click_home_as(self, uid: str, owner: str, action_id: str, picked: Any = None) -> Any:
         """`uid` sends a click on an element of `owner`'s App Home."""
         home = self.ws.home_tab(owner)
-        hit = next((b, e) for b, e in payloads.interactive_elements(home["blocks"]) if e.get("action_id") == action_id)
+        hit = next(
+            (b, e)
+            for b, e in payloads.interactive_elements(home["blocks"])
+            if e.get("action_id") == action_id
+        )
         with self.ws.lock:
             action = payloads.action_entry(hit[0], hit[1], picked=picked)
             body = payloads.block_actions(self.ws, user_id=uid, action=action, view=home)
@@ -249,7 +300,9 @@ class World:
     def submit_as(self, uid: str, what: str, text: str, *, metadata: str | None = None) -> Any:
         """`uid` submits the modal opened for someone else, with `text` typed in (and `metadata`, if given)."""
         view = json.loads(json.dumps(self.views[what]))
-        view["state"] = {"values": {"reflection": {"text": {"type": "plain_text_input", "value": text}}}}
+        view["state"] = {
+            "values": {"reflection": {"text": {"type": "plain_text_input", "value": text}}}
+        }
         if metadata is not None:
             view["private_metadata"] = metadata
         with self.ws.lock:
@@ -259,15 +312,30 @@ class World:
     def command_as(self, uid: str, text: str, channel: str | None) -> Any:
         with self.ws.lock:
             fields = payloads.slash_command(
-                self.ws, user_id=uid, command="/circle", text=text, channel_id=channel or self.stack.person(uid).dm_channel_id
+                self.ws,
+                user_id=uid,
+                command="/circle",
+                text=text,
+                channel_id=channel or self.stack.person(uid).dm_channel_id,
             )
         return self.stack.sender.send_form(fields)
 
 
 def _message(stack: Stack, uid: str, contains: str, channel: str | None = None) -> dict:
     def find() -> dict | None:
-        messages = stack.slack.workspace.channel_messages(channel) if channel else stack.person(uid).bot_dms()
-        return next((m for m in reversed(messages) if contains in json.dumps(m.get("blocks") or []) + m.get("text", "")), None)
+        messages = (
+            stack.slack.workspace.channel_messages(channel)
+            if channel
+            else stack.person(uid).bot_dms()
+        )
+        return next(
+            (
+                m
+                for m in reversed(messages)
+                if contains in json.dumps(m.get("blocks") or []) + m.get("text", "")
+            ),
+            None,
+        )
 
     return stack.slack.workspace.wait_until(find, timeout=10)
 
@@ -275,51 +343,94 @@ def _message(stack: Stack, uid: str, contains: str, channel: str | None = None) 
 def build_world(stack: Stack) -> World:
     """Two programs, a month of circles, and one of every message a button can be clicked on."""
     stack.create_pilot(
-        start=dt.date(2027, 1, 5), name="Other", template="pilot",
+        start=dt.date(2027, 1, 5),
+        name="Other",
+        template="pilot",
         roster=f"slack_user_id,role\n{OUTSIDER},lead\nU07EXEC0008,executive\nU07MENT0002,mentor\n",
     )
     csv, execs, mentors = roster(stack, executives=8, mentors=2, lead=LEAD)
-    stack.create_pilot(start=dt.date(2026, 12, 1), roster=csv, template="quarter", name="Leaders 2026")
+    stack.create_pilot(
+        start=dt.date(2026, 12, 1), roster=csv, template="quarter", name="Leaders 2026"
+    )
     for at in (dt.datetime(2026, 12, 1, 10, tzinfo=UTC), dt.datetime(2026, 12, 1, 14, tzinfo=UTC)):
         stack.tick(at)  # circles formed, baseline self-assessments out
 
     with stack.session() as s:
         circles = list(s.scalars(select(Circle).order_by(Circle.number)))
         members = {
-            c.id: dict(s.execute(select(Person.slack_user_id, CircleMember.role).join(Person).where(CircleMember.circle_id == c.id)).all())
+            c.id: dict(
+                s.execute(
+                    select(Person.slack_user_id, CircleMember.role)
+                    .join(Person)
+                    .where(CircleMember.circle_id == c.id)
+                ).all()
+            )
             for c in circles
         }
         zones = dict(s.execute(select(Person.slack_user_id, Person.timezone)).all())
     european = lambda uid: (zones[uid] or "").startswith("Europe/")  # noqa: E731
     american = lambda uid: (zones[uid] or "").startswith("America/")  # noqa: E731
     closed, opened = next(
-        (a, b) for a in circles for b in circles if a is not b
+        (a, b)
+        for a in circles
+        for b in circles
+        if a is not b
         and any(european(u) and r == Role.executive for u, r in members[a.id].items())
         and any(american(u) and r == Role.executive for u, r in members[b.id].items())
     )
-    executive = next(u for u, r in members[closed.id].items() if r == Role.executive and european(u))
+    executive = next(
+        u for u, r in members[closed.id].items() if r == Role.executive and european(u)
+    )
     spare = next(u for u, r in members[closed.id].items() if r == Role.executive and u != executive)
-    other_executive = next(u for u, r in members[opened.id].items() if r == Role.executive and american(u))
+    other_executive = next(
+        u for u, r in members[opened.id].items() if r == Role.executive and american(u)
+    )
     mentor = next(u for u, r in members[closed.id].items() if r == Role.mentor)
     other_mentor = next(u for u, r in members[opened.id].items() if r == Role.mentor)
-    world = World(stack, LEAD, OUTSIDER, STRANGER, executive, other_executive, mentor, other_mentor, spare, opened, closed)
+    world = World(
+        stack,
+        LEAD,
+        OUTSIDER,
+        STRANGER,
+        executive,
+        other_executive,
+        mentor,
+        other_mentor,
+        spare,
+        opened,
+        closed,
+    )
     m = world.messages
 
     # The executive's first module (Thursday), answered wrong once, and its reflection modal.
     stack.tick(dt.datetime(2026, 12, 3, 10, tzinfo=UTC))
     with stack.session() as s:
         delivery = s.scalars(
-            select(Delivery).join(Person).where(Person.slack_user_id == executive, Delivery.kind == DeliveryKind.module, Delivery.sequence == 1)
+            select(Delivery)
+            .join(Person)
+            .where(
+                Person.slack_user_id == executive,
+                Delivery.kind == DeliveryKind.module,
+                Delivery.sequence == 1,
+            )
         ).one()
     module = stack.catalog.modules[delivery.module_id]
     exec_user = stack.person(executive)
-    m["baseline"] = {"owner": executive, "channel": exec_user.dm_channel_id, "message": _message(stack, executive, "learning.rate")}
+    m["baseline"] = {
+        "owner": executive,
+        "channel": exec_user.dm_channel_id,
+        "message": _message(stack, executive, "learning.rate"),
+    }
     first = _message(stack, executive, module.title)
     question = module.questions[0]
     wrong = next(o for o in question.options if o.id != question.correct)
     exec_user.click(first, text=wrong.label)
     stack.settle()
-    m["module"] = {"owner": executive, "channel": exec_user.dm_channel_id, "message": _message(stack, executive, "Try again")}
+    m["module"] = {
+        "owner": executive,
+        "channel": exec_user.dm_channel_id,
+        "message": _message(stack, executive, "Try again"),
+    }
     exec_user.click(m["module"]["message"], action_id="learning.reflect")
     world.views["reflection"] = stack.slack.workspace.wait_until(exec_user.current_view, timeout=10)
 
@@ -328,27 +439,49 @@ def build_world(stack: Stack) -> World:
     channel = closed.slack_channel_id
     assert "Done" in run(stack.person(mentor), "schedule 2026-12-02 15:00", channel)
     stack.tick(dt.datetime(2026, 12, 2, 18, tzinfo=UTC))
-    m["met"] = {"owner": executive, "channel": exec_user.dm_channel_id, "message": _message(stack, executive, "Did your peer circle meet?")}
+    m["met"] = {
+        "owner": executive,
+        "channel": exec_user.dm_channel_id,
+        "message": _message(stack, executive, "Did your peer circle meet?"),
+    }
     stack.clock.set(dt.datetime(2026, 12, 2, 19, tzinfo=UTC))
     assert "Recorded" in run(stack.person(mentor), f"attended <@{spare}> <@{mentor}>", channel)
     assert "Closed" in run(stack.person(mentor), "close", channel)
     stack.tick(dt.datetime(2026, 12, 2, 19, 5, tzinfo=UTC))
-    m["pulse"] = {"owner": executive, "channel": channel, "message": _message(stack, executive, "circles.pulse", channel=channel)}
+    m["pulse"] = {
+        "owner": executive,
+        "channel": channel,
+        "message": _message(stack, executive, "circles.pulse", channel=channel),
+    }
     m["observe"] = {
-        "owner": mentor, "channel": stack.person(mentor).dm_channel_id, "message": _message(stack, mentor, "kpis.observe")
+        "owner": mentor,
+        "channel": stack.person(mentor).dm_channel_id,
+        "message": _message(stack, mentor, "kpis.observe"),
     }
 
     # Friday's check-in (Europe is in its window at 09:30 UTC, New York is not), then Monday's digest.
     stack.tick(dt.datetime(2026, 12, 4, 9, 30, tzinfo=UTC))
-    m["checkin"] = {"owner": executive, "channel": exec_user.dm_channel_id, "message": _message(stack, executive, "kpis.value")}
+    m["checkin"] = {
+        "owner": executive,
+        "channel": exec_user.dm_channel_id,
+        "message": _message(stack, executive, "kpis.value"),
+    }
     stack.tick(dt.datetime(2026, 12, 7, 9, 5, tzinfo=UTC))
-    m["digest"] = {"owner": LEAD, "channel": stack.person(LEAD).dm_channel_id, "message": _message(stack, LEAD, "digest.nudge")}
-    assert f"<@{executive}>" in json.dumps(m["digest"]["message"]["blocks"]), "the executive is at risk (skipped the circle)"
+    m["digest"] = {
+        "owner": LEAD,
+        "channel": stack.person(LEAD).dm_channel_id,
+        "message": _message(stack, LEAD, "digest.nudge"),
+    }
+    assert f"<@{executive}>" in json.dumps(m["digest"]["message"]["blocks"]), (
+        "the executive is at risk (skipped the circle)"
+    )
     spare_user = stack.person(spare)  # stops Upward's messages, so their home tab offers Resume
     spare_user.open_home()
     stack.slack.workspace.wait_until(spare_user.home, timeout=10)
     spare_user.click_in_view(action_id="learning.opt_out", home=True)
-    stack.slack.workspace.wait_until(lambda: "learning.resume" in json.dumps(spare_user.home()), timeout=10)
+    stack.slack.workspace.wait_until(
+        lambda: "learning.resume" in json.dumps(spare_user.home()), timeout=10
+    )
     stack.clock.set(NOW)
     stack.settle()
     return world
@@ -356,5 +489,8 @@ def build_world(stack: Stack) -> World:
 
 @pytest.fixture(scope="module")
 def world(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    with scratch_database(backend, tmp_path_factory.mktemp(f"security-{backend}")) as url, running_stack(url) as stack:
+    with (
+        scratch_database(backend, tmp_path_factory.mktemp(f"security-{backend}")) as url,
+        running_stack(url) as stack,
+    ):
         yield build_world(stack)

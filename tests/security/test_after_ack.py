@@ -9,7 +9,9 @@ from tests.security.conftest import ErrorLog, World, exchange, sound
 
 
 @pytest.mark.parametrize("trigger", ["expired", None])
-def test_a_reflection_form_slack_will_not_open_is_explained(world: World, errors_logged: ErrorLog, trigger: str | None) -> None:
+def test_a_reflection_form_slack_will_not_open_is_explained(
+    world: World, errors_logged: ErrorLog, trigger: str | None
+) -> None:
     body = world.real_click("module", action_id="learning.reflect")
     if trigger is None:
         del body["trigger_id"]
@@ -18,13 +20,25 @@ def test_a_reflection_form_slack_will_not_open_is_explained(world: World, errors
     done = exchange(world, lambda: world.stack.sender.send_interaction(body), errors_logged)
     sound(done)
     assert not done.diff
-    assert [text for _, text in done.replies] == ["Slack did not open the reflection form in time. Please click *Write a reflection* again."]
+    assert [text for _, text in done.replies] == [
+        "Slack did not open the reflection form in time. Please click *Write a reflection* again."
+    ]
 
 
-def test_app_home_for_someone_slack_does_not_know_is_not_a_crash(world: World, errors_logged: ErrorLog) -> None:
+def test_app_home_for_someone_slack_does_not_know_is_not_a_crash(
+    world: World, errors_logged: ErrorLog
+) -> None:
     with world.ws.lock:
-        body = payloads.app_home_opened(world.ws, user_id=world.executive, channel_id=world.stack.person(world.executive).dm_channel_id)
+        body = payloads.app_home_opened(
+            world.ws,
+            user_id=world.executive,
+            channel_id=world.stack.person(world.executive).dm_channel_id,
+        )
     body["event"]["user"] = "UNOBODY0001"  # left the workspace since, or never in it
     done = exchange(world, lambda: world.stack.sender.send_event(body), errors_logged)
     sound(done)
-    assert done.response.status == 200 and not done.diff and [c.error for c in done.calls] == ["user_not_found"]
+    assert (
+        done.response.status == 200
+        and not done.diff
+        and [c.error for c in done.calls] == ["user_not_found"]
+    )

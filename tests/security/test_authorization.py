@@ -23,7 +23,17 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import select, update
 
-from bot.models import CircleMember, Delivery, DeliveryKind, DeliveryStatus, Membership, ObservationSource, Person, PersonStatus, Program
+from bot.models import (
+    CircleMember,
+    Delivery,
+    DeliveryKind,
+    DeliveryStatus,
+    Membership,
+    ObservationSource,
+    Person,
+    PersonStatus,
+    Program,
+)
 from bot.sandbox import CallRecord
 from tests.security.conftest import NOW, Change, ErrorLog, World, exchange, rewind, snapshot, sound
 
@@ -49,7 +59,9 @@ class Result:
         return [c for c in self.diff if c.table == table]
 
     def only(self, *tables: str) -> None:
-        assert {c.table for c in self.diff} <= set(tables), f"changed more than {tables}: {self.diff}"
+        assert {c.table for c in self.diff} <= set(tables), (
+            f"changed more than {tables}: {self.diff}"
+        )
 
     def calls_to(self, method: str) -> list[CallRecord]:
         return [c for c in self.calls if c.method == method]
@@ -67,16 +79,28 @@ class Op:
     allowed: frozenset[str]
     effect: Effect
     refusal: str = ""  # a regular expression the refusal must match
-    circle: str = "person"  # whose circle `mentor` and `executive` mean: the DM's person, or the open circle
+    circle: str = (
+        "person"  # whose circle `mentor` and `executive` mean: the DM's person, or the open circle
+    )
 
 
 def cast(world: World, op: Op) -> dict[str, str]:
     base = {
-        "lead": world.lead, "mentor": world.mentor, "other_mentor": world.other_mentor, "executive": world.executive,
-        "other_executive": world.other_executive, "stranger": world.stranger, "outsider": world.outsider,
+        "lead": world.lead,
+        "mentor": world.mentor,
+        "other_mentor": world.other_mentor,
+        "executive": world.executive,
+        "other_executive": world.other_executive,
+        "stranger": world.stranger,
+        "outsider": world.outsider,
     }
     if op.circle == "open":  # the command runs in the open circle's channel
-        base.update(mentor=world.other_mentor, other_mentor=world.mentor, executive=world.other_executive, other_executive=world.executive)
+        base.update(
+            mentor=world.other_mentor,
+            other_mentor=world.mentor,
+            executive=world.other_executive,
+            other_executive=world.executive,
+        )
     return base
 
 
@@ -85,17 +109,26 @@ def attempt(world: World, op: Op, uid: str, errors: ErrorLog) -> Result:
     done = exchange(world, lambda: op.send(world, uid), errors)  # type: ignore[arg-type, return-value]
     sound(done)
     assert done.response.status == 200, (op.name, uid, done.response)
-    assert not [r for r in done.replies if r[0] != uid], f"a reply reached someone else: {done.replies}"
+    assert not [r for r in done.replies if r[0] != uid], (
+        f"a reply reached someone else: {done.replies}"
+    )
     return Result(uid, done.diff, [text for _, text in done.replies], done.calls)
 
 
 def refused(op: Op, result: Result) -> None:
-    assert not result.diff, f"{op.name} refused for {result.uid} but the database changed: {result.diff}"
-    assert not result.calls, f"{op.name} refused for {result.uid} but Slack was called: {result.calls}"
-    assert re.search(op.refusal, result.reply), f"{op.name}: {result.reply!r} does not say /{op.refusal}/"
+    assert not result.diff, (
+        f"{op.name} refused for {result.uid} but the database changed: {result.diff}"
+    )
+    assert not result.calls, (
+        f"{op.name} refused for {result.uid} but Slack was called: {result.calls}"
+    )
+    assert re.search(op.refusal, result.reply), (
+        f"{op.name}: {result.reply!r} does not say /{op.refusal}/"
+    )
 
 
 # -- effects (what an allowed cell must have done) -----------------------------------------------
+
 
 def _message_updated(result: Result) -> None:
     updates = [c for c in result.rows("outbox") if c.row["method"] == "chat.update"]
@@ -144,8 +177,14 @@ def _self_service(done: Callable[[dict], bool], reply: str) -> Effect:
 def _resumed(world: World, role: str, result: Result) -> None:
     """Resume acts on the clicker only; someone on no roster just gets their (empty) home tab."""
     result.only("people")
-    assert [c.row["slack_user_id"] for c in result.rows("people")] in ([result.uid], []), result.diff
-    assert all(c.after["status"] == PersonStatus.active and c.after["paused_until"] is None for c in result.rows("people"))  # type: ignore[index]
+    assert [c.row["slack_user_id"] for c in result.rows("people")] in (
+        [result.uid],
+        [],
+    ), result.diff
+    assert all(
+        c.after["status"] == PersonStatus.active and c.after["paused_until"] is None
+        for c in result.rows("people")
+    )  # type: ignore[index]
     assert [c.args["user_id"] for c in result.calls_to("views.publish")] == [result.uid]
 
 
@@ -179,7 +218,9 @@ def _digest_sent(key: str, to: str) -> Effect:
         result.only("outbox")
         (change,) = result.rows("outbox")
         assert change.after is not None and change.after["idempotency_key"].startswith(key)
-        assert [c.args["channel"] for c in result.calls_to("chat.postMessage")] == [getattr(world, to)]
+        assert [c.args["channel"] for c in result.calls_to("chat.postMessage")] == [
+            getattr(world, to)
+        ]
 
     return check
 
@@ -187,7 +228,9 @@ def _digest_sent(key: str, to: str) -> Effect:
 def _digest_paused(world: World, role: str, result: Result) -> None:
     result.only("people")
     (change,) = result.rows("people")
-    assert change.row["slack_user_id"] == world.executive and change.after["paused_until"] is not None  # type: ignore[index]
+    assert (
+        change.row["slack_user_id"] == world.executive and change.after["paused_until"] is not None
+    )  # type: ignore[index]
     assert "Paused" in result.reply
 
 
@@ -234,11 +277,18 @@ def _home_shows(world: World, role: str, result: Result) -> None:
 
 # -- how each role attempts each operation -----------------------------------------------------------
 
+
 def _module_option(world: World) -> str:
     """The value of an option of the module's second question (the first is answered already)."""
     with world.stack.session() as s:
         delivery = s.scalars(
-            select(Delivery).join(Person).where(Person.slack_user_id == world.executive, Delivery.kind == DeliveryKind.module, Delivery.sequence == 1)
+            select(Delivery)
+            .join(Person)
+            .where(
+                Person.slack_user_id == world.executive,
+                Delivery.kind == DeliveryKind.module,
+                Delivery.sequence == 1,
+            )
         ).one()
     question = world.stack.catalog.modules[delivery.module_id].questions[1]
     return f"{delivery.id}|{question.id}|{question.options[0].id}|1"
@@ -261,7 +311,9 @@ def click(what: str, **find: object) -> Callable[[World, str], object]:
 
 def command(text: str | Callable[[World], str]) -> Callable[[World, str], object]:
     def send(world: World, uid: str) -> object:
-        return world.command_as(uid, text(world) if callable(text) else text, world.open_circle.slack_channel_id)
+        return world.command_as(
+            uid, text(world) if callable(text) else text, world.open_circle.slack_channel_id
+        )
 
     return send
 
@@ -270,7 +322,7 @@ def open_home(world: World, uid: str) -> object:
     return world.stack.person(uid).open_home()
 
 
-PAUSED_TO = dt.datetime(2026, 12, 20, tzinfo=dt.timezone.utc)  # midnight where each person lives
+PAUSED_TO = dt.datetime(2026, 12, 20, tzinfo=dt.UTC)  # midnight where each person lives
 SOMEONE_ELSES = "This module was sent to someone else"
 NOT_KNOWN = "Upward does not know you yet"
 LEADS_ONLY = "Only this program's leads can do that"
@@ -281,53 +333,198 @@ MANAGING = frozenset({"lead", "mentor"})
 IN_CIRCLE = frozenset({"executive", "mentor"})
 
 OPS = [
-    Op("learning.answer", click("module", value=_module_option), EXECUTIVE, _answered(), SOMEONE_ELSES),
-    Op("learning.retry", click("module", action_id="learning.retry"), EXECUTIVE, _retried, SOMEONE_ELSES),
-    Op("learning.done", click("module", action_id="learning.done"), EXECUTIVE, _done, SOMEONE_ELSES),
-    Op("learning.reflect", click("module", action_id="learning.reflect"), EXECUTIVE, _modal_opened, SOMEONE_ELSES),
-    Op("view learning.reflection", lambda w, u: w.submit_as(u, "reflection", "I asked Sam first; it changed the plan."),
-       EXECUTIVE, _answered("reflection"), SOMEONE_ELSES),
-    Op("learning.rate", click("baseline", action_id="learning.rate:3"), EXECUTIVE, _answered(), SOMEONE_ELSES),
-    Op("learning.snooze", click("module", action_id="learning.snooze"), ROSTERED,
-       _self_service(lambda row: row["paused_until"] == NOW + dt.timedelta(days=7), "Snoozed"), NOT_KNOWN),
-    Op("learning.pause_until", click("module", action_id="learning.pause_until", picked="2026-12-20"), ROSTERED,
-       _self_service(lambda row: abs(row["paused_until"] - PAUSED_TO) < dt.timedelta(hours=14), "Paused"), NOT_KNOWN),
-    Op("learning.opt_out", click("module", action_id="learning.opt_out"), ROSTERED,
-       _self_service(lambda row: row["status"] == PersonStatus.opted_out, "will not send you anything more"), NOT_KNOWN),
-    Op("learning.resume (App Home)", lambda w, u: w.click_home_as(u, w.spare, "learning.resume"), EVERYONE, _resumed),
-    Op("kpis.value", click("checkin", action_id="kpis.value:2"), EXECUTIVE, _kpi_recorded(ObservationSource.self_report),
-       "This check-in was not for you"),
-    Op("kpis.observe", click("observe", action_id="kpis.observe:4"), frozenset({"mentor"}), _kpi_recorded(ObservationSource.mentor),
-       "Only this circle's mentor can rate"),
-    Op("circles.met", click("met", text="Yes, we met"), IN_CIRCLE, _member_set("met_response", "yes"), "That question was not for you"),
-    Op("circles.pulse", click("pulse", text="4"), IN_CIRCLE, _member_set("pulse", 4), "Only this circle's members can rate it"),
-    Op("digest.nudge", click("digest", action_id="digest.nudge", value=_at_risk_value), frozenset({"lead"}),
-       _digest_sent("nudge:", "executive"), LEADS_ONLY),
-    Op("digest.pause", click("digest", action_id="digest.pause", value=_at_risk_value), frozenset({"lead"}), _digest_paused, LEADS_ONLY),
-    Op("digest.ping_mentor", click("digest", action_id="digest.ping_mentor", value=_at_risk_value), frozenset({"lead"}),
-       _digest_sent("ping-mentor:", "mentor"), LEADS_ONLY),
+    Op(
+        "learning.answer",
+        click("module", value=_module_option),
+        EXECUTIVE,
+        _answered(),
+        SOMEONE_ELSES,
+    ),
+    Op(
+        "learning.retry",
+        click("module", action_id="learning.retry"),
+        EXECUTIVE,
+        _retried,
+        SOMEONE_ELSES,
+    ),
+    Op(
+        "learning.done", click("module", action_id="learning.done"), EXECUTIVE, _done, SOMEONE_ELSES
+    ),
+    Op(
+        "learning.reflect",
+        click("module", action_id="learning.reflect"),
+        EXECUTIVE,
+        _modal_opened,
+        SOMEONE_ELSES,
+    ),
+    Op(
+        "view learning.reflection",
+        lambda w, u: w.submit_as(u, "reflection", "I asked Sam first; it changed the plan."),
+        EXECUTIVE,
+        _answered("reflection"),
+        SOMEONE_ELSES,
+    ),
+    Op(
+        "learning.rate",
+        click("baseline", action_id="learning.rate:3"),
+        EXECUTIVE,
+        _answered(),
+        SOMEONE_ELSES,
+    ),
+    Op(
+        "learning.snooze",
+        click("module", action_id="learning.snooze"),
+        ROSTERED,
+        _self_service(lambda row: row["paused_until"] == NOW + dt.timedelta(days=7), "Snoozed"),
+        NOT_KNOWN,
+    ),
+    Op(
+        "learning.pause_until",
+        click("module", action_id="learning.pause_until", picked="2026-12-20"),
+        ROSTERED,
+        _self_service(
+            lambda row: abs(row["paused_until"] - PAUSED_TO) < dt.timedelta(hours=14), "Paused"
+        ),
+        NOT_KNOWN,
+    ),
+    Op(
+        "learning.opt_out",
+        click("module", action_id="learning.opt_out"),
+        ROSTERED,
+        _self_service(
+            lambda row: row["status"] == PersonStatus.opted_out, "will not send you anything more"
+        ),
+        NOT_KNOWN,
+    ),
+    Op(
+        "learning.resume (App Home)",
+        lambda w, u: w.click_home_as(u, w.spare, "learning.resume"),
+        EVERYONE,
+        _resumed,
+    ),
+    Op(
+        "kpis.value",
+        click("checkin", action_id="kpis.value:2"),
+        EXECUTIVE,
+        _kpi_recorded(ObservationSource.self_report),
+        "This check-in was not for you",
+    ),
+    Op(
+        "kpis.observe",
+        click("observe", action_id="kpis.observe:4"),
+        frozenset({"mentor"}),
+        _kpi_recorded(ObservationSource.mentor),
+        "Only this circle's mentor can rate",
+    ),
+    Op(
+        "circles.met",
+        click("met", text="Yes, we met"),
+        IN_CIRCLE,
+        _member_set("met_response", "yes"),
+        "That question was not for you",
+    ),
+    Op(
+        "circles.pulse",
+        click("pulse", text="4"),
+        IN_CIRCLE,
+        _member_set("pulse", 4),
+        "Only this circle's members can rate it",
+    ),
+    Op(
+        "digest.nudge",
+        click("digest", action_id="digest.nudge", value=_at_risk_value),
+        frozenset({"lead"}),
+        _digest_sent("nudge:", "executive"),
+        LEADS_ONLY,
+    ),
+    Op(
+        "digest.pause",
+        click("digest", action_id="digest.pause", value=_at_risk_value),
+        frozenset({"lead"}),
+        _digest_paused,
+        LEADS_ONLY,
+    ),
+    Op(
+        "digest.ping_mentor",
+        click("digest", action_id="digest.ping_mentor", value=_at_risk_value),
+        frozenset({"lead"}),
+        _digest_sent("ping-mentor:", "mentor"),
+        LEADS_ONLY,
+    ),
     Op("/circle help", command("help"), EVERYONE, _said("`/circle list`"), circle="open"),
     Op("/circle list", command("list"), EVERYONE, _listed, circle="open"),
-    Op("/circle schedule", command("schedule 2026-12-10 15:00"), MANAGING, _changed("circles", reply="Done: the circle meets"),
-       MANAGERS, circle="open"),
-    Op("/circle prompt", command("prompt"), MANAGING, _changed("circle_prompts", reply="Posted a new prompt"), MANAGERS, circle="open"),
-    Op("/circle note", command("note Tom asked how we read the dashboard."), MANAGING,
-       _changed("mentor_notes", reply="Only your program lead sees"), MANAGERS, circle="open"),
-    Op("/circle attended", command(lambda w: f"attended <@{w.other_executive}>"), MANAGING,
-       _changed("circle_members", reply="Recorded"), MANAGERS, circle="open"),
-    Op("/circle add", command(lambda w: f"add <@{w.spare}>"), MANAGING, _changed("circle_members", reply="Added"), MANAGERS, circle="open"),
-    Op("/circle remove", command(lambda w: f"remove <@{w.other_executive}>"), MANAGING,
-       _changed("circle_members", reply="Removed"), MANAGERS, circle="open"),
-    Op("/circle form", command("form"), frozenset({"lead"}), _said("already has 2 circles"),
-       "Only program leads can form circles|Other has no circle period running today", circle="open"),
-    Op("/circle close", command("close"), MANAGING, _changed("circles", "kpi_observations", reply="Closed"),
-       "Only the circle's mentor or the program lead can close", circle="open"),
+    Op(
+        "/circle schedule",
+        command("schedule 2026-12-10 15:00"),
+        MANAGING,
+        _changed("circles", reply="Done: the circle meets"),
+        MANAGERS,
+        circle="open",
+    ),
+    Op(
+        "/circle prompt",
+        command("prompt"),
+        MANAGING,
+        _changed("circle_prompts", reply="Posted a new prompt"),
+        MANAGERS,
+        circle="open",
+    ),
+    Op(
+        "/circle note",
+        command("note Tom asked how we read the dashboard."),
+        MANAGING,
+        _changed("mentor_notes", reply="Only your program lead sees"),
+        MANAGERS,
+        circle="open",
+    ),
+    Op(
+        "/circle attended",
+        command(lambda w: f"attended <@{w.other_executive}>"),
+        MANAGING,
+        _changed("circle_members", reply="Recorded"),
+        MANAGERS,
+        circle="open",
+    ),
+    Op(
+        "/circle add",
+        command(lambda w: f"add <@{w.spare}>"),
+        MANAGING,
+        _changed("circle_members", reply="Added"),
+        MANAGERS,
+        circle="open",
+    ),
+    Op(
+        "/circle remove",
+        command(lambda w: f"remove <@{w.other_executive}>"),
+        MANAGING,
+        _changed("circle_members", reply="Removed"),
+        MANAGERS,
+        circle="open",
+    ),
+    Op(
+        "/circle form",
+        command("form"),
+        frozenset({"lead"}),
+        _said("already has 2 circles"),
+        "Only program leads can form circles|Other has no circle period running today",
+        circle="open",
+    ),
+    Op(
+        "/circle close",
+        command("close"),
+        MANAGING,
+        _changed("circles", "kpi_observations", reply="Closed"),
+        "Only the circle's mentor or the program lead can close",
+        circle="open",
+    ),
     Op("App Home", open_home, EVERYONE, _home_shows),
 ]
 
 
 @pytest.mark.parametrize("op", OPS, ids=[op.name for op in OPS])
-def test_each_role_may_do_only_what_the_roster_allows(world: World, errors_logged: ErrorLog, op: Op) -> None:
+def test_each_role_may_do_only_what_the_roster_allows(
+    world: World, errors_logged: ErrorLog, op: Op
+) -> None:
     people = cast(world, op)
     for role in ROLES:
         result = attempt(world, op, people[role], errors_logged)
@@ -342,12 +539,16 @@ def test_each_role_may_do_only_what_the_roster_allows(world: World, errors_logge
 
 # -- people whose part has ended, or has not begun ---------------------------------------------------
 
+
 def _leave_circle(role: str) -> Callable[[World], object]:
     def arrange(world: World) -> object:
         uid = getattr(world, role)
         return (
             update(CircleMember)
-            .where(CircleMember.circle_id == world.closed_circle.id, CircleMember.person_id == world.person_id(uid))
+            .where(
+                CircleMember.circle_id == world.closed_circle.id,
+                CircleMember.person_id == world.person_id(uid),
+            )
             .values(left_at=NOW)
         )
 
@@ -355,27 +556,60 @@ def _leave_circle(role: str) -> Callable[[World], object]:
 
 
 def _leave_program(world: World) -> object:
-    return update(Membership).where(Membership.person_id == world.person_id(world.executive)).values(left_at=NOW)
+    return (
+        update(Membership)
+        .where(Membership.person_id == world.person_id(world.executive))
+        .values(left_at=NOW)
+    )
 
 
 def _rate_open_circle(world: World, uid: str) -> object:
     """The open circle's mentor rates one of its executives before the circle has closed (nobody asked yet)."""
-    kpi = world.real_click("observe", action_id="kpis.observe:4")["actions"][0]["value"].split("|")[0]
+    kpi = world.real_click("observe", action_id="kpis.observe:4")["actions"][0]["value"].split("|")[
+        0
+    ]
     forged = f"{kpi}|{world.open_circle.id}|{world.person_id(world.other_executive)}|4"
     return world.click_as(uid, "observe", action_id="kpis.observe:4", forged_value=forged)
 
 
 UNASKED = {
-    "circles.met after leaving the circle": (_leave_circle("executive"), "executive", click("met", text="Yes, we met"), "not for you"),
-    "circles.pulse after leaving the circle": (_leave_circle("executive"), "executive", click("pulse", text="4"), "Only this circle's members"),
-    "kpis.observe after leaving the circle": (_leave_circle("mentor"), "mentor", click("observe", action_id="kpis.observe:4"), "Only this circle's mentor"),
-    "kpis.value after leaving the program": (_leave_program, "executive", click("checkin", action_id="kpis.value:2"), "not for you"),
-    "kpis.observe before the circle closed": (None, "other_mentor", _rate_open_circle, "Only this circle's mentor"),
+    "circles.met after leaving the circle": (
+        _leave_circle("executive"),
+        "executive",
+        click("met", text="Yes, we met"),
+        "not for you",
+    ),
+    "circles.pulse after leaving the circle": (
+        _leave_circle("executive"),
+        "executive",
+        click("pulse", text="4"),
+        "Only this circle's members",
+    ),
+    "kpis.observe after leaving the circle": (
+        _leave_circle("mentor"),
+        "mentor",
+        click("observe", action_id="kpis.observe:4"),
+        "Only this circle's mentor",
+    ),
+    "kpis.value after leaving the program": (
+        _leave_program,
+        "executive",
+        click("checkin", action_id="kpis.value:2"),
+        "not for you",
+    ),
+    "kpis.observe before the circle closed": (
+        None,
+        "other_mentor",
+        _rate_open_circle,
+        "Only this circle's mentor",
+    ),
 }
 
 
 @pytest.mark.parametrize("case", UNASKED)
-def test_only_someone_asked_now_can_answer(world: World, errors_logged: ErrorLog, case: str) -> None:
+def test_only_someone_asked_now_can_answer(
+    world: World, errors_logged: ErrorLog, case: str
+) -> None:
     arrange, role, send, refusal = UNASKED[case]
     before = snapshot(world.stack.engine)
     try:

@@ -21,7 +21,7 @@ def elsewhere() -> Iterator[tuple[str, list[str]]]:
     hits: list[str] = []
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+        def do_POST(self) -> None:
             hits.append(self.path)
             self.send_response(200)
             self.end_headers()
@@ -38,7 +38,9 @@ def elsewhere() -> Iterator[tuple[str, list[str]]]:
         server.server_close()
 
 
-def test_a_refusal_for_a_click_is_not_posted_to_a_foreign_url(world: World, errors_logged: ErrorLog, elsewhere: tuple[str, list[str]]) -> None:
+def test_a_refusal_for_a_click_is_not_posted_to_a_foreign_url(
+    world: World, errors_logged: ErrorLog, elsewhere: tuple[str, list[str]]
+) -> None:
     url, hits = elsewhere
     body = world.real_click("module", action_id="learning.done")
     body["user"]["id"] = world.other_executive  # refused: the module was sent to someone else
@@ -46,15 +48,28 @@ def test_a_refusal_for_a_click_is_not_posted_to_a_foreign_url(world: World, erro
     done = exchange(world, lambda: world.stack.sender.send_interaction(body), errors_logged)
     sound(done)
     assert hits == [] and not done.diff
-    assert done.replies == [(world.other_executive, "This module was sent to someone else, so your click was not recorded.")]
+    assert done.replies == [
+        (
+            world.other_executive,
+            "This module was sent to someone else, so your click was not recorded.",
+        )
+    ]
 
 
-def test_a_command_reply_is_not_posted_to_a_foreign_url(world: World, errors_logged: ErrorLog, elsewhere: tuple[str, list[str]]) -> None:
+def test_a_command_reply_is_not_posted_to_a_foreign_url(
+    world: World, errors_logged: ErrorLog, elsewhere: tuple[str, list[str]]
+) -> None:
     url, hits = elsewhere
     from bot.sandbox import payloads
 
     with world.ws.lock:
-        fields = payloads.slash_command(world.ws, user_id=world.mentor, command="/circle", text="help", channel_id=world.open_circle.slack_channel_id)
+        fields = payloads.slash_command(
+            world.ws,
+            user_id=world.mentor,
+            command="/circle",
+            text="help",
+            channel_id=world.open_circle.slack_channel_id,
+        )
     fields["response_url"] = url
     done = exchange(world, lambda: world.stack.sender.send_form(fields), errors_logged)
     sound(done)

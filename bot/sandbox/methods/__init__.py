@@ -1,6 +1,13 @@
 """The Web API methods the stand-in speaks, registered by name in ``METHODS``."""
 
-from bot.sandbox.methods import chat, conversations, files, oauth, users, views  # noqa: F401  (registers)
+from bot.sandbox.methods import (
+    chat,
+    conversations,
+    files,
+    oauth,
+    users,
+    views,
+)
 from bot.sandbox.methods.base import METHODS, Call
 
 __all__ = ["METHODS", "Call"]

@@ -69,9 +69,11 @@ METHODS: dict[str, Handler] = {}
 
 def method(name: str) -> Callable[[Handler], Handler]:
     """Register a handler for a Web API method name."""
+
     def register(handler: Handler) -> Handler:
         METHODS[name] = handler
         return handler
+
     return register
 
 
@@ -80,8 +82,14 @@ def encode_cursor(key: str) -> str:
     return base64.b64encode(f"next:{key}".encode()).decode()
 
 
-def paginate(call: Call, items: Sequence[T], key: Callable[[T], str], *, default_limit: int,
-             maximum: int = 1000) -> tuple[list[T], dict[str, Any]]:
+def paginate(
+    call: Call,
+    items: Sequence[T],
+    key: Callable[[T], str],
+    *,
+    default_limit: int,
+    maximum: int = 1000,
+) -> tuple[list[T], dict[str, Any]]:
     """One page of ``items`` per ``cursor``/``limit``, and the ``response_metadata`` to return."""
     start = 0
     cursor = call.get("cursor")
@@ -95,8 +103,8 @@ def paginate(call: Call, items: Sequence[T], key: Callable[[T], str], *, default
             raise SlackError("invalid_cursor")
         start = keys.index(wanted)
     limit = call.integer("limit", default_limit, maximum=maximum) or default_limit or len(items)
-    page = list(items[start:start + limit])
-    rest = items[start + limit:]
+    page = list(items[start : start + limit])
+    rest = items[start + limit :]
     return page, {"next_cursor": encode_cursor(key(rest[0])) if rest else ""}
 
 
@@ -142,8 +150,13 @@ def check_metadata(call: Call) -> dict[str, Any] | None:
     metadata = call.json("metadata", "invalid_metadata_format")
     if metadata is None:
         return None
-    if not isinstance(metadata, dict) or not isinstance(metadata.get("event_type"), str) \
-            or not isinstance(metadata.get("event_payload", {}), dict):
+    if (
+        not isinstance(metadata, dict)
+        or not isinstance(metadata.get("event_type"), str)
+        or not isinstance(metadata.get("event_payload", {}), dict)
+    ):
         raise SlackError("invalid_metadata_schema")
-    return {"event_type": metadata["event_type"],
-            "event_payload": metadata.get("event_payload", {})}
+    return {
+        "event_type": metadata["event_type"],
+        "event_payload": metadata.get("event_payload", {}),
+    }

@@ -63,8 +63,12 @@ def update_message(call: Call) -> dict[str, Any]:
     if metadata is not None:
         message["metadata"] = metadata
     message["edited"] = {"user": ws.bot_user_id, "ts": ws.new_ts()}
-    return {"channel": channel.id, "ts": message["ts"], "text": message["text"],
-            "message": public_message(message)}
+    return {
+        "channel": channel.id,
+        "ts": message["ts"],
+        "text": message["text"],
+        "message": public_message(message),
+    }
 
 
 @method("chat.delete")
@@ -93,9 +97,15 @@ def post_ephemeral(call: Call) -> dict[str, Any]:
     content = message_content(call)
     ts = ws.new_ts()
     ephemeral = {
-        "type": "message", "subtype": "bot_message", "channel": channel.id, "user": user.id,
-        "ts": ts, "thread_ts": call.get("thread_ts"), "source": "chat.postEphemeral",
-        "bot_id": ws.bot_id, **content,
+        "type": "message",
+        "subtype": "bot_message",
+        "channel": channel.id,
+        "user": user.id,
+        "ts": ts,
+        "thread_ts": call.get("thread_ts"),
+        "source": "chat.postEphemeral",
+        "bot_id": ws.bot_id,
+        **content,
     }
     ws.state.ephemerals.append({k: v for k, v in ephemeral.items() if v is not None})
     return {"message_ts": ts}

@@ -55,8 +55,14 @@ def create(call: Call) -> dict[str, Any]:
         raise SlackError("name_taken")
     is_private = call.flag("is_private")
     now = int(ws.now())
-    channel = Channel(id=ws.ids.new("G" if is_private else "C"), name=name, created=now,
-                      creator=ws.bot_user_id, is_private=is_private, members=[ws.bot_user_id])
+    channel = Channel(
+        id=ws.ids.new("G" if is_private else "C"),
+        name=name,
+        created=now,
+        creator=ws.bot_user_id,
+        is_private=is_private,
+        members=[ws.bot_user_id],
+    )
     ws.state.channels[channel.id] = channel
     return {"channel": channel.to_api(ws.bot_user_id)}
 
@@ -177,8 +183,9 @@ def set_purpose(call: Call) -> dict[str, Any]:
 def info(call: Call) -> dict[str, Any]:
     """A conversation as the bot sees it."""
     channel = _channel_arg(call)
-    return {"channel": channel.to_api(call.ws.bot_user_id,
-                                      num_members=call.flag("include_num_members"))}
+    return {
+        "channel": channel.to_api(call.ws.bot_user_id, num_members=call.flag("include_num_members"))
+    }
 
 
 @method("conversations.members")
@@ -197,7 +204,8 @@ def list_conversations(call: Call) -> dict[str, Any]:
     if any(t not in TYPE_FILTERS for t in types):
         raise SlackError("invalid_types")
     visible = [
-        c for c in ws.state.channels.values()
+        c
+        for c in ws.state.channels.values()
         if any(TYPE_FILTERS[t](c) for t in types)
         and (ws.bot_user_id in c.members or TYPE_FILTERS["public_channel"](c))
         and not (call.flag("exclude_archived") and c.is_archived)
@@ -271,7 +279,8 @@ def history(call: Call) -> dict[str, Any]:
     with_metadata = call.flag("include_all_metadata")
     return {
         "messages": [public_message(m, metadata=with_metadata) for m in page],
-        "has_more": bool(meta["next_cursor"]), "pin_count": 0,
+        "has_more": bool(meta["next_cursor"]),
+        "pin_count": 0,
         "response_metadata": meta,
     }
 
@@ -287,5 +296,8 @@ def replies(call: Call) -> dict[str, Any]:
     thread = channel.thread(parent.get("thread_ts", ts))
     page, meta = paginate(call, thread, key=lambda m: m["ts"], default_limit=1000)
     with_metadata = call.flag("include_all_metadata")
-    return {"messages": [public_message(m, metadata=with_metadata) for m in page],
-            "has_more": bool(meta["next_cursor"]), "response_metadata": meta}
+    return {
+        "messages": [public_message(m, metadata=with_metadata) for m in page],
+        "has_more": bool(meta["next_cursor"]),
+        "response_metadata": meta,
+    }

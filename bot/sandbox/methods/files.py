@@ -22,7 +22,11 @@ def get_upload_url(call: Call) -> dict[str, Any]:
     file_id = ws.ids.new("F")
     upload_url = f"{ws.public_url}/sandbox/upload/{file_id}"
     ws.state.files[file_id] = FileRecord(
-        id=file_id, name=filename, length=length, user=ws.bot_user_id, created=int(ws.now()),
+        id=file_id,
+        name=filename,
+        length=length,
+        user=ws.bot_user_id,
+        created=int(ws.now()),
         upload_url=upload_url,
         mimetype=mimetypes.guess_type(filename)[0] or "application/octet-stream",
     )
@@ -65,7 +69,9 @@ def complete_upload(call: Call) -> dict[str, Any]:
         record.completed = True
     for channel in channels:
         message = ws.bot_message(
-            text=call.get("initial_comment") or "", thread_ts=call.get("thread_ts"), upload=True,
+            text=call.get("initial_comment") or "",
+            thread_ts=call.get("thread_ts"),
+            upload=True,
             files=[r.to_api(ws.public_url) for r in records],
         )
         ws.post(channel, message)

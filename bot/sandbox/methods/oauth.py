@@ -31,8 +31,13 @@ def oauth_v2_access(call: Call) -> dict[str, Any]:
     token = f"xoxb-{ws.team_id}-{ws.ids.token(24)}"
     ws.state.issued_tokens[token] = list(grant.scopes)
     return {
-        "access_token": token, "token_type": "bot", "scope": ",".join(grant.scopes),
-        "bot_user_id": ws.bot_user_id, "app_id": ws.app_id,
-        "team": {"id": ws.team_id, "name": ws.seed.team_name}, "enterprise": None,
-        "authed_user": {"id": grant.user_id}, "is_enterprise_install": False,
+        "access_token": token,
+        "token_type": "bot",
+        "scope": ",".join(grant.scopes),
+        "bot_user_id": ws.bot_user_id,
+        "app_id": ws.app_id,
+        "team": {"id": ws.team_id, "name": ws.seed.team_name},
+        "enterprise": None,
+        "authed_user": {"id": grant.user_id},
+        "is_enterprise_install": False,
     }

@@ -13,9 +13,13 @@ def auth_test(call: Call) -> dict[str, Any]:
     """Who the token belongs to."""
     ws = call.ws
     return {
-        "url": f"https://{ws.domain}.slack.com/", "team": ws.seed.team_name,
-        "user": ws.seed.bot.name, "team_id": ws.team_id, "user_id": ws.bot_user_id,
-        "bot_id": ws.bot_id, "is_enterprise_install": False,
+        "url": f"https://{ws.domain}.slack.com/",
+        "team": ws.seed.team_name,
+        "user": ws.seed.bot.name,
+        "team_id": ws.team_id,
+        "user_id": ws.bot_user_id,
+        "bot_id": ws.bot_id,
+        "is_enterprise_install": False,
     }
 
 
@@ -23,8 +27,15 @@ def auth_test(call: Call) -> dict[str, Any]:
 def team_info(call: Call) -> dict[str, Any]:
     """The workspace's name and domain."""
     ws = call.ws
-    return {"team": {"id": ws.team_id, "name": ws.seed.team_name, "domain": ws.domain,
-                     "email_domain": "", "icon": {"image_default": True}}}
+    return {
+        "team": {
+            "id": ws.team_id,
+            "name": ws.seed.team_name,
+            "domain": ws.domain,
+            "email_domain": "",
+            "icon": {"image_default": True},
+        }
+    }
 
 
 @method("users.info")
@@ -43,8 +54,11 @@ def users_list(call: Call) -> dict[str, Any]:
     # Without a limit Slack returns everyone at once (for a workspace this small).
     page, meta = paginate(call, users, key=lambda u: u.id, default_limit=0)
     now = ws.now()
-    return {"members": [u.to_api(ws.team_id, now) for u in page],
-            "cache_ts": int(now), "response_metadata": meta}
+    return {
+        "members": [u.to_api(ws.team_id, now) for u in page],
+        "cache_ts": int(now),
+        "response_metadata": meta,
+    }
 
 
 @method("users.lookupByEmail")

@@ -13,19 +13,35 @@ from bot.sandbox.workspace import Workspace
 MODAL_STACK_MAX = 3
 
 
-def render_view(ws: Workspace, view_id: str, spec: dict[str, Any], *,
-                previous: str | None = None, root: str | None = None) -> dict[str, Any]:
+def render_view(
+    ws: Workspace,
+    view_id: str,
+    spec: dict[str, Any],
+    *,
+    previous: str | None = None,
+    root: str | None = None,
+) -> dict[str, Any]:
     """A stored view as Slack returns it: the app's spec plus ids, hash and empty state."""
     return {
-        "id": view_id, "team_id": ws.team_id, "type": spec["type"],
-        "title": spec.get("title"), "close": spec.get("close"), "submit": spec.get("submit"),
-        "blocks": spec.get("blocks", []), "private_metadata": spec.get("private_metadata", ""),
-        "callback_id": spec.get("callback_id", ""), "external_id": spec.get("external_id", ""),
-        "state": {"values": {}}, "hash": f"{int(ws.now())}.{ws.ids.token(8)}",
+        "id": view_id,
+        "team_id": ws.team_id,
+        "type": spec["type"],
+        "title": spec.get("title"),
+        "close": spec.get("close"),
+        "submit": spec.get("submit"),
+        "blocks": spec.get("blocks", []),
+        "private_metadata": spec.get("private_metadata", ""),
+        "callback_id": spec.get("callback_id", ""),
+        "external_id": spec.get("external_id", ""),
+        "state": {"values": {}},
+        "hash": f"{int(ws.now())}.{ws.ids.token(8)}",
         "clear_on_close": bool(spec.get("clear_on_close", False)),
         "notify_on_close": bool(spec.get("notify_on_close", False)),
-        "previous_view_id": previous, "root_view_id": root or view_id,
-        "app_id": ws.app_id, "app_installed_team_id": ws.team_id, "bot_id": ws.bot_id,
+        "previous_view_id": previous,
+        "root_view_id": root or view_id,
+        "app_id": ws.app_id,
+        "app_installed_team_id": ws.team_id,
+        "bot_id": ws.bot_id,
     }
 
 
@@ -46,8 +62,9 @@ def _exchange_trigger(call: Call) -> str:
 
 def _check_external_id(ws: Workspace, spec: dict[str, Any], own_id: str | None = None) -> None:
     external_id = spec.get("external_id")
-    if external_id and any(v["external_id"] == external_id and v["id"] != own_id
-                           for v in ws.state.views.values()):
+    if external_id and any(
+        v["external_id"] == external_id and v["id"] != own_id for v in ws.state.views.values()
+    ):
         raise SlackError("duplicate_external_id")
 
 
@@ -93,16 +110,24 @@ def update_view(call: Call) -> dict[str, Any]:
     view_id, external_id = call.get("view_id"), call.get("external_id")
     if not view_id and not external_id:
         raise invalid_arguments("must provide either view_id or external_id")
-    existing = ws.state.views.get(view_id or "") if view_id else next(
-        (v for v in ws.state.views.values() if v["external_id"] == external_id), None)
+    existing = (
+        ws.state.views.get(view_id or "")
+        if view_id
+        else next((v for v in ws.state.views.values() if v["external_id"] == external_id), None)
+    )
     if existing is None:
         raise SlackError("not_found")
     spec = check_view(call.args.get("view"), ws.rng, kinds=(existing["type"],))
     if call.get("hash") and call.get("hash") != existing["hash"]:
         raise SlackError("hash_conflict")
     _check_external_id(ws, spec, existing["id"])
-    record = render_view(ws, existing["id"], spec, previous=existing["previous_view_id"],
-                         root=existing["root_view_id"])
+    record = render_view(
+        ws,
+        existing["id"],
+        spec,
+        previous=existing["previous_view_id"],
+        root=existing["root_view_id"],
+    )
     return _store(ws, ws.state.view_users[existing["id"]], record)
 
 
