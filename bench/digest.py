@@ -43,12 +43,12 @@ from sqlalchemy.orm import Session  # noqa: E402
 
 from bench.common import POSTGRES_URL, Loader, Row, analyze, database  # noqa: E402
 from bot.content.loader import Catalog, load_catalog  # noqa: E402
+from bot.core.calendar import at_local  # noqa: E402
 from bot.db import make_engine  # noqa: E402
 from bot.digest import metrics, service  # noqa: E402
 from bot.digest.service import Week, compute  # noqa: E402
 from bot.kpis.blocks import CHECKIN_TEXT, checkin  # noqa: E402
 from bot.kpis.service import checkin_key  # noqa: E402
-from bot.learning.calendar import at_local  # noqa: E402
 from bot.learning.service import BASELINE_ID, CLOSING_ID  # noqa: E402
 from bot.migrate import upgrade  # noqa: E402
 from bot.models import (  # noqa: E402

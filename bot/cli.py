@@ -232,7 +232,7 @@ def content_preview(
     """
     import json
 
-    from bot.content import preview as pv
+    from bot.learning import preview as pv
 
     root = content_dir if content_dir is not None else load_settings().content_dir
     if list_ids:
@@ -593,11 +593,11 @@ def digest_preview(program_name: str, week: str | None) -> None:
 def digest_send(program_name: str, week: str | None) -> None:
     """Send the digest to the program's leads (and its digest channel) now."""
     from bot.content.loader import load_catalog
+    from bot.core.process import worker_id
     from bot.digest import jobs
     from bot.models import utcnow
     from bot.slack import outbox
     from bot.slack.installations import WorkspaceClients
-    from bot.tick import worker_id
 
     settings = load_settings()
     if not settings.multi_workspace:
@@ -637,7 +637,7 @@ def _circle_period(catalog: Any, program: Any, month: str | None) -> Any:
     import datetime as dt
 
     from bot.circles.service import periods
-    from bot.learning.calendar import local_day
+    from bot.core.calendar import local_day
     from bot.models import utcnow
 
     template = catalog.programs[program.template]
@@ -698,11 +698,11 @@ def circles_form(program_name: str) -> None:
 
     from bot.circles import jobs
     from bot.content.loader import load_catalog
+    from bot.core.process import worker_id
     from bot.models import Circle, utcnow
     from bot.programs.service import find_program
     from bot.slack import outbox
     from bot.slack.installations import WorkspaceClients
-    from bot.tick import worker_id
 
     settings = load_settings()
     catalog = load_catalog(settings.content_dir)

@@ -14,10 +14,13 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
-from bot.content.loader import default_content_dir
-
 # The app manifest installers create the Slack app from; its bot scopes are what /slack/install asks for.
 MANIFEST_PATH = Path(__file__).resolve().parents[1] / "slack-manifest.yaml"
+
+
+def default_content_dir() -> Path:
+    """The `content/` folder next to the package (a source checkout or editable install)."""
+    return Path(__file__).resolve().parents[1] / "content"
 
 
 class ConfigError(Exception):

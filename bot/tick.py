@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
-import socket
 from dataclasses import dataclass, field
 
 from slack_sdk import WebClient
@@ -13,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.circles import jobs as circle_jobs
 from bot.content.loader import Catalog
+from bot.core.process import worker_id
 from bot.db import session_scope
 from bot.digest import jobs as digest_jobs
 from bot.kpis import jobs as kpi_jobs
@@ -80,10 +79,6 @@ class TickReport:
         return f"{self.at.isoformat(timespec='minutes')}: " + (
             ", ".join(parts) if parts else "nothing due"
         )
-
-
-def worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"[:64]
 
 
 def run_tick(

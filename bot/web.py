@@ -23,6 +23,7 @@ from slack_bolt.adapter.wsgi.http_response import WsgiHttpResponse
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import Engine
 
+from bot.core.limits import REQUEST_BODY_MAX
 from bot.db import DatabaseUnavailable, check_database
 from bot.logs import REQUEST_ID_HEADER, request_id
 from bot.slack import inbound
@@ -34,7 +35,6 @@ log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
 # Slack's largest payloads (a modal submission with long texts) are a few hundred KB at most.
-MAX_BODY_BYTES = 1_000_000
 
 
 class UpwardWSGI:
@@ -53,7 +53,7 @@ class UpwardWSGI:
             length = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = -1
-        if length < 0 or length > MAX_BODY_BYTES:
+        if length < 0 or length > REQUEST_BODY_MAX:
             return _json(
                 start_response,
                 "413 Content Too Large",

@@ -16,10 +16,11 @@ from sqlalchemy.exc import OperationalError
 
 from bot.config import ConfigError, Settings
 from bot.content.loader import load_catalog
+from bot.core.process import worker_id
 from bot.db import describe_db_error, make_engine, make_session_factory
 from bot.models import utcnow
 from bot.slack.installations import WorkspaceClients
-from bot.tick import run_tick, worker_id
+from bot.tick import run_tick
 
 log = logging.getLogger(__name__)
 

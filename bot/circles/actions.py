@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.learning.calendar import zone
+from bot.core.calendar import zone
 from bot.models import (
     Circle,
     CircleMember,

@@ -15,8 +15,8 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.core.ids import Action
 from bot.models import Role
-from bot.slack.ids import Action
 
 MET_CHOICES = (("yes", "Yes, we met"), ("not_yet", "Not yet"), ("couldnt", "We couldn't"))
 

@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.circles import blocks, service
 from bot.content.loader import Catalog
+from bot.core.calendar import local_day
 from bot.db import session_scope
 from bot.kpis import jobs as kpi_jobs
-from bot.learning.calendar import local_day
 from bot.models import Circle, CircleMember, CircleStatus, Person, Program, Role
 from bot.slack import outbox
 from bot.slack.installations import NoWorkspace, WorkspaceClients, as_clients

@@ -14,8 +14,10 @@ from sqlalchemy.orm import Session
 
 from bot.circles import actions, blocks, command, jobs, service
 from bot.circles.actions import Caller, Refused
+from bot.core.calendar import local_day
+from bot.core.ids import Action
+from bot.core.values import number, row_id
 from bot.db import session_scope
-from bot.learning.calendar import local_day
 from bot.models import (
     Circle,
     CircleMember,
@@ -28,8 +30,6 @@ from bot.models import (
 )
 from bot.slack import outbox, replies
 from bot.slack.acking import acked
-from bot.slack.ids import Action
-from bot.slack.values import number, row_id
 
 log = logging.getLogger(__name__)
 

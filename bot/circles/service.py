@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 from bot.circles.matching import Candidate, MatchConfig, MatchResult, form_circles
 from bot.content.loader import Catalog
 from bot.content.schema import ProgramTemplate
-from bot.learning.calendar import local_day, next_working_day
+from bot.core.calendar import local_day, next_working_day
+from bot.core.limits import CHANNEL_NAME_MAX
 from bot.models import (
     Circle,
     CircleMember,
@@ -32,8 +33,6 @@ from bot.models import (
     Role,
 )
 from bot.programs.service import program_settings
-
-CHANNEL_MAX = 80
 
 
 @dataclass(frozen=True)
@@ -290,7 +289,7 @@ def slug(name: str) -> str:
 def channel_name(program_name: str, period_start: dt.date, number: int, attempt: int = 0) -> str:
     """`circle-<program>-<yyyy-mm>-<n>` within Slack's 80 characters (a suffix when the name was taken)."""
     tail = f"-{period_start:%Y-%m}-{number}" + (f"-{attempt + 1}" if attempt else "")
-    room = CHANNEL_MAX - len("circle-") - len(tail)
+    room = CHANNEL_NAME_MAX - len("circle-") - len(tail)
     return f"circle-{slug(program_name)[:room].rstrip('-')}{tail}"
 
 
@@ -304,12 +303,9 @@ def choose_prompts(
             select(Delivery.module_id).where(
                 Delivery.program_id == program_id,
                 Delivery.kind == DeliveryKind.module,
+                Delivery.due_at >= dt.datetime.combine(period.start, dt.time(), tzinfo=dt.UTC),
                 Delivery.due_at
-                >= dt.datetime.combine(period.start, dt.time(), tzinfo=dt.UTC),
-                Delivery.due_at
-                < dt.datetime.combine(
-                    period.end + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC
-                ),
+                < dt.datetime.combine(period.end + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC),
             )
         )
         if m in catalog.modules

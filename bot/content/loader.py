@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from bot.config import default_content_dir
 from bot.content.schema import Module, ProgramTemplate, Prompt, PromptFile
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -57,11 +58,6 @@ class ContentError(Exception):
     def __init__(self, problems: list[Problem]):
         self.problems = problems
         super().__init__(f"{len(problems)} problem(s) in the content catalog, first: {problems[0]}")
-
-
-def default_content_dir() -> Path:
-    """The `content/` folder next to the package (a source checkout or editable install)."""
-    return Path(__file__).resolve().parents[2] / "content"
 
 
 def load_catalog(root: Path | str | None = None) -> Catalog:

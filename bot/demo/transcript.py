@@ -14,7 +14,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.demo.blockkit_html import (
+from bot.demo.cast import Activity
+from bot.sandbox import Workspace
+from bot.sandbox.blockkit_html import (
     CSS,
     RenderContext,
     avatar_colour,
@@ -24,9 +26,7 @@ from bot.demo.blockkit_html import (
     render_mrkdwn,
     render_view,
 )
-from bot.demo.cast import Activity
-from bot.demo.styles import PAGE_CSS
-from bot.sandbox import Workspace
+from bot.sandbox.styles import PAGE_CSS
 
 DIGEST_PREFIX = "Weekly digest"
 

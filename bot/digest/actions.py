@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.core.calendar import local_day
+from bot.core.values import row_id
 from bot.digest.service import latest_mentors
-from bot.learning.calendar import local_day
 from bot.models import Membership, Person, PersonStatus, Program, Role
 from bot.slack import outbox
-from bot.slack.values import row_id
 
 PAUSE = dt.timedelta(weeks=2)
 

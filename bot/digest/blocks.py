@@ -13,8 +13,8 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.core.ids import Action
 from bot.digest.service import AtRisk, Digest, Figure, KpiTrend
-from bot.slack.ids import Action
 
 HIDDEN = "not enough responses yet"
 BARS = "▁▂▃▄▅▆▇█"

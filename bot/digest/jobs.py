@@ -20,10 +20,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.content.loader import Catalog
+from bot.core.calendar import at_local
 from bot.db import session_scope
 from bot.digest import blocks, service
 from bot.digest.service import Digest, Week
-from bot.learning.calendar import at_local
 from bot.models import DigestRun, Membership, Person, Program, ProgramStatus, Role, RunStatus
 from bot.programs.service import program_settings
 from bot.slack import outbox

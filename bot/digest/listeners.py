@@ -7,11 +7,11 @@ from collections.abc import Callable
 from slack_bolt import App
 from slack_sdk import WebClient
 
+from bot.core.ids import Action
 from bot.db import session_scope
 from bot.digest import actions
 from bot.slack import replies
 from bot.slack.acking import acked
-from bot.slack.ids import Action
 
 
 def register(app: App) -> None:

@@ -10,9 +10,9 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from bot.content.loader import Catalog
+from bot.core.calendar import at_local, local_day
 from bot.digest import metrics
 from bot.digest.metrics import Completion, Mean, Window
-from bot.learning.calendar import at_local, local_day
 from bot.models import (
     OBSERVED,
     Circle,

@@ -19,12 +19,12 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.core.ids import Action
+from bot.core.limits import VIEW_BLOCKS_MAX
 from bot.home.service import HomeView
 from bot.models import PersonStatus, Role
-from bot.slack.ids import Action
 
 ROLE_WORDS = {Role.executive: "executive", Role.mentor: "mentor", Role.lead: "program lead"}
-MAX_BLOCKS = 100
 
 
 def home_view(view: HomeView) -> View:
@@ -107,7 +107,7 @@ def home_view(view: HomeView) -> View:
 
     blocks.append(DividerBlock())
     blocks.append(_controls(view))
-    return View(type="home", blocks=blocks[:MAX_BLOCKS])
+    return View(type="home", blocks=blocks[:VIEW_BLOCKS_MAX])
 
 
 def _controls(view: HomeView) -> ActionsBlock:

@@ -8,12 +8,12 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.core.ids import Action
 from bot.db import session_scope
 from bot.home.blocks import home_view
 from bot.home.service import home_for
 from bot.learning import answers
 from bot.slack.acking import acked
-from bot.slack.ids import Action
 
 log = logging.getLogger(__name__)
 

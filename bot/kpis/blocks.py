@@ -14,9 +14,9 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.core.ids import Action
 from bot.kpis.service import Observed
 from bot.models import Kpi
-from bot.slack.ids import Action
 
 # The notification text of the check-in, the same when it is first sent and after each click.
 CHECKIN_TEXT = "Your weekly check-in (under a minute)"

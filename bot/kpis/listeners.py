@@ -8,13 +8,13 @@ import re
 from slack_bolt import App
 from slack_sdk import WebClient
 
+from bot.core.ids import Action
+from bot.core.values import number, row_id
 from bot.db import session_scope
 from bot.kpis import blocks, service
 from bot.models import Kpi
 from bot.slack import replies
 from bot.slack.acking import acked
-from bot.slack.ids import Action
-from bot.slack.values import number, row_id
 
 
 def register(app: App) -> None:

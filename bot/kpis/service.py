@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.learning.calendar import Window, is_working_day, local_day, may_deliver
+from bot.core.calendar import Window, is_working_day, local_day, may_deliver, week_start
 from bot.models import (
     OBSERVED,
     Circle,
@@ -134,11 +134,6 @@ def retire_kpi(session: Session, *, program: Program, key: str, now: dt.datetime
     kpi.status = KpiStatus.retired
     kpi.retired_at = now
     return kpi
-
-
-def week_start(day: dt.date) -> dt.date:
-    """Monday of the ISO week containing `day`."""
-    return day - dt.timedelta(days=day.weekday())
 
 
 def checkin_day(monday: dt.date, country: str | None) -> dt.date | None:

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.content.loader import Catalog
+from bot.core.values import number, row_id
 from bot.learning.blocks import QuestionState
 from bot.models import (
     Answer,
@@ -21,7 +22,6 @@ from bot.models import (
     Program,
     ProgramStatus,
 )
-from bot.slack.values import number, row_id
 
 REFLECTION_ID = "reflection"
 REFLECTION_MAX = 2000
@@ -311,7 +311,7 @@ def pause_until(
     session: Session, *, slack_user_id: str, until: dt.date, now: dt.datetime
 ) -> dt.datetime:
     """No messages until the start of `until` in the person's zone; Refusal for past or far dates."""
-    from bot.learning.calendar import at_local
+    from bot.core.calendar import at_local
 
     person = find_person(session, slack_user_id)
     resume = at_local(until, dt.time(0, 0), person.timezone or "UTC")

@@ -21,8 +21,8 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.content.schema import AssessmentQuestion, Module, Question
-from bot.slack.ids import Action, Callback
-from bot.slack.ids import Block as BlockId
+from bot.core.ids import Action, Callback
+from bot.core.ids import Block as BlockId
 
 AREA_WORDS = {
     "digital": "Digital skills",

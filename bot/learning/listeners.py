@@ -17,6 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.content.loader import Catalog
+from bot.core.ids import Action, Block, Callback
+from bot.core.values import row_id
 from bot.db import session_scope
 from bot.learning import answers
 from bot.learning.answers import Refusal
@@ -25,8 +27,6 @@ from bot.learning.jobs import delivery_key, render_delivery
 from bot.models import Delivery, OutboxMessage
 from bot.slack import outbox, replies
 from bot.slack.acking import acked
-from bot.slack.ids import Action, Block, Callback
-from bot.slack.values import row_id
 
 log = logging.getLogger(__name__)
 

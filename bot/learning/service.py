@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from bot.content.loader import Catalog
 from bot.content.schema import ProgramTemplate
-from bot.learning.calendar import (
+from bot.core.calendar import (
     Window,
     add_working_days,
     at_local,
@@ -34,7 +34,7 @@ from bot.models import (
     ProgramStatus,
     Role,
 )
-from bot.programs.service import program_settings
+from bot.programs.service import local_rules, person_window, program_settings
 
 BASELINE_ID = "baseline"
 CLOSING_ID = "closing"
@@ -76,19 +76,6 @@ def template_of(catalog: Catalog, program: Program) -> ProgramTemplate:
             " catalog"
         )
     return template
-
-
-def person_window(person: Person, default: Window) -> Window:
-    if person.window_start and person.window_end and person.window_start < person.window_end:
-        return Window(person.window_start, person.window_end)
-    return default
-
-
-def local_rules(person: Person, program: Program) -> tuple[str, Window]:
-    """The person's time zone (else the program's) and delivery window (theirs, else the program's)."""
-    settings = program_settings(program)
-    default = Window(settings.delivery_window.start, settings.delivery_window.end)
-    return person.timezone or program.timezone, person_window(person, default)
 
 
 def _spread(person_id: int) -> dt.timedelta:

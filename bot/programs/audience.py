@@ -16,9 +16,9 @@ from typing import Generic, TypeVar
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
-from bot.learning.calendar import Window
-from bot.learning.service import local_rules
+from bot.core.calendar import Window
 from bot.models import Membership, Person, PersonStatus, Program, ProgramStatus, Role
+from bot.programs.service import local_rules
 
 T = TypeVar("T")
 

@@ -21,8 +21,7 @@ from sqlalchemy.orm import Session
 
 from bot.content.loader import Catalog
 from bot.content.schema import Event, ProgramTemplate
-from bot.kpis.service import week_start
-from bot.learning.calendar import Window, is_working_day, local_day, may_deliver
+from bot.core.calendar import Window, is_working_day, local_day, may_deliver, week_start
 from bot.models import Program, Role
 from bot.programs.audience import due_by_rules
 from bot.slack import outbox

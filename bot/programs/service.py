@@ -12,8 +12,17 @@ from sqlalchemy.orm import Session
 
 from bot.content.loader import Catalog
 from bot.content.schema import DeliveryWindow, ProgramTemplate
-from bot.learning.calendar import zone
-from bot.models import OBSERVED, Kpi, KpiStatus, Membership, Program, ProgramStatus, Role
+from bot.core.calendar import Window, zone
+from bot.models import (
+    OBSERVED,
+    Kpi,
+    KpiStatus,
+    Membership,
+    Person,
+    Program,
+    ProgramStatus,
+    Role,
+)
 
 
 class ProgramError(Exception):
@@ -285,7 +294,7 @@ def undeliverable(
     session: Session, program: Program, *, limit: int = 10
 ) -> list[tuple[str, str, int]]:
     """Messages Slack refused for good, per person and error: (who, error, how many)."""
-    from bot.models import OutboxMessage, OutboxStatus, Person
+    from bot.models import OutboxMessage, OutboxStatus
 
     rows = session.execute(
         select(Person.display_name, Person.slack_user_id, OutboxMessage.error, func.count())
@@ -319,3 +328,16 @@ def describe(program: Program) -> dict[str, Any]:
         ),
         "privacy": f"figures about fewer than {s.min_group_size} people are hidden",
     }
+
+
+def person_window(person: Person, default: Window) -> Window:
+    if person.window_start and person.window_end and person.window_start < person.window_end:
+        return Window(person.window_start, person.window_end)
+    return default
+
+
+def local_rules(person: Person, program: Program) -> tuple[str, Window]:
+    """The person's zone (else the program's) and delivery window (theirs, else the program's)."""
+    settings = program_settings(program)
+    default = Window(settings.delivery_window.start, settings.delivery_window.end)
+    return person.timezone or program.timezone, person_window(person, default)

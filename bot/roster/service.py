@@ -13,9 +13,10 @@ from typing import Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.learning.calendar import is_supported_country, zone
+from bot.core.calendar import is_supported_country, zone
 from bot.models import Membership, Person, Program, Role
 from bot.programs.service import parse_window
+from bot.slack.directory import SlackProfile
 
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,30}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -30,14 +31,6 @@ KNOWN_COLUMNS = {
     "window",
 }
 MAX_ROWS = 50_000
-
-
-@dataclass(frozen=True)
-class SlackProfile:
-    user_id: str
-    display_name: str
-    timezone: str | None
-    deleted: bool = False
 
 
 class Directory(Protocol):

@@ -1,6 +1,6 @@
 """Block Kit with working controls, for the inspector's pages: every control is a small form.
 
-Blocks are drawn by ``bot.demo.blockkit_html`` (the demo transcript's renderer, stdlib only); the
+Blocks are drawn by ``bot.sandbox.blockkit_html`` (the demo transcript's renderer, stdlib only); the
 elements a person acts on (buttons, date and time pickers, selects, overflow menus, radio buttons)
 and a modal's inputs become HTML forms that POST to ``/sandbox/inspector/...``, carrying where the
 element sits (``Where``) so the stand-in can find the real element and send the app what Slack would.
@@ -13,7 +13,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bot.demo.blockkit_html import (
+from bot.sandbox import payloads
+from bot.sandbox.blockkit_html import (
     RenderContext,
     esc,
     render_block,
@@ -21,7 +22,6 @@ from bot.demo.blockkit_html import (
     render_message,
     render_text,
 )
-from bot.sandbox import payloads
 
 PREFIX = "/sandbox/inspector"
 PICKER_INPUTS = {"datepicker": ("date", "initial_date"), "timepicker": ("time", "initial_time")}

@@ -16,8 +16,14 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from bot.demo.blockkit_html import CSS, RenderContext, avatar_colour, esc, initials, render_mrkdwn
-from bot.demo.styles import PAGE_CSS
+from bot.sandbox.blockkit_html import (
+    CSS,
+    RenderContext,
+    avatar_colour,
+    esc,
+    initials,
+    render_mrkdwn,
+)
 from bot.sandbox.inspector_blocks import (
     PREFIX,
     Where,
@@ -27,6 +33,7 @@ from bot.sandbox.inspector_blocks import (
     modal_html,
     post_form,
 )
+from bot.sandbox.styles import PAGE_CSS
 from bot.sandbox.workspace import Workspace
 
 if TYPE_CHECKING:

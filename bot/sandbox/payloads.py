@@ -12,8 +12,8 @@ import time
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from bot.core.limits import INTERACTIVE_TYPES
 from bot.sandbox.interactions import issue_trigger_id, new_response_url
-from bot.sandbox.validation import INTERACTIVE_TYPES
 from bot.sandbox.workspace import Workspace
 
 SELECT_ONE = {"static_select", "external_select", "overflow", "radio_buttons"}

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.roster.service import SlackProfile
-
 NOT_FOUND = {"users_not_found", "user_not_found"}
+
+
+@dataclass(frozen=True)
+class SlackProfile:
+    """What the roster reads about a person from Slack."""
+
+    user_id: str
+    display_name: str
+    timezone: str | None
+    deleted: bool = False
 
 
 class SlackDirectoryError(Exception):

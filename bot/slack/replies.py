@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from slack_sdk import WebClient
 
+from bot.core.process import worker_id
 from bot.db import session_scope
 from bot.slack import outbox
 
@@ -18,8 +19,6 @@ SLACK_HOOK_HOSTS = frozenset({"hooks.slack.com", "hooks.slack-gov.com"})
 
 def web_worker_id() -> str:
     """The outbox claim name of this web process."""
-    from bot.tick import worker_id  # bot.tick imports the features that import this module
-
     return f"web:{worker_id()}"
 
 

@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
+from bot.config import default_content_dir
 from bot.content import schema
-from bot.content.loader import check_catalog, default_content_dir
-from bot.content.preview import build_preview
+from bot.content.loader import check_catalog
 from bot.learning.blocks import render_problems
+from bot.learning.preview import build_preview
 
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "CONTENT.md"
 EXAMPLE = re.compile(r"<!-- example: (?P<path>\S+) -->\n```\w*\n(?P<body>.*?)\n```", re.S)

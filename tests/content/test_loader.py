@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.content.loader import ContentError, check_catalog, default_content_dir, load_catalog
+from bot.config import default_content_dir
+from bot.content.loader import ContentError, check_catalog, load_catalog
 from bot.content.schema import SkillArea
 
 

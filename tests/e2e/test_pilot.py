@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from bot.core.calendar import is_working_day
 from bot.kpis.blocks import CHECKIN_TEXT
-from bot.learning.calendar import is_working_day
 from bot.learning.service import at_risk_people
 from bot.models import Delivery, DeliveryKind, DeliveryStatus, OutboxMessage, OutboxStatus, Person
 from bot.sandbox import SimulatedUser

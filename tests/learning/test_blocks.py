@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bot.content.loader import load_catalog
+from bot.core.ids import Action
 from bot.learning.blocks import QuestionState, module_message, reflection_modal, render_problems
-from bot.slack.ids import Action
 from tests import factories
 
 

@@ -71,7 +71,7 @@ def test_each_module_lands_in_the_persons_window_never_on_weekend_or_holiday(
     )
     sent = run_hourly(session, cat, dt.datetime(2026, 12, 21, tzinfo=UTC), days=40)
 
-    from bot.learning.calendar import is_working_day, zone
+    from bot.core.calendar import is_working_day, zone
 
     per_person_days: dict[str, list[dt.date]] = {}
     for now, d in sent:

@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.models import Membership, Person, Program, Role
-from bot.roster.service import SlackProfile, import_roster, parse_roster
+from bot.roster.service import import_roster, parse_roster
+from bot.slack.directory import SlackProfile
 
 NOW = dt.datetime(2026, 11, 24, 12, 0, tzinfo=dt.UTC)
 

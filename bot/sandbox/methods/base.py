@@ -8,9 +8,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from bot.core.limits import MESSAGE_TEXT_MAX
 from bot.sandbox.errors import SlackError, invalid_arguments, missing_argument
 from bot.sandbox.model import Channel
-from bot.sandbox.validation import MESSAGE_TEXT_MAX, check_message_blocks, decode_json_arg
+from bot.sandbox.validation import check_message_blocks, decode_json_arg
 from bot.sandbox.workspace import Workspace
 
 T = TypeVar("T")

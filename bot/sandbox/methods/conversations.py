@@ -6,13 +6,12 @@ from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from bot.core.limits import CHANNEL_NAME_MAX, CHANNEL_TOPIC_MAX
 from bot.sandbox.errors import SlackError
 from bot.sandbox.methods.base import Call, method, paginate
 from bot.sandbox.methods.chat import public_message
 from bot.sandbox.model import Channel
 
-NAME_MAX = 80
-TOPIC_MAX = 250
 TYPE_FILTERS: dict[str, Callable[[Channel], bool]] = {
     "public_channel": lambda c: not (c.is_private or c.is_im or c.is_mpim),
     "private_channel": lambda c: c.is_private and not c.is_mpim,
@@ -37,7 +36,7 @@ def _bot_is_member(call: Call, channel: Channel) -> None:
 
 def _check_name(name: str) -> None:
     """Slack's channel-name rules: lowercase letters, digits, - and _, at most 80 characters."""
-    if len(name) > NAME_MAX:
+    if len(name) > CHANNEL_NAME_MAX:
         raise SlackError("invalid_name_maxlength")
     if all(c in "-_" for c in name):
         raise SlackError("invalid_name_punctuation")
@@ -160,7 +159,7 @@ def _set_text(call: Call, field: str, subtype: str) -> dict[str, Any]:
     if channel.is_archived:
         raise SlackError("is_archived")
     _bot_is_member(call, channel)
-    if len(value) > TOPIC_MAX:
+    if len(value) > CHANNEL_TOPIC_MAX:
         raise SlackError("too_long")
     getattr(channel, field).update(value=value, creator=ws.bot_user_id, last_set=int(ws.now()))
     ws.system_message(channel, subtype, ws.bot_user_id, f"set the channel {field}: {value}")

@@ -5,12 +5,11 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from bot.core.limits import MODAL_STACK_MAX
 from bot.sandbox.errors import SlackError, invalid_arguments
 from bot.sandbox.methods.base import Call, method
 from bot.sandbox.validation import check_view
 from bot.sandbox.workspace import Workspace
-
-MODAL_STACK_MAX = 3
 
 
 def render_view(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.demo.blockkit_html import (
+from bot.sandbox.blockkit_html import (
     RenderContext,
     render_blocks,
     render_message,

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.learning.calendar import (
+from bot.core.calendar import (
     Window,
     add_working_days,
     at_local,

@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.content.loader import default_content_dir, load_catalog
-from bot.content.preview import build_preview, render_text
+from bot.config import default_content_dir
+from bot.content.loader import load_catalog
+from bot.core.ids import Action
 from bot.learning.blocks import module_text
-from bot.slack.ids import Action
+from bot.learning.preview import build_preview, render_text
 from tests.content.test_loader import read_module, write_module
 
 MODULE = "emoji-and-tone-in-chat"

@@ -3,7 +3,7 @@
 `render_blocks(blocks, ctx)` draws sections, fields, headers, context, dividers, images, actions
 (buttons, date pickers, selects, overflow menus, radio buttons, checkboxes) and modal inputs;
 `render_view` a modal or an App Home tab; `render_message` one message with its author, time,
-attachments and thread. `CSS` (from `bot.demo.styles`) styles them; put it in a `<style>` element once per page.
+attachments and thread. `CSS` (from `bot.sandbox.styles`) styles them; put it in a `<style>` element once per page.
 
 Everything shown is escaped (it is user text); links keep only http(s) and mailto targets; images
 come only from data: URIs or whatever `RenderContext.image_src` maps a URL to, so a page needs no
@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.demo.styles import BLOCK_KIT_CSS as CSS
+from bot.sandbox.styles import BLOCK_KIT_CSS as CSS
 
 __all__ = [
     "CSS",

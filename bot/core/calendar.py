@@ -107,3 +107,8 @@ def planned_days(start: dt.date, weekdays: list[int], per_week: int, count: int)
         days.extend(chosen[: count - len(days)])
         week += 1
     return days
+
+
+def week_start(day: dt.date) -> dt.date:
+    """Monday of the ISO week containing `day`."""
+    return day - dt.timedelta(days=day.weekday())

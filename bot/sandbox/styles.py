@@ -1,4 +1,4 @@
-"""Slack-like styles: `BLOCK_KIT_CSS` for what `bot.demo.blockkit_html` draws, `PAGE_CSS` for the transcript page."""
+"""Slack-like styles: `BLOCK_KIT_CSS` for what `bot.sandbox.blockkit_html` draws, `PAGE_CSS` for the transcript page."""
 
 BLOCK_KIT_CSS = """
 .bk-blocks,.bk-message,.bk-view{font-family:Lato,"Helvetica Neue",Helvetica,"Segoe UI",Roboto,Arial,"DejaVu Sans",sans-serif;

@@ -1,15 +1,14 @@
 """`upward content preview`: a module's messages exactly as Upward sends them, checked like Slack would.
 
 The blocks come from bot/learning/blocks.py, the builders the worker and the listeners use, fed
-with placeholder delivery data; they are then checked with the Slack stand-in's Block Kit checks
-(slack_sdk's validators plus the limits slack_sdk leaves to Slack's servers).
+with placeholder delivery data; they are then checked against Slack's limits in `bot.core.limits`
+(the checks the Slack stand-in answers with: slack_sdk's validators plus what it leaves to Slack).
 """
 
 from __future__ import annotations
 
 import difflib
 import json
-import random
 import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +19,7 @@ from slack_sdk.models.basic_objects import JsonObject
 
 from bot.content.loader import Catalog, Problem, _show, check_catalog
 from bot.content.schema import Module, Question
+from bot.core import limits
 from bot.learning.blocks import (
     QuestionState,
     module_message,
@@ -212,21 +212,17 @@ def _question_steps(number: int, question: Question, message: Any) -> list[Step]
 
 
 def slack_objections(step: Step) -> list[str]:
-    """Why Slack would refuse this step's payload: the stand-in's checks for that method."""
-    from bot.sandbox.errors import SlackError
-    from bot.sandbox.validation import MESSAGE_TEXT_MAX, check_message_blocks, check_view
-
-    rng = random.Random(0)
-    try:
-        if "view" in step.payload:
-            check_view(step.payload["view"], rng, kinds=("modal",))
-        else:
-            check_message_blocks(step.payload.get("blocks"), rng)
-    except SlackError as exc:
-        messages = (exc.extra.get("response_metadata") or {}).get("messages") or [exc.error]
-        return [m.removeprefix("[ERROR] ") for m in messages]
-    if len(step.payload.get("text", "")) > MESSAGE_TEXT_MAX:
-        return [f"text is over {MESSAGE_TEXT_MAX} characters"]
+    """Why Slack would refuse this step's payload, by its limits (`bot.core.limits`)."""
+    if "view" in step.payload:
+        problems = limits.view_problems(step.payload["view"], kinds=("modal",))
+    elif step.payload.get("blocks"):
+        problems = limits.block_problems(step.payload["blocks"], limit=limits.MESSAGE_BLOCKS_MAX)
+    else:
+        problems = []
+    if problems:
+        return problems
+    if len(step.payload.get("text", "")) > limits.MESSAGE_TEXT_MAX:
+        return [f"text is over {limits.MESSAGE_TEXT_MAX} characters"]
     return []
 
 

@@ -1,0 +1,1 @@
+"""The bottom layer: time and calendar, ids, button values, limits. Imports nothing else of bot."""
