@@ -18,7 +18,7 @@ import time
 import urllib.error
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from bot.sandbox import payloads
@@ -26,10 +26,8 @@ from bot.sandbox.errors import SlackError
 from bot.sandbox.inspector_blocks import PREFIX
 from bot.sandbox.inspector_pages import channel_page, index_page, message_page, person_page
 from bot.sandbox.people import SimulatedUser
+from bot.sandbox.standin import StandIn
 from bot.sandbox.workspace import Workspace
-
-if TYPE_CHECKING:
-    from bot.sandbox.server import SlackStandIn
 
 SETTLE_FIRST = 2.0  # seconds to wait for the app's first Web API call after an action
 SETTLE_QUIET = 0.3  # ...and for its calls to stop, so the page shows the answer
@@ -44,12 +42,18 @@ class Answer:
     location: str | None = None
 
 
+class Inspected(StandIn, Protocol):
+    """A stand-in whose people the inspector can act as (SlackStandIn)."""
+
+    def person(self, user_id: str, request_url: str) -> SimulatedUser: ...
+
+
 class InspectorError(Exception):
     """An action the inspector cannot carry out; the message says why and what to do."""
 
 
 def handle(
-    stand_in: SlackStandIn, verb: str, path: str, query: str, body: bytes, *, client: str
+    stand_in: Inspected, verb: str, path: str, query: str, body: bytes, *, client: str
 ) -> Answer:
     """Answer one request under ``/sandbox/inspector``."""
     if not _is_local(client):
@@ -113,7 +117,7 @@ def _back(form: dict[str, str], note: str, bad: bool) -> str:
 
 
 # -- acting as a person ----------------------------------------------------------------------
-def _person(stand_in: SlackStandIn, user_id: str) -> SimulatedUser:
+def _person(stand_in: Inspected, user_id: str) -> SimulatedUser:
     if not stand_in.request_url:
         raise InspectorError(
             "The stand-in does not know where Upward listens, so nothing was sent. Run `upward"
@@ -215,7 +219,7 @@ def _element(
     )
 
 
-def click(stand_in: SlackStandIn, form: dict[str, str]) -> str:
+def click(stand_in: Inspected, form: dict[str, str]) -> str:
     """Press a button, pick a date or choose an option, as the person: a signed block_actions."""
     person = _person(stand_in, form.get("user", ""))
     ws = person.ws
@@ -251,7 +255,7 @@ def click(stand_in: SlackStandIn, form: dict[str, str]) -> str:
     )
 
 
-def submit(stand_in: SlackStandIn, form: dict[str, str]) -> str:
+def submit(stand_in: Inspected, form: dict[str, str]) -> str:
     """Fill the open modal's inputs from the form and press its submit button (a signed view_submission)."""
     person = _person(stand_in, form.get("user", ""))
     view = person.current_view()
@@ -288,7 +292,7 @@ def submit(stand_in: SlackStandIn, form: dict[str, str]) -> str:
     return note
 
 
-def close(stand_in: SlackStandIn, form: dict[str, str]) -> str:
+def close(stand_in: Inspected, form: dict[str, str]) -> str:
     """Press the modal's Cancel (the app hears of it only if it asked to)."""
     person = _person(stand_in, form.get("user", ""))
     view = person.current_view()
@@ -300,13 +304,13 @@ def close(stand_in: SlackStandIn, form: dict[str, str]) -> str:
     return _sent(person, f"{_name(person.ws, person.user_id)} closed the form", person.close_view)
 
 
-def open_home(stand_in: SlackStandIn, form: dict[str, str]) -> str:
+def open_home(stand_in: Inspected, form: dict[str, str]) -> str:
     """Open the app's Home tab as the person (Slack sends app_home_opened on every visit)."""
     person = _person(stand_in, form.get("user", ""))
     return _sent(person, f"{_name(person.ws, person.user_id)} opened App Home", person.open_home)
 
 
-def command(stand_in: SlackStandIn, form: dict[str, str]) -> str:
+def command(stand_in: Inspected, form: dict[str, str]) -> str:
     """Run a slash command as the person, in their DM with the app or in a channel they are in."""
     person = _person(stand_in, form.get("user", ""))
     name = form.get("command", "/circle")
@@ -328,7 +332,7 @@ def command(stand_in: SlackStandIn, form: dict[str, str]) -> str:
     )
 
 
-ACTIONS: dict[str, Callable[[SlackStandIn, dict[str, str]], str]] = {
+ACTIONS: dict[str, Callable[[Inspected, dict[str, str]], str]] = {
     "click": click,
     "submit": submit,
     "close": close,

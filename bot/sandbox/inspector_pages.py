@@ -37,7 +37,7 @@ from bot.sandbox.styles import PAGE_CSS
 from bot.sandbox.workspace import Workspace
 
 if TYPE_CHECKING:
-    from bot.sandbox.server import SlackStandIn
+    from bot.sandbox.standin import StandIn
 
 DEMO_ROSTER = Path(__file__).with_name("demo_roster.csv")
 ROLE_ORDER = ("lead", "mentor", "executive")
@@ -83,7 +83,7 @@ def demo_roles() -> dict[str, str]:
 
 
 # -- one person ---------------------------------------------------------------------------------
-def person_page(stand_in: SlackStandIn, user_id: str, notice: tuple[str, bool]) -> str:
+def person_page(stand_in: StandIn, user_id: str, notice: tuple[str, bool]) -> str:
     """A person's DM with the app, their ephemeral messages, App Home tab and open modal."""
     ws = stand_in.workspace_for_user(user_id)
     with ws.lock:
@@ -190,11 +190,9 @@ def _command_form(
 
 
 # -- a channel -----------------------------------------------------------------------------------
-def channel_page(
-    stand_in: SlackStandIn, channel_id: str, viewer: str, notice: tuple[str, bool]
-) -> str:
+def channel_page(stand_in: StandIn, channel_id: str, viewer: str, notice: tuple[str, bool]) -> str:
     """A channel (a circle, the digest channel) as one of its members sees it, with working controls."""
-    ws = stand_in._workspace_holding("channels", channel_id)
+    ws = stand_in.workspace_holding("channels", channel_id)
     with ws.lock:
         channel = ws.state.channels.get(channel_id)
         if channel is None or channel.is_im:
@@ -261,7 +259,7 @@ def channel_page(
 
 
 # -- the index -----------------------------------------------------------------------------------
-def index_page(stand_in: SlackStandIn) -> str:
+def index_page(stand_in: StandIn) -> str:
     """Every simulated person (name, role, time zone) and channel, each linking to their view."""
     sections = []
     for ws in stand_in.teams.values():

@@ -23,12 +23,12 @@ from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 from bot.sandbox.workspace import OAuthGrant
 
 if TYPE_CHECKING:
-    from bot.sandbox.server import SlackStandIn
+    from bot.sandbox.standin import StandIn
 
 AUTHORIZE_PATH = "/oauth/v2/authorize"
 
 
-def approve(stand_in: SlackStandIn, query: str) -> tuple[int, dict[str, str], str]:
+def approve(stand_in: StandIn, query: str) -> tuple[int, dict[str, str], str]:
     """Answer the authorize page: (status, headers, text); a 302 to the redirect URI when approved."""
     args = {k: v[-1] for k, v in parse_qs(query, keep_blank_values=True).items()}
     first = stand_in.workspace
@@ -85,7 +85,7 @@ class InstallError(Exception):
 
 
 def install(
-    stand_in: SlackStandIn,
+    stand_in: StandIn,
     install_url: str,
     *,
     team_id: str | None = None,
@@ -101,7 +101,7 @@ def install(
 
 
 def approve_in_browser(
-    stand_in: SlackStandIn,
+    stand_in: StandIn,
     install_url: str,
     *,
     team_id: str | None = None,

@@ -13,7 +13,7 @@ from bot.sandbox import interactions, payloads
 from bot.sandbox.requests import SignedSender, SlackHttpResponse
 
 if TYPE_CHECKING:
-    from bot.sandbox.server import SlackStandIn
+    from bot.sandbox.standin import StandIn
     from bot.sandbox.workspace import Workspace
 
 
@@ -25,7 +25,7 @@ def _visible_texts(element: dict[str, Any]) -> list[str]:
 class SimulatedUser:
     """One person in the stand-in's workspace, talking to the bot through ``sender``."""
 
-    def __init__(self, stand_in: SlackStandIn, sender: SignedSender, user_id: str) -> None:
+    def __init__(self, stand_in: StandIn, sender: SignedSender, user_id: str) -> None:
         self.stand_in = stand_in
         self.sender = sender
         self.user_id = user_id

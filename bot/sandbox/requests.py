@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 from slack_sdk.signature import SignatureVerifier
 
 if TYPE_CHECKING:
-    from bot.sandbox.server import SlackStandIn
+    from bot.sandbox.standin import StandIn
 
 STALE_AGE = 10 * 60  # Slack refuses requests older than 5 minutes; this is safely older
 FORM = "application/x-www-form-urlencoded"
@@ -78,7 +78,7 @@ class SignedSender:
         self.clock = clock
 
     @classmethod
-    def for_stand_in(cls, stand_in: SlackStandIn, request_url: str, **kwargs: Any) -> SignedSender:
+    def for_stand_in(cls, stand_in: StandIn, request_url: str, **kwargs: Any) -> SignedSender:
         """A sender using the signing secret of the stand-in's seeded app."""
         return cls(request_url, stand_in.signing_secret, **kwargs)
 

@@ -212,7 +212,7 @@ class SlackStandIn:
         """The team a person belongs to (the first team when nobody has that id)."""
         return next((ws for ws in self.teams.values() if user_id in ws.state.users), self.workspace)
 
-    def _workspace_holding(self, kind: str, key: str) -> Workspace:
+    def workspace_holding(self, kind: str, key: str) -> Workspace:
         """The team whose state has ``key`` in its ``kind`` map (response_urls, files, oauth_codes)."""
         return next(
             (ws for ws in self.teams.values() if key in getattr(ws.state, kind)), self.workspace
@@ -235,7 +235,7 @@ class SlackStandIn:
     def handle_api(self, method: str, args: dict[str, Any], token: str | None) -> ApiAnswer:
         """Answer one Web API call: auth, rate limit, faults, then the method itself, in the token's team."""
         if method in CLIENT_AUTH_METHODS:  # no token: the code says which team is installing
-            ws = self._workspace_holding("oauth_codes", str(args.get("code") or ""))
+            ws = self.workspace_holding("oauth_codes", str(args.get("code") or ""))
         else:
             ws = self.workspace_for_token(token)
         if method not in METHODS:
@@ -380,14 +380,14 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(status, text, headers)
             elif path.startswith("/sandbox/upload/") and verb == "POST":
                 file_id = path.rsplit("/", 1)[-1]
-                ok = receive_upload(stand_in._workspace_holding("files", file_id), file_id, body)
+                ok = receive_upload(stand_in.workspace_holding("files", file_id), file_id, body)
                 self._send(200 if ok else 404, f"OK - {len(body)}" if ok else "file_not_found")
             elif path.startswith("/sandbox/response/") and verb == "POST":
                 payload = _loads_or_none(body)
                 response_id = path.rsplit("/", 1)[-1]
                 self._send(
                     *apply_response_url(
-                        stand_in._workspace_holding("response_urls", response_id),
+                        stand_in.workspace_holding("response_urls", response_id),
                         response_id,
                         payload,
                     )
@@ -402,7 +402,7 @@ class _Handler(BaseHTTPRequestHandler):
                 )
             elif path.startswith("/sandbox/files/"):
                 file_id = path.split("/")[3]
-                content = stand_in._workspace_holding("files", file_id).file_content(file_id)
+                content = stand_in.workspace_holding("files", file_id).file_content(file_id)
                 self._send(200 if content is not None else 404, content or b"")
             else:
                 self._send(*self.stand_in.control(path, verb, body, url.query))
