@@ -13,11 +13,12 @@ from pathlib import Path
 from bot.demo import pilot, report
 from bot.demo.cast import SimulationError
 from bot.demo.transcript import Person, Transcript, write_html
+from bot.errors import UpwardError
 
 Echo = Callable[[str], None]
 
 
-class DemoError(Exception):
+class DemoError(UpwardError):
     """Something the person running the demo can fix (e.g. an output folder that cannot be written)."""
 
 

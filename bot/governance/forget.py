@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from bot.errors import UpwardError
 from bot.models import (
     Answer,
     Delivery,
@@ -32,7 +33,7 @@ REFLECTION_QUESTION_ID = "reflection"
 TOMBSTONE_PREFIX = "forgotten-"
 
 
-class ForgetError(Exception):
+class ForgetError(UpwardError):
     """A forget request that cannot be done; the message says why and what to do."""
 
 

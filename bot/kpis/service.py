@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.calendar import Window, is_working_day, local_day, may_deliver, week_start
+from bot.errors import UpwardError
 from bot.models import (
     OBSERVED,
     Circle,
@@ -31,7 +32,7 @@ KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 CHECKIN_WEEKDAY = 4  # Friday; Thursday when Friday is not a working day for the person
 
 
-class KpiError(Exception):
+class KpiError(UpwardError):
     """A KPI change that cannot be made as asked; the message says why and what to do."""
 
 
@@ -367,3 +368,12 @@ def record_observation(
         row.value, row.observer_id, row.recorded_at = value, mentor.id, now
     session.flush()
     return kpi, circle
+
+
+def program_kpis(session: Session, program_id: int) -> list[Kpi]:
+    """Every KPI of a program, active ones first, then in the order they were added."""
+    return list(
+        session.scalars(
+            select(Kpi).where(Kpi.program_id == program_id).order_by(Kpi.status, Kpi.id)
+        )
+    )

@@ -20,6 +20,7 @@ from slack_sdk.models.basic_objects import JsonObject
 from bot.content.loader import Catalog, Problem, _show, check_catalog
 from bot.content.schema import Module, Question
 from bot.core import limits
+from bot.errors import UpwardError
 from bot.learning.blocks import (
     QuestionState,
     module_message,
@@ -33,7 +34,7 @@ PLACEHOLDER_DELIVERY_ID = 2**31 - 1
 BUILDER_URL = "https://app.slack.com/block-kit-builder/#"
 
 
-class PreviewError(Exception):
+class PreviewError(UpwardError):
     """The module cannot be previewed (unknown id); the message says what to do."""
 
 

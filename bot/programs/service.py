@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from bot.content.loader import Catalog
 from bot.content.schema import DeliveryWindow, ProgramTemplate
 from bot.core.calendar import Window, zone
+from bot.errors import UpwardError
 from bot.models import (
     OBSERVED,
     Kpi,
@@ -25,7 +26,7 @@ from bot.models import (
 )
 
 
-class ProgramError(Exception):
+class ProgramError(UpwardError):
     """A program request that cannot be done as asked; the message says why and what to do."""
 
 
@@ -341,3 +342,14 @@ def local_rules(person: Person, program: Program) -> tuple[str, Window]:
     settings = program_settings(program)
     default = Window(settings.delivery_window.start, settings.delivery_window.end)
     return person.timezone or program.timezone, person_window(person, default)
+
+
+def show_program(session: Session, name: str) -> tuple[dict[str, Any], list[tuple[str, str, int]]]:
+    """What `upward program show` prints: the settings with a roster line, and what Slack refused."""
+    prog = find_program(session, name)
+    info = describe(prog)
+    summary = next(p for p in list_programs(session) if p.name == info["name"])
+    info["roster"] = (
+        f"{summary.executives} executives, {summary.mentors} mentors, {summary.leads} leads"
+    )
+    return info, undeliverable(session, prog)

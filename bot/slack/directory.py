@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.errors import UpwardError
+
 NOT_FOUND = {"users_not_found", "user_not_found"}
 
 
@@ -20,7 +22,7 @@ class SlackProfile:
     deleted: bool = False
 
 
-class SlackDirectoryError(Exception):
+class SlackDirectoryError(UpwardError):
     """Slack refused a directory lookup for a reason other than 'no such user'."""
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from bot.config import ConfigError, Settings
+from bot.errors import UpwardError
 from bot.models import (
     Base,
     Circle,
@@ -117,7 +118,7 @@ def known_elsewhere(
     return False
 
 
-class NoWorkspace(Exception):
+class NoWorkspace(UpwardError):
     """No bot token for a workspace: it never installed Upward, or uninstalled it."""
 
 

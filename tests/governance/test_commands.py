@@ -34,7 +34,7 @@ class Upward:
 
     def __call__(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "tests.governance._cli", *args],
+            [sys.executable, "-m", "bot", *args],
             env=self.env,
             cwd=self.cwd,
             input=stdin,
@@ -164,7 +164,7 @@ def test_export_format_and_what_are_choices() -> None:
     # Rejected by click before any database is opened, so no process or backend is needed.
     from click.testing import CliRunner
 
-    from bot.governance.commands import export_command
+    from bot.cli.governance import export_command
 
     result = CliRunner().invoke(
         export_command, ["--program", "Mini", "--format", "xlsx", "--what", "answers"]
