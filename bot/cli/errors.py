@@ -71,12 +71,6 @@ class UpwardGroup(click.Group):
         except (click.ClickException, click.exceptions.Exit, click.Abort, KeyboardInterrupt):
             raise
         except Exception as exc:
-            runtime = ctx.find_object(_runtime_type())
-            settings = runtime.loaded_settings if runtime is not None else None
+            # The Runtime (bot.cli.runtime), if the command made one: its settings, if loaded.
+            settings = getattr(ctx.find_root().obj, "loaded_settings", None)
             raise translate(exc, settings) from None
-
-
-def _runtime_type() -> type:
-    from bot.cli.runtime import Runtime  # runtime imports this module's UserError
-
-    return Runtime
