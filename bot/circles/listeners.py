@@ -12,7 +12,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from bot.circles import actions, blocks, command, jobs, service
+from bot.circles import actions, blocks, command, jobs, operations, service
 from bot.circles.actions import Caller, Refused
 from bot.core.calendar import local_day
 from bot.core.ids import Action
@@ -295,29 +295,20 @@ def _form(
         )
         if period is None:
             raise Refused(f"{program.name} has no circle period running today.")
-        existing = session.scalars(
-            select(Circle).where(
-                Circle.program_id == program.id, Circle.period_start == period.start
-            )
-        ).all()
-        if existing and not parsed.dry_run:
-            return (
-                f"{program.name} already has {len(existing)} circles for {period.start:%B %Y};"
-                " nothing was changed."
-            )
-        formation = service.plan_formation(
-            session, program=program, period=period, catalog=catalog, now=now
-        )
         if parsed.dry_run:
-            return preview_text(formation)
-        jobs.form(session, program_id=program.id, period=period, catalog=catalog, now=now)
-        ids = list(
-            session.scalars(
-                select(Circle.id).where(
-                    Circle.program_id == program.id, Circle.period_start == period.start
+            return preview_text(
+                service.plan_formation(
+                    session, program=program, period=period, catalog=catalog, now=now
                 )
             )
+        ids, existed = operations.form_now(
+            session, program=program, period=period, catalog=catalog, now=now
         )
+        if existed:
+            return (
+                f"{program.name} already has {len(ids)} circles for {period.start:%B %Y};"
+                " nothing was changed."
+            )
     for circle_id in ids:
         jobs.provision(sessions, client, circle_id=circle_id, catalog=catalog, now=now)
     outbox.flush(
