@@ -150,7 +150,7 @@ class Exchange:
         tuple[str, str]
     ]  # (user, text) shown only to them: response_url posts and ephemerals
     calls: list[CallRecord]  # every other Web API call (Bolt's one-off auth.test aside)
-    shown: list[str]  # everything a person could read: replies, modals, home tabs (as JSON)
+    shown: list[str]  # the words a person could read: replies, modals, home tabs
     errors: list[str]  # ERROR lines the app logged
 
 
@@ -176,10 +176,31 @@ def exchange(world: World, send: Callable[[], SlackHttpResponse], errors: ErrorL
         replies=[(r["user"], r["payload"].get("text", "")) for r in posted]
         + [(c.args.get("user", ""), c.args.get("text", "")) for c in ephemerals],
         calls=[c for c in new_calls if c.method != "chat.postEphemeral"],
-        shown=[json.dumps(r["payload"]) for r in posted]
-        + [json.dumps(c.args) for c in new_calls if c.method in SHOWN_METHODS],
+        shown=[visible_text(r["payload"]) for r in posted]
+        + [visible_text(c.args) for c in new_calls if c.method in SHOWN_METHODS],
         errors=errors.lines()[logged:],
     )
+
+
+def visible_text(payload: Any) -> str:
+    """The words a person sees in a Web API payload: every `text` (message, blocks, labels, titles,
+    options), not the ids it echoes back (a trigger_id the request made up is not shown to anyone).
+    """
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in ("text", "alt_text", "fallback") and isinstance(value, str):
+                    found.append(value)
+                else:
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(payload)
+    return "\n".join(found)
 
 
 def sound(result: Exchange) -> None:

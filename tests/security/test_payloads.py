@@ -436,3 +436,13 @@ def test_a_body_that_is_no_slack_request_at_all_is_refused(
     except UnicodeDecodeError:
         raw = raw.decode("latin-1").encode()  # slack_sdk signs text; Slack sends nothing else
     throw(world, errors_logged, raw, content_type, nothing, None)
+
+
+def test_an_id_echoed_back_is_not_mistaken_for_a_crash_shown_to_a_person(
+    world: World, errors_logged: ErrorLog
+) -> None:
+    """A made-up trigger_id ('Traceback') is passed to views.open as Slack requires; it is not text
+    a person reads, so the crash check looks at the modal's words, which must still be clean."""
+    body = real_click(world, next(c for c in CLICKS if c.name == "learning.reflect"))
+    body["trigger_id"] = "Traceback"
+    throw(world, errors_logged, as_interaction(body), FORM, nothing, body)
