@@ -1,4 +1,5 @@
-"""Ack latency of block_actions answers: `upward serve` beside a bare Bolt app, same server, same run.
+"""Ack latency of block_actions answers: `upward serve` beside a bare Bolt app, same server, same
+run.
 
     python bench/ack_latency.py [--backend postgresql|sqlite] [--database-url URL] [--requests 1000]
 
@@ -85,7 +86,8 @@ def wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
 
 
 def start(cmd: list[str], env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
-    """Start a server (its output to `log`, never a pipe that could fill and stall it) and wait for it."""
+    """Start a server (its output to `log`, never a pipe that could fill and stall it) and wait for
+    it."""
     with log.open("w") as out:
         proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
     wait_healthy(f"http://127.0.0.1:{port}/healthz", proc, log)
@@ -198,7 +200,8 @@ def signed_requests(clicks: list[dict], signing_secret: str) -> list[dict]:
 def measure(
     url: str, clicks: list[dict], signing_secret: str, tmp: Path, period: float | None = None
 ) -> list[float]:
-    """Latencies (ms) of the clicks sent to `url` by bench/loadgen.py in its own process (bursts with `period`)."""
+    """Latencies (ms) of the clicks sent to `url` by bench/loadgen.py in its own process (bursts
+    with `period`)."""
     path = tmp / "requests.json"
     path.write_text(json.dumps(signed_requests(clicks, signing_secret)))
     loadgen = [sys.executable, str(ROOT / "bench" / "loadgen.py"), str(path), url, str(CONCURRENCY)]
@@ -214,7 +217,8 @@ def measure(
 
 
 def settle(count: Callable[[], int], timeout: float = 60) -> int:
-    """Wait until `count()` stops changing for a second (the post-ack work is done); its last value."""
+    """Wait until `count()` stops changing for a second (the post-ack work is done); its last
+    value."""
     deadline = time.monotonic() + timeout
     seen = count()
     while time.monotonic() < deadline:
@@ -332,7 +336,7 @@ def run(
         try:
             # Rounds alternate between the two servers, so a change in the machine's load (other
             # processes, the stand-in's own work) falls on both rather than on whichever ran second.
-            for i, (n, mode) in enumerate(rounds):
+            for i, (_n, mode) in enumerate(rounds):
                 chunk = clicks[i * per_round : (i + 1) * per_round]
                 for name, (_, port) in servers.items():
                     before = len(slack.workspace.calls_to("chat.update"))
@@ -414,7 +418,8 @@ def main() -> int:
     for (name, mode), values in result.ms.items():
         label = "bare Bolt app (ack only)" if name == "bare" else "upward serve"
         print(
-            f"{label:<26}{mode:<13}{pct(values, 50):>9.1f}{pct(values, 99):>9.1f}{max(values):>9.1f}"
+            f"{label:<26}{mode:<13}{pct(values, 50):>9.1f}{pct(values, 99):>9.1f}"
+            f"{max(values):>9.1f}"
         )
     return report(table_rows(result))
 

@@ -52,7 +52,8 @@ def _admin_dsn(postgres_url: str) -> str:
 
 @contextmanager
 def database(backend: str, name: str, tmp: Path, postgres_url: str = POSTGRES_URL) -> Iterator[URL]:
-    """An empty database for one run: a SQLite file in `tmp`, or a PostgreSQL database dropped afterwards."""
+    """An empty database for one run: a SQLite file in `tmp`, or a PostgreSQL database dropped
+    afterwards."""
     if backend == "sqlite":
         yield parse_database_url(f"sqlite:///{tmp / f'{name}.db'}")
         return
@@ -142,7 +143,7 @@ def print_table(rows: list[Row], out: Any = None) -> None:
     ]
     widths = [max(len(c[i]) for c in cells) for i in range(len(header))]
     for n, cell in enumerate(cells):
-        print("  ".join(v.ljust(w) for v, w in zip(cell, widths)).rstrip(), file=out)
+        print("  ".join(v.ljust(w) for v, w in zip(cell, widths, strict=False)).rstrip(), file=out)
         if n == 0:
             print("  ".join("-" * w for w in widths), file=out)
     notes = [(r.benchmark, note) for r in rows for note in r.notes]
@@ -171,7 +172,8 @@ def print_markdown(rows: list[Row], out: Any = None) -> None:
 
 
 def upward_env(url: URL, slack: Any) -> dict[str, str]:
-    """The environment of an `upward` process on `url` talking to the stand-in `slack` (nothing inherited of ours)."""
+    """The environment of an `upward` process on `url` talking to the stand-in `slack` (nothing
+    inherited of ours)."""
     env = {
         k: v
         for k, v in os.environ.items()

@@ -1,11 +1,13 @@
-"""The weekly digest at program scale: a year of a 1,000 and a 10,000-executive program, on SQLite and PostgreSQL.
+"""The weekly digest at program scale: a year of a 1,000 and a 10,000-executive program, on SQLite
+and PostgreSQL.
 
-    python bench/digest.py [--quick] [--breakdown] [--backend sqlite|postgresql] [--postgres-url URL]
+    python bench/digest.py [--quick] [--breakdown] [--backend sqlite|postgresql] [--postgres-url
+    URL]
 
 Each program is generated from a fixed seed and loaded in bulk (COPY on PostgreSQL, executemany on
 SQLite) into a database migrated by Alembic: one executive in five is joined by a mentor; every
-executive gets a module a week for 52 weeks (first-attempt answer when they engage), a baseline and a
-closing self-assessment (six ratings each), the weekly KPI check-in (its outbox row, with the real
+executive gets a module a week for 52 weeks (first-attempt answer when they engage), a baseline and
+a closing self-assessment (six ratings each), the weekly KPI check-in (its outbox row, with the real
 blocks, and the values of those who reply), a monthly circle of five with pulse and attendance,
 mentor notes and the mentors' monthly focus-behaviour observation. About one executive in ten fades
 out during the year. The digest of the last week is then computed once to warm up and RUNS times
@@ -182,7 +184,8 @@ class Year:
         yield Membership, members
 
     def learning(self) -> Batches:
-        """Deliveries, answers, check-ins (outbox) and their KPI answers, CHUNK executives at a time."""
+        """Deliveries, answers, check-ins (outbox) and their KPI answers, CHUNK executives at a
+        time."""
         for first in range(1, self.n + 1, CHUNK):
             rows: Rows = defaultdict(list)
             for pid in range(first, min(first + CHUNK, self.n + 1)):
@@ -230,7 +233,7 @@ class Year:
         return self.delivery_id
 
     def _ratings(self, rows: Rows, delivery_id: int, at: dt.datetime, values: list[int]) -> None:
-        for question_id, value in zip(self.assessment, values):
+        for question_id, value in zip(self.assessment, values, strict=False):
             rows[Answer].append(
                 dict(
                     delivery_id=delivery_id,
@@ -259,7 +262,8 @@ class Year:
         for week in range(WEEKS):
             monday = self.monday(week)
             faded = week >= me.fades_at
-            # The module: synthetic library ids, then the template's real modules in the last 15 weeks.
+            # The module: synthetic library ids, then the template's real modules in the last 15
+            # weeks.
             real = week - (WEEKS - len(self.modules))
             if real >= 0:
                 module = self.modules[(real + pid % 3) % len(self.modules)]
@@ -285,7 +289,8 @@ class Year:
                         ),
                     )
                 )
-            # The Friday check-in (sent to everyone still enrolled) and, for those who reply, 1-3 KPI values.
+            # The Friday check-in (sent to everyone still enrolled) and, for those who reply, 1-3
+            # KPI values.
             friday = midnight(monday + dt.timedelta(days=4)) + dt.timedelta(hours=10) + spread
             rows[OutboxMessage].append(
                 dict(
@@ -344,7 +349,8 @@ class Year:
             self._delivery(rows, pid, "closing", CLOSING_ID, WEEKS + 1, sent, None)
 
     def circles(self) -> Batches:
-        """Twelve monthly circles of five executives and a mentor; notes, pulse, mentor observations."""
+        """Twelve monthly circles of five executives and a mentor; notes, pulse, mentor
+        observations."""
         rng, circle_id = self.rng, 0
         executives = list(self.people)
         month = START.replace(day=1)
@@ -440,7 +446,8 @@ class Year:
 
 
 def generate(engine: Engine, catalog: Catalog, executives: int) -> tuple[int, int]:
-    """Migrate, create the program and load its year; returns (program id, answers + KPI observations)."""
+    """Migrate, create the program and load its year; returns (program id, answers + KPI
+    observations)."""
     upgrade(engine)
     with Session(engine, expire_on_commit=False) as session, session.begin():
         program = create_program(
@@ -476,7 +483,8 @@ QUERIES = [
 
 @contextmanager
 def timed_queries() -> Iterator[dict[str, float]]:
-    """While open, each metrics function (and the service's own lookups) adds its time to the dict."""
+    """While open, each metrics function (and the service's own lookups) adds its time to the
+    dict."""
     spent: dict[str, float] = defaultdict(float)
     originals = [(module, name, getattr(module, name)) for module, name in QUERIES]
 
@@ -500,7 +508,8 @@ def timed_queries() -> Iterator[dict[str, float]]:
 
 
 def run_digest(engine: Engine, catalog: Catalog, program_id: int) -> tuple[float, service.Digest]:
-    """One digest of the last generated week in a fresh session (as a job run would), and its time."""
+    """One digest of the last generated week in a fresh session (as a job run would), and its
+    time."""
     with Session(engine) as session:
         program = session.get(Program, program_id)
         assert program is not None
@@ -524,7 +533,8 @@ class Result:
 def measure(
     backend: str, executives: int, catalog: Catalog, tmp: Path, postgres_url: str, breakdown: bool
 ) -> Result:
-    """Generate one program in a fresh database, then time its digest (and each query with --breakdown)."""
+    """Generate one program in a fresh database, then time its digest (and each query with
+    --breakdown)."""
     name = DATABASE if backend == "postgresql" else f"digest-{executives}"
     with database(backend, name, tmp, postgres_url) as url:
         engine = make_engine(url)
@@ -571,7 +581,8 @@ def _median(results: dict[tuple[str, int], Result], backend: str, executives: in
 def checks(
     results: dict[tuple[str, int], Result], sizes: tuple[int, int]
 ) -> list[tuple[bool, str]]:
-    """Each target as (passed, line): PostgreSQL under TARGET_SECONDS at the larger size, and the ratio."""
+    """Each target as (passed, line): PostgreSQL under TARGET_SECONDS at the larger size, and the
+    ratio."""
     small, large = sizes
     backends = list(dict.fromkeys(backend for backend, _ in results))
     out = []

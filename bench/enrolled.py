@@ -40,12 +40,14 @@ CREATED = dt.datetime(2027, 2, 22, 9, 0, tzinfo=UTC)
 
 
 def slack_user_id(n: int) -> str:
-    """The Slack id of the n-th generated executive (the fan-out adds the same ids to the stand-in)."""
+    """The Slack id of the n-th generated executive (the fan-out adds the same ids to the
+    stand-in)."""
     return f"UBENCH{n:06d}"
 
 
 def enroll(engine: Engine, catalog: Catalog, people: int) -> int:
-    """Migrate, create the program, load `people` executives and plan their deliveries; the program id."""
+    """Migrate, create the program, load `people` executives and plan their deliveries; the program
+    id."""
     upgrade(engine)
     with Session(engine, expire_on_commit=False) as session, session.begin():
         program = create_program(
@@ -118,7 +120,8 @@ def enroll(engine: Engine, catalog: Catalog, people: int) -> int:
 
 
 def first_modules_sent(engine: Engine, program_id: int) -> None:
-    """The state after the FAN_OUT_AT tick, without sending: module 1 out and its outbox rows sent."""
+    """The state after the FAN_OUT_AT tick, without sending: module 1 out and its outbox rows
+    sent."""
     sent_at = FAN_OUT_AT - dt.timedelta(minutes=1)
     with Session(engine) as session, session.begin():
         deliveries = session.execute(

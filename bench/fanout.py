@@ -1,4 +1,5 @@
-"""Fan-out: N module DMs through the Slack stand-in with its rate limits on, against the lower bound.
+"""Fan-out: N module DMs through the Slack stand-in with its rate limits on, against the lower
+bound.
 
     python bench/fanout.py [--quick] [--people N] [--time-scale S] [--postgres-url URL]
 
@@ -78,7 +79,8 @@ class Result:
 
 
 def lower_bound(calls: list[CallRecord], limits: RateLimits) -> tuple[float, str]:
-    """The shortest time the stand-in's buckets allow for the calls that landed, and which bucket sets it."""
+    """The shortest time the stand-in's buckets allow for the calls that landed, and which bucket
+    sets it."""
     buckets: dict[tuple[str, str], tuple[int, Limit]] = {}
 
     def take(key: tuple[str, str], limit: Limit) -> None:

@@ -172,7 +172,8 @@ def main() -> int:
     print(f"{'backend':<11}{'enrolled':>9}{'queries':>9}{'median ms':>11}{'worst ms':>10}")
     for (backend, people), r in results.items():
         print(
-            f"{backend:<11}{people:>9,}{_counts(r):>9}{r.median_ms:>11.1f}{max(r.times) * 1000:>10.1f}"
+            f"{backend:<11}{people:>9,}{_counts(r):>9}{r.median_ms:>11.1f}"
+            f"{max(r.times) * 1000:>10.1f}"
         )
     return report(table_rows(results, sizes))
 

@@ -1,4 +1,5 @@
-"""A small closed-loop HTTP load generator, run in its own process so it shares no GIL with the rest.
+"""A small closed-loop HTTP load generator, run in its own process so it shares no GIL with the
+rest.
 
     python bench/loadgen.py REQUESTS.json URL CONCURRENCY [PERIOD]
 

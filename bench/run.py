@@ -1,4 +1,5 @@
-"""Every benchmark in one run, one table: python bench/run.py [--quick] [--only NAME ...] [--markdown]
+"""Every benchmark in one run, one table: python bench/run.py [--quick] [--only NAME ...]
+[--markdown]
 
 Each row is measured in this run beside its reference (the bare Bolt app, the rate limits' lower
 bound, the smaller program, ...), on this machine, from data the scripts generate. Exits 1 when any

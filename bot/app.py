@@ -81,7 +81,8 @@ def build_app(
         return next()
 
     if distributed:
-        app.enable_token_revocation_listeners()  # app_uninstalled / tokens_revoked delete the workspace's tokens
+        # app_uninstalled / tokens_revoked delete the workspace's tokens
+        app.enable_token_revocation_listeners()
 
         @app.middleware
         def _same_workspace(context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse:

@@ -14,7 +14,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
-# The app manifest installers create the Slack app from; its bot scopes are what /slack/install asks for.
+# The app manifest installers create the Slack app from; its bot scopes are what /slack/install asks
+# for.
 MANIFEST_PATH = Path(__file__).resolve().parents[1] / "slack-manifest.yaml"
 
 
@@ -41,12 +42,14 @@ class Settings(BaseSettings):
     )
     slack_app_token: SecretStr | None = Field(default=None, validation_alias="SLACK_APP_TOKEN")
     slack_api_url: str = Field(default="https://slack.com/api/", validation_alias="SLACK_API_URL")
-    # Distribution to several workspaces (OAuth): both set turns it on; tokens then come from installations.
+    # Distribution to several workspaces (OAuth): both set turns it on; tokens then come from
+    # installations.
     slack_client_id: str | None = Field(default=None, validation_alias="SLACK_CLIENT_ID")
     slack_client_secret: SecretStr | None = Field(
         default=None, validation_alias="SLACK_CLIENT_SECRET"
     )
-    # The public URL of /slack/oauth_redirect; unset, Slack uses the app's one configured Redirect URL.
+    # The public URL of /slack/oauth_redirect; unset, Slack uses the app's one configured Redirect
+    # URL.
     slack_redirect_uri: str | None = Field(default=None, validation_alias="SLACK_REDIRECT_URI")
     # Comma-separated bot scopes /slack/install asks for; unset, the ones in slack-manifest.yaml.
     slack_scopes: str | None = Field(default=None, validation_alias="SLACK_SCOPES")
@@ -107,16 +110,19 @@ class Settings(BaseSettings):
 
     @property
     def multi_workspace(self) -> bool:
-        """True when Upward is distributed: installed through /slack/install, one bot token per workspace."""
+        """True when Upward is distributed: installed through /slack/install, one bot token per
+        workspace."""
         return self.slack_client_id is not None and self.slack_client_secret is not None
 
     @property
     def oauth_authorize_url(self) -> str:
-        """Slack's install-approval page, beside the Web API (slack.com/oauth/v2/authorize, or the stand-in's)."""
+        """Slack's install-approval page, beside the Web API (slack.com/oauth/v2/authorize, or the
+        stand-in's)."""
         return self.slack_api_url.removesuffix("api/") + "oauth/v2/authorize"
 
     def bot_scopes(self) -> list[str]:
-        """The bot scopes to ask for at install: SLACK_SCOPES, else the manifest's; ConfigError when neither."""
+        """The bot scopes to ask for at install: SLACK_SCOPES, else the manifest's; ConfigError when
+        neither."""
         if self.slack_scopes is not None:
             return [s.strip() for s in self.slack_scopes.split(",") if s.strip()]
         try:

@@ -23,7 +23,8 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the database to `revision` in one transaction (PostgreSQL and SQLite both roll back DDL)."""
+    """Bring the database to `revision` in one transaction (PostgreSQL and SQLite both roll back
+    DDL)."""
     with engine.begin() as conn:
         command.upgrade(alembic_config(conn), revision)
 

@@ -33,7 +33,8 @@ DEMO_ROSTER = Path(__file__).with_name("sandbox") / "demo_roster.csv"
 
 
 def sandbox_settings(settings: Settings, slack: SlackStandIn) -> Settings:
-    """The same settings, pointed at the stand-in (and at a sandbox database unless one was given)."""
+    """The same settings, pointed at the stand-in (and at a sandbox database unless one was
+    given)."""
     database = settings.database_url if "DATABASE_URL" in os.environ else SANDBOX_DATABASE
     return settings.model_copy(
         update={
@@ -49,7 +50,8 @@ def sandbox_settings(settings: Settings, slack: SlackStandIn) -> Settings:
 def seed_demo_program(
     settings: Settings, slack: SlackStandIn, *, today: dt.date, now: dt.datetime | None = None
 ) -> str:
-    """Create the demo pilot (starting `today`) and import every demo person as of `now`; idempotent."""
+    """Create the demo pilot (starting `today`) and import every demo person as of `now`;
+    idempotent."""
     now = now or utcnow()
     catalog = load_catalog(settings.content_dir)
     engine = make_engine(settings.database)

@@ -64,12 +64,13 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
 
 
 def serve_http(settings: Settings, *, host: str, port: int, workers: int, threads: int) -> None:
-    """Serve `/slack/events` and `/healthz` (and, distributed, `/slack/install` and `/slack/oauth_redirect`)
-    with gunicorn's threaded workers until stopped."""
+    """Serve `/slack/events` and `/healthz` (and, distributed, `/slack/install` and
+    `/slack/oauth_redirect`) with gunicorn's threaded workers until stopped."""
     settings.require_signing_secret()
     check_database(make_engine(settings.database))
     if settings.multi_workspace:
-        settings.bot_scopes()  # a missing manifest is one clear line now, not a failing install later
+        # a missing manifest is one clear line now, not a failing install later
+        settings.bot_scopes()
         log.info("serving every workspace that installs Upward; install link: /slack/install")
     else:
         settings.require_bot_token()

@@ -92,7 +92,8 @@ def run_tick(
 ) -> TickReport:
     """Run every duty due at `now`, send what they queued, and record where it landed.
 
-    `client` is one WebClient (one workspace) or WorkspaceClients (each program's workspace's token).
+    `client` is one WebClient (one workspace) or WorkspaceClients (each program's workspace's
+    token).
     """
     worker = worker or worker_id()
     report = TickReport(at=now)

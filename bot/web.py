@@ -38,7 +38,8 @@ EVENTS_PATH = "/slack/events"
 
 
 class UpwardWSGI:
-    """Route `/healthz` to a database check, everything else to Bolt's WSGI handler (events, and the OAuth pages)."""
+    """Route `/healthz` to a database check, everything else to Bolt's WSGI handler (events, and the
+    OAuth pages)."""
 
     def __init__(self, bolt_app: App, engine: Engine, *, signing_secret: str):
         self.engine = engine
@@ -59,7 +60,8 @@ class UpwardWSGI:
                 "413 Content Too Large",
                 {"ok": False, "error": "request body too large"},
             )
-        # One id for every line this request logs, here and in Bolt's listeners (which read the header).
+        # One id for every line this request logs, here and in Bolt's listeners (which read the
+        # header).
         key = "HTTP_" + REQUEST_ID_HEADER.upper().replace("-", "_")
         environ[key] = (environ.get(key) or "")[:64] or uuid.uuid4().hex[:12]
         token = request_id.set(environ[key])
@@ -154,7 +156,8 @@ class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
 def serve_in_thread(
     app: UpwardWSGI, *, host: str = "127.0.0.1", port: int = 0
 ) -> tuple[WSGIServer, str]:
-    """A threaded WSGI server for the same app, for tests and `serve --sandbox`; returns it and its URL."""
+    """A threaded WSGI server for the same app, for tests and `serve --sandbox`; returns it and its
+    URL."""
     server = make_server(
         host, port, app, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler
     )

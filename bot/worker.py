@@ -26,7 +26,8 @@ log = logging.getLogger(__name__)
 
 
 def sqlite_worker_lock(settings: Settings) -> IO[str] | None:
-    """On SQLite, hold an exclusive lock so a second worker refuses to start (it would send twice)."""
+    """On SQLite, hold an exclusive lock so a second worker refuses to start (it would send
+    twice)."""
     url = settings.database
     if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
         return None
@@ -46,7 +47,8 @@ def sqlite_worker_lock(settings: Settings) -> IO[str] | None:
 
 
 def run_worker(settings: Settings, *, interval_seconds: int = 60) -> None:
-    """Tick now and then every `interval_seconds` until SIGTERM/SIGINT; finish the running tick first."""
+    """Tick now and then every `interval_seconds` until SIGTERM/SIGINT; finish the running tick
+    first."""
     lock = sqlite_worker_lock(settings)
     catalog = load_catalog(settings.content_dir)
     engine = make_engine(settings.database)

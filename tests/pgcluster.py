@@ -24,7 +24,8 @@ from sqlalchemy.engine import URL
 from bot.config import parse_database_url
 from tests.dbs import _pid_alive
 
-# Debian's PostgreSQL 15, as CI installs it; UPWARD_TEST_PG_BIN points elsewhere (`pg_config --bindir`).
+# Debian's PostgreSQL 15, as CI installs it; UPWARD_TEST_PG_BIN points elsewhere (`pg_config
+# --bindir`).
 PG_BIN = Path(os.environ.get("UPWARD_TEST_PG_BIN", "/usr/lib/postgresql/15/bin"))
 OS_USER = "postgres"
 
@@ -82,7 +83,8 @@ class PostgresCluster:
             raise
 
     def _command(self, program: str, *args: str) -> list[str]:
-        """The command line for one of PostgreSQL's programs, as the `postgres` user when we are root."""
+        """The command line for one of PostgreSQL's programs, as the `postgres` user when we are
+        root."""
         command = [str(self.bin_dir / program), *args]
         return ["runuser", "-u", OS_USER, "--", *command] if self._as_root else command
 
@@ -99,7 +101,8 @@ class PostgresCluster:
         return result.stdout
 
     def _remove_stale_clusters(self) -> None:
-        """Stop and remove clusters left by test runs whose process is gone (e.g. killed with -9)."""
+        """Stop and remove clusters left by test runs whose process is gone (e.g. killed with
+        -9)."""
         for root in Path(tempfile.gettempdir()).glob("upward-pg-*-*"):
             match = re.match(r"upward-pg-(\d+)-", root.name)
             if not match or _pid_alive(int(match.group(1))):
@@ -113,7 +116,8 @@ class PostgresCluster:
             shutil.rmtree(root, ignore_errors=True)
 
     def start(self) -> None:
-        """Start the server (same port and data every time) and wait until it accepts connections."""
+        """Start the server (same port and data every time) and wait until it accepts
+        connections."""
         options = (
             f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 "
             # Throwaway data: durability only costs time here.

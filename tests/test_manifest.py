@@ -1,4 +1,5 @@
-"""slack-manifest.yaml asks for every scope the code needs and no other, and points Slack where Upward listens.
+"""slack-manifest.yaml asks for every scope the code needs and no other, and points Slack where
+Upward listens.
 
 The Web API methods Upward calls are found in bot/ (outside the sandbox): slack_sdk WebClient
 calls (`client.users_info(...)`, with what each wraps, e.g. files_upload_v2) and method names
@@ -63,7 +64,8 @@ _API_CALL = re.compile(r'api_call\(\s*"([a-zA-Z.]+)"')
 
 @functools.cache
 def _wrapped(name: str) -> frozenset[str]:
-    """The Web API methods a WebClient method calls, following its calls to other WebClient methods."""
+    """The Web API methods a WebClient method calls, following its calls to other WebClient
+    methods."""
     source = inspect.getsource(getattr(WebClient, name))
     found = set(_API_CALL.findall(source))
     for inner in set(re.findall(r"self\.([a-zA-Z]\w*)\(", source)) - {name, "api_call"}:

@@ -1,4 +1,5 @@
-"""The docs' commands exist: every `upward …` in README.md and docs/ names a real command with real options.
+"""The docs' commands exist: every `upward …` in README.md and docs/ names a real command with real
+options.
 
 Checked against the click definitions in bot/cli.py, so a renamed command or option fails here
 before a newcomer meets it. Fenced shell blocks are checked strictly (arguments, required options,

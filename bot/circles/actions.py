@@ -194,7 +194,8 @@ def visible_circles(session: Session, who: Caller, *, today: dt.date) -> list[Ci
 def schedule(
     session: Session, *, circle: Circle, who: Caller, day: dt.date, time: dt.time, now: dt.datetime
 ) -> dt.datetime:
-    """Set the meeting time (given in the caller's zone); refuse past times or times outside the period."""
+    """Set the meeting time (given in the caller's zone); refuse past times or times outside the
+    period."""
     require_manager(session, who, circle, what="schedule the meeting")
     require_open(circle)
     tz = zone((who.person.timezone if who.person else None) or "UTC")

@@ -219,7 +219,8 @@ def _create_channel(
     period_start: dt.date,
     number: int,
 ) -> tuple[str, str]:
-    """conversations.create, adopting our own channel after a crash and skipping names others hold."""
+    """conversations.create, adopting our own channel after a crash and skipping names others
+    hold."""
     purpose = f"Upward peer circle for {program}, {period_start:%B %Y}. {PURPOSE_TAG}{circle_id}"
     ours = _our_channels(client)
     for attempt in range(20):
@@ -340,7 +341,8 @@ def close_finished(session: Session, *, now: dt.datetime) -> int:
 
 
 def post_closing(session: Session, *, circle: Circle, now: dt.datetime) -> None:
-    """The closing message with its 1–5 pulse, in the circle's channel, and the mentors' observation DMs."""
+    """The closing message with its 1–5 pulse, in the circle's channel, and the mentors' observation
+    DMs."""
     kpi_jobs.enqueue_observations(session, circle=circle, now=now)
     if circle.slack_channel_id is None:
         return

@@ -99,7 +99,8 @@ def _dispatch(
                 session, circle=circle, who=who, day=parsed.day, time=parsed.time, now=now
             )
             _announce_meeting(session, circle=circle, by=user, meeting=meeting, now=now)
-            # A topic is plain text (Slack renders no <!date> there): the scheduler's own time, with its zone.
+            # A topic is plain text (Slack renders no <!date> there): the scheduler's own time, with
+            # its zone.
             topic = (
                 circle.slack_channel_id,
                 (
@@ -426,7 +427,8 @@ def list_text(views: list[actions.CircleView], *, tz: str | None) -> str:
 
 
 def preview_text(formation: service.Formation) -> str:
-    """The proposed circles with the score of each constraint (shared by /circle form --dry-run and the CLI)."""
+    """The proposed circles with the score of each constraint (shared by /circle form --dry-run and
+    the CLI)."""
     m = formation.match
     names = formation.people
     lines = [
@@ -434,7 +436,7 @@ def preview_text(formation: service.Formation) -> str:
         f" pairs {m.repeat_pairs}, same-department pairs {m.same_department_pairs}, mentor load"
         f" {min(m.mentor_load.values(), default=0)}–{max(m.mentor_load.values(), default=0)}"
     ]
-    for name, circle in zip(formation.names, m.circles):
+    for name, circle in zip(formation.names, m.circles, strict=False):
         people = ", ".join(
             (names[pid].display_name or names[pid].slack_user_id)
             + (" (mentor)" if i < circle.mentors else "")

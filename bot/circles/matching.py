@@ -135,7 +135,7 @@ def form_circles(
 
 
 def _check(people: list[Candidate]) -> None:
-    for earlier, later in zip(people, people[1:]):
+    for earlier, later in itertools.pairwise(people):
         if earlier.person_id == later.person_id:
             raise ValueError(f"person {later.person_id} is a candidate twice; pass each one once")
     for c in people:
@@ -253,7 +253,7 @@ def _deal_executives(
     rng.shuffle(groups)  # a new department order each month varies which departments meet
     seats = [c for turn in range(max(sizes)) for c in range(len(sizes)) if sizes[c] > turn]
     rows: list[list[int]] = [[] for _ in sizes]
-    for circle, person in zip(seats, itertools.chain.from_iterable(groups)):
+    for circle, person in zip(seats, itertools.chain.from_iterable(groups), strict=False):
         rows[circle].append(person)
     return rows
 
@@ -263,7 +263,10 @@ def _deal_mentors(mentors: list[int], seats: list[int], rng: random.Random) -> l
     order = mentors[:]
     rng.shuffle(order)
     starts = itertools.accumulate(seats, initial=0)
-    return [[order[(start + j) % len(order)] for j in range(n)] for start, n in zip(starts, seats)]
+    return [
+        [order[(start + j) % len(order)] for j in range(n)]
+        for start, n in zip(starts, seats, strict=False)
+    ]
 
 
 # Step 3: the search.
@@ -292,7 +295,7 @@ class _Search:
         names = sorted({c.department for c in people if c.role == "executive" and c.department})
         code = {name: i for i, name in enumerate(names)}
         self.dept = [code.get(c.department, -1) if c.role == "executive" else -1 for c in people]
-        self.members = [set(e) | set(m) for e, m in zip(execs, mentors)]
+        self.members = [set(e) | set(m) for e, m in zip(execs, mentors, strict=False)]
         self.dept_count = [Counter(self.dept[p] for p in row if self.dept[p] >= 0) for row in execs]
         self.repeats = sum(len(self.met[p] & s) for s in self.members for p in s) // 2
         self.same_department = sum(n * (n - 1) // 2 for c in self.dept_count for n in c.values())
@@ -368,7 +371,8 @@ class _Search:
         return d >= 0 and self.dept_count[c][d] > 1 and self.same_department > self.floor
 
     def _try_swap(self, a: int, x: int, b: int, y: int, mentor: bool, sideways: bool) -> int | None:
-        """Trade a (in x) and b (in y) if the cost falls (or holds, sideways): the change, or None."""
+        """Trade a (in x) and b (in y) if the cost falls (or holds, sideways): the change, or
+        None."""
         sx, sy = self.members[x], self.members[y]
         if a in sy or b in sx:  # a shared mentor may sit in both circles already
             return None

@@ -155,13 +155,9 @@ def candidates(
                 )
             )
         elif person.paused_until is not None and person.paused_until >= period_end:
+            until = person.paused_until.astimezone(ZoneInfo(person.timezone or "UTC"))
             left.append(
-                LeftOut(
-                    person.id,
-                    person.slack_user_id,
-                    "you are paused until"
-                    f" {person.paused_until.astimezone(ZoneInfo(person.timezone or 'UTC')):%A %-d %B}",
-                )
+                LeftOut(person.id, person.slack_user_id, f"you are paused until {until:%A %-d %B}")
             )
         elif person.status == PersonStatus.paused and person.paused_until is None:
             left.append(LeftOut(person.id, person.slack_user_id, "you have paused Upward"))
@@ -223,7 +219,8 @@ def plan_formation(
             .select_from(Circle)
             .where(
                 Circle.program_id == program.id,
-                # The first 40 slug characters always survive truncation; the rest may not, hence the %.
+                # The first 40 slug characters always survive truncation; the rest may not, hence
+                # the %.
                 Circle.channel_name.like(
                     f"circle-{slug(program.name)[:40]}%-{period.start:%Y-%m}-%"
                 ),
@@ -249,7 +246,9 @@ def create_circles(
         count=len(formation.names),
     )
     ids = []
-    for number, (circle, name) in enumerate(zip(formation.match.circles, formation.names), start=1):
+    for number, (circle, name) in enumerate(
+        zip(formation.match.circles, formation.names, strict=False), start=1
+    ):
         row = Circle(
             program_id=formation.program_id,
             period_start=formation.period.start,
@@ -287,7 +286,8 @@ def slug(name: str) -> str:
 
 
 def channel_name(program_name: str, period_start: dt.date, number: int, attempt: int = 0) -> str:
-    """`circle-<program>-<yyyy-mm>-<n>` within Slack's 80 characters (a suffix when the name was taken)."""
+    """`circle-<program>-<yyyy-mm>-<n>` within Slack's 80 characters (a suffix when the name was
+    taken)."""
     tail = f"-{period_start:%Y-%m}-{number}" + (f"-{attempt + 1}" if attempt else "")
     room = CHANNEL_NAME_MAX - len("circle-") - len(tail)
     return f"circle-{slug(program_name)[:room].rstrip('-')}{tail}"

@@ -18,7 +18,8 @@ def circles() -> None:
 @click.option("--program", "program_name", required=True, help="The program.")
 @click.option("--month", help="YYYY-MM (default: this month).")
 def circles_preview(program_name: str, month: str | None) -> None:
-    """Print the proposed circles with the score of each constraint; touches neither Slack nor the database."""
+    """Print the proposed circles with the score of each constraint; touches neither Slack nor the
+    database."""
     # The Slack side (Block Kit, bolt, the outbox) is heavy: only the circles commands load it.
     from bot.circles import operations
     from bot.circles.listeners import preview_text
@@ -37,7 +38,8 @@ def circles_preview(program_name: str, month: str | None) -> None:
 @circles.command("form")
 @click.option("--program", "program_name", required=True, help="The program.")
 def circles_form(program_name: str) -> None:
-    """Form this period's circles now (normally `tick` does it on the first working day) and create their channels."""
+    """Form this period's circles now (normally `tick` does it on the first working day) and create
+    their channels."""
     from bot.circles import jobs, operations  # the Slack side: heavy, as above
     from bot.core.process import worker_id
     from bot.slack import outbox

@@ -17,7 +17,8 @@ import click
     help="Folder for the transcript (index.html), the demo's database and its log.",
 )
 def demo(out: Path) -> None:
-    """Run a 4-week pilot in fast-forward on SQLite and a local Slack stand-in, and write a transcript.
+    """Run a 4-week pilot in fast-forward on SQLite and a local Slack stand-in, and write a
+    transcript.
 
     Needs no Slack workspace and no network: simulated people click what Upward posts. Prints a
     summary and the final weekly digest, and writes OUT/index.html with what everyone saw in Slack.

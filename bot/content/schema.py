@@ -161,7 +161,10 @@ class FocusBehaviour(Strict):
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=75)] = (
         "Asks for and acts on junior views"
     )
-    question: SectionText = "In this circle, how consistently did they ask for junior colleagues' views and act on them?"
+    question: SectionText = (
+        "In this circle, how consistently did they ask for junior colleagues'"
+        " views and act on them?"
+    )
     scale: Scale = Scale(min=1, max=5, low_label="Not yet", high_label="Consistently")
 
 

@@ -10,7 +10,8 @@ MAX_ID = 2**31 - 1  # the largest value of an INTEGER primary key (PostgreSQL's 
 
 
 def number(text: str | None, *, low: int, high: int) -> int | None:
-    """`text` as an integer in [low, high] written in ASCII digits (an optional leading minus), else None."""
+    """`text` as an integer in [low, high] written in ASCII digits (an optional leading minus), else
+    None."""
     if not text or len(text) > 12 or not text.isascii():
         return None
     digits = text[1:] if text.startswith("-") else text

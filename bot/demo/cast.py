@@ -30,7 +30,8 @@ class SimulationError(RuntimeError):
 
 
 class SimClock:
-    """Simulated time, shared by Upward's listeners (a datetime) and the stand-in (epoch seconds)."""
+    """Simulated time, shared by Upward's listeners (a datetime) and the stand-in (epoch
+    seconds)."""
 
     def __init__(self, now: dt.datetime):
         self.now = now
@@ -57,12 +58,14 @@ class World(Protocol):
     def person(self, user_id: str) -> SimulatedUser: ...
 
     def settle(self) -> None:
-        """Wait until the app has finished everything it was asked so far (listeners run after the ack)."""
+        """Wait until the app has finished everything it was asked so far (listeners run after the
+        ack)."""
 
 
 @dataclass(frozen=True)
 class Timing:
-    """When someone gets round to a message: some minutes after it arrives, in their office hours."""
+    """When someone gets round to a message: some minutes after it arrives, in their office
+    hours."""
 
     minutes: tuple[int, int] = (0, 0)  # a delay drawn from this range
     office_hours: tuple[int, int] | None = (
@@ -163,7 +166,8 @@ class Actor:
         return found
 
     def click(self, channel_id: str, ts: str, *, note: str | None = None, **find: str) -> None:
-        """Click the element matching `find` (text=, value=, action_id=) in a message, then wait for the app."""
+        """Click the element matching `find` (text=, value=, action_id=) in a message, then wait for
+        the app."""
         message = self.current(channel_id, ts)
         response = self.person.click(message, channel_id=channel_id, **find)
         self._after(response.status, f"clicked {find}", channel_id, note or _click_note(find))
@@ -178,7 +182,8 @@ class Actor:
         picked: Any = None,
         note: str,
     ) -> None:
-        """Act on one element of a block (a button in a given row, or a date picked in a date picker)."""
+        """Act on one element of a block (a button in a given row, or a date picked in a date
+        picker)."""
         message = self.current(channel_id, ts)
         ws = self.cast.ws
         with ws.lock:
@@ -233,7 +238,8 @@ class Cast:
         self.journal.append(Activity(self.world.clock.now, user_id, channel_id, text, view))
 
     def act_until(self, until: dt.datetime) -> int:
-        """Everyone notices what is new, then each reaction due before `until` runs at its instant."""
+        """Everyone notices what is new, then each reaction due before `until` runs at its
+        instant."""
         done = 0
         now = self.world.clock.now
         for actor in self.actors:

@@ -289,7 +289,8 @@ def demo_settings(database_url: str, slack: SlackStandIn) -> Settings:
 
 @contextmanager
 def running_world(database_url: str) -> Iterator[tuple[DemoWorld, Settings]]:
-    """The stand-in (on simulated time) and Upward's web app on a local port, with the demo program."""
+    """The stand-in (on simulated time) and Upward's web app on a local port, with the demo
+    program."""
     clock = SimClock(dt.datetime.combine(START, dt.time(), tzinfo=UTC) - dt.timedelta(days=3))
     workspace = Workspace.from_seed(DEMO_SEED_PATH, clock=clock.epoch, trigger_ttl=3.0)
     with SlackStandIn(workspace=workspace, rate_limits=False) as slack:
@@ -306,7 +307,8 @@ def running_world(database_url: str) -> Iterator[tuple[DemoWorld, Settings]]:
                 clock=clock,
                 sessions=make_session_factory(engine),
                 work=work,
-                # Slack waits 3 s for an answer; a loaded machine may take longer, and that is no failure here.
+                # Slack waits 3 s for an answer; a loaded machine may take longer, and that is no
+                # failure here.
                 sender=SignedSender(f"{url}/slack/events", slack.signing_secret, timeout=60),
                 program=DEMO_PROGRAM,
                 bot_url=url,
@@ -324,7 +326,8 @@ def instants(start: dt.datetime, end: dt.datetime, zones: set[str]) -> Iterator[
     """The planned ticks: every four hours while somebody is in their working hours on a weekday.
 
     Upward sends nothing outside people's windows, so the nights and weekends that belong to
-    nobody are skipped; what falls due then (a circle closing on a Sunday) goes out at the next tick.
+    nobody are skipped; what falls due then (a circle closing on a Sunday) goes out at the next
+    tick.
     """
     now = start
     while now <= end:
@@ -412,7 +415,8 @@ def _count(totals: Counter[str], report: TickReport) -> None:
 
 @contextmanager
 def pilot_run(database_url: str, *, progress: Callable[[str], None]) -> Iterator[PilotRun]:
-    """Set up the world, cast it and run the pilot; the run is yielded while the world is still up."""
+    """Set up the world, cast it and run the pilot; the run is yielded while the world is still
+    up."""
     with running_world(database_url) as (world, settings):
         progress(
             f"  Slack stand-in at {world.slack.url}, Upward at {world.bot_url}/slack/events, "

@@ -202,7 +202,8 @@ class Executive(Actor):
 
 
 class Mentor(Actor):
-    """A mentor: schedules each circle, records the session, rates the executives, rates the circle."""
+    """A mentor: schedules each circle, records the session, rates the executives, rates the
+    circle."""
 
     def __init__(self, cast: Cast, user_id: str, habits: MentorHabits):
         super().__init__(cast, user_id, habits.timing)

@@ -19,7 +19,8 @@ Echo = Callable[[str], None]
 
 
 class DemoError(UpwardError):
-    """Something the person running the demo can fix (e.g. an output folder that cannot be written)."""
+    """Something the person running the demo can fix (e.g. an output folder that cannot be
+    written)."""
 
 
 def prepare(out: Path) -> Path:
@@ -41,7 +42,8 @@ def prepare(out: Path) -> Path:
 
 @contextlib.contextmanager
 def logs_to(path: Path) -> Iterator[None]:
-    """Send every log record, and anything a thread or server prints on stderr, to a file instead of the terminal."""
+    """Send every log record, and anything a thread or server prints on stderr, to a file instead of
+    the terminal."""
     root = logging.getLogger()
     saved = root.handlers[:], root.level
     stream = path.open("w", encoding="utf-8")

@@ -237,7 +237,8 @@ def _channel(t: Transcript, channel_id: str, ctx: RenderContext) -> str:
                     0,
                     (
                         f'<div class="system">{esc(ctx.user(message.get("user", "")))}'
-                        f" {render_mrkdwn(_system_text(message), ctx)} <time>{local:%H:%M}</time></div>"
+                        f" {render_mrkdwn(_system_text(message), ctx)}"
+                        f" <time>{local:%H:%M}</time></div>"
                     ),
                 )
             )

@@ -27,7 +27,8 @@ class Refused(Exception):
 
 @dataclass(frozen=True)
 class Done:
-    """What a click did: the answer for the lead, and the outbox row to send now (if it wrote one)."""
+    """What a click did: the answer for the lead, and the outbox row to send now (if it wrote
+    one)."""
 
     text: str
     send: str | None = None

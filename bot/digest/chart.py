@@ -1,4 +1,5 @@
-"""The digest's chart: weekly completion and KPI trends as a PNG (matplotlib, no GUI, no pyplot state)."""
+"""The digest's chart: weekly completion and KPI trends as a PNG (matplotlib, no GUI, no pyplot
+state)."""
 
 from __future__ import annotations
 

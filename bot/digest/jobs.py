@@ -129,7 +129,8 @@ def _run_program(session: Session, *, program_id: int, catalog: Catalog, now: dt
 
 
 def _lock_run(session: Session, *, program_id: int, period: str, now: dt.datetime) -> DigestRun:
-    """The program's run record for the week, created if new and locked until this session commits."""
+    """The program's run record for the week, created if new and locked until this session
+    commits."""
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     session.execute(
         insert(DigestRun)

@@ -1,8 +1,8 @@
 """The digest's numbers, each one aggregate query in the database (no row-by-row Python).
 
-Every query takes a program and a cut-off instant; nothing timestamped at or after the cut-off counts,
-so a past week's digest reads the same whenever it is computed. (Circle attendance and pulse carry no
-timestamp of their own: a past week's circle health shows them as they stand now.)
+Every query takes a program and a cut-off instant; nothing timestamped at or after the cut-off
+counts, so a past week's digest reads the same whenever it is computed. (Circle attendance and pulse
+carry no timestamp of their own: a past week's circle health shows them as they stand now.)
 """
 
 from __future__ import annotations
@@ -33,7 +33,8 @@ from bot.models import (
 
 
 def _of_delivery(column, program_id: int, *, modules_only: bool = False):  # type: ignore[no-untyped-def]
-    """A column of an answer's delivery, looked up by key for each answer (NULL outside the program).
+    """A column of an answer's delivery, looked up by key for each answer (NULL outside the
+    program).
 
     The week's answers are few and a program's deliveries span its whole history: reading the
     answers by time and fetching each one's delivery by primary key beats any join plan SQLite or
@@ -97,7 +98,8 @@ def current_executive(program_id: int) -> tuple:
 
 
 def active_executives(session: Session, program_id: int, windows: list[Window]) -> list[int]:
-    """Per consecutive window: executives who answered, finished a module or checked in during it."""
+    """Per consecutive window: executives who answered, finished a module or checked in during
+    it."""
     first, last = windows[0].start, windows[-1].end
 
     def bucket(column):  # type: ignore[no-untyped-def]
@@ -142,7 +144,8 @@ def active_executives(session: Session, program_id: int, windows: list[Window]) 
 def completion_by_window(
     session: Session, program_id: int, windows: list[Window]
 ) -> list[Completion]:
-    """Per window: modules sent in it, how many of those were finished before it ended, and to how many people."""
+    """Per window: modules sent in it, how many of those were finished before it ended, and to how
+    many people."""
     if not windows:
         return []
     bucket = case(*((Delivery.sent_at < w.end, i) for i, w in enumerate(windows)), else_=None)
@@ -171,7 +174,8 @@ def completion_by_window(
 
 
 def _first_attempts(program_id: int, window: Window):  # type: ignore[no-untyped-def]
-    """The window's scored first attempts at quiz questions: person, module, question, right (1/0)."""
+    """The window's scored first attempts at quiz questions: person, module, question, right
+    (1/0)."""
     week = (
         select(
             _of_delivery(Delivery.person_id, program_id, modules_only=True).label("person_id"),
@@ -202,7 +206,8 @@ def first_attempt_score(session: Session, program_id: int, window: Window) -> Me
 def hardest_question(
     session: Session, program_id: int, window: Window, *, min_people: int
 ) -> tuple[str, str, Mean] | None:
-    """(module id, question id, share right first time) of the week's hardest question with enough answers."""
+    """(module id, question id, share right first time) of the week's hardest question with enough
+    answers."""
     week, in_program = _first_attempts(program_id, window)
     people = func.count(distinct(week.c.person_id))
     share = func.avg(week.c.right)
@@ -296,7 +301,8 @@ def mentor_periods(session: Session, kpi_id: int, *, before: dt.date, limit: int
 def skill_change(
     session: Session, program_id: int, areas: dict[str, str], *, cutoff: dt.datetime
 ) -> dict[str, tuple[Mean, Mean, Mean]]:
-    """Per skill area: (baseline of everyone, baseline of those who also closed, closing of those people).
+    """Per skill area: (baseline of everyone, baseline of those who also closed, closing of those
+    people).
 
     `areas` maps assessment question ids to their skill area. Ratings are compared for the same
     people only, so a change is never an artefact of who answered. One pass: each person's
@@ -439,7 +445,8 @@ def latest_circle_period(
 def missed_streaks(
     session: Session, program_id: int, *, cutoff: dt.datetime, lookback: dt.timedelta, at_least: int
 ) -> dict[int, int]:
-    """Person id -> how many of their latest modules in a row (sent before the cut-off) are unfinished."""
+    """Person id -> how many of their latest modules in a row (sent before the cut-off) are
+    unfinished."""
     finished = and_(Delivery.completed_at.is_not(None), Delivery.completed_at < cutoff)
     ranked = (
         select(
@@ -467,7 +474,8 @@ def missed_streaks(
 def pulse_drops(
     session: Session, program_id: int, *, cutoff: dt.datetime, at_least: float
 ) -> dict[int, float]:
-    """Person id -> how far their latest circle pulse fell below the average of their earlier ones."""
+    """Person id -> how far their latest circle pulse fell below the average of their earlier
+    ones."""
     ranked = (
         select(
             CircleMember.person_id,
@@ -522,9 +530,7 @@ def silent_checkins(
 ) -> set[int]:
     """Executives sent a check-in in each of these weeks who answered none of them."""
     keys = [f"kpi-checkin:{program_id}:%:{w.isoformat()}" for w in weeks]
-    earliest = dt.datetime.combine(
-        min(weeks) - dt.timedelta(days=1), dt.time(0), tzinfo=dt.UTC
-    )
+    earliest = dt.datetime.combine(min(weeks) - dt.timedelta(days=1), dt.time(0), tzinfo=dt.UTC)
     sent = (
         select(OutboxMessage.person_id)
         .where(

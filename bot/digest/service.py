@@ -236,7 +236,9 @@ def compute(session: Session, *, program: Program, catalog: Catalog, week: Week)
             figure(metrics.first_attempt_score(session, program.id, week.window), k),
             figure(metrics.first_attempt_score(session, program.id, previous), k),
         ),
-        completion_trend=[(w.monday, completion_figure(c, k)) for w, c in zip(weeks, completions)],
+        completion_trend=[
+            (w.monday, completion_figure(c, k)) for w, c in zip(weeks, completions, strict=False)
+        ],
         kpis=_kpi_trends(session, program, weeks=weeks, min_group=k),
         skills=_skills(session, program, catalog, cutoff=cutoff, min_group=k),
         circles=circles,
@@ -388,7 +390,8 @@ def _at_risk(
     circle_period: dt.date | None,
     circle_word: str,
 ) -> tuple[list[AtRisk], int]:
-    """Executives to look at, with plain-language reasons; the worst first, at most AT_RISK_SHOWN."""
+    """Executives to look at, with plain-language reasons; the worst first, at most
+    AT_RISK_SHOWN."""
     cutoff = week.window.end
     streaks = metrics.missed_streaks(
         session, program.id, cutoff=cutoff, lookback=STREAK_LOOKBACK, at_least=AT_RISK_STREAK

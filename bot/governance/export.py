@@ -195,8 +195,8 @@ def write(
 ) -> int:
     """Write `rows` as CSV (header first) or JSONL to a text stream; returns how many rows.
 
-    `columns` fixes the CSV header (needed when there may be no rows); by default the first row's keys.
-    The stream should be opened with newline="" so CSV line endings stay `\\n`.
+    `columns` fixes the CSV header (needed when there may be no rows); by default the first row's
+    keys. The stream should be opened with newline="" so CSV line endings stay `\\n`.
     """
     if fmt == "jsonl":
         count = 0
@@ -236,10 +236,7 @@ def _csv_cell(value: Any) -> Any:
 def _plain(value: Any) -> Any:
     """A JSON-ready value: UTC `...Z` timestamps, ISO dates, enum values."""
     if isinstance(value, dt.datetime):
-        return (
-            value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(timespec="seconds")
-            + "Z"
-        )
+        return value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, enum.Enum):

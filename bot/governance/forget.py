@@ -87,7 +87,8 @@ def _count(n: int, noun: str, verb: str, *, plural: str | None = None) -> str:
 
 
 def person_to_forget(session: Session, *, slack_user_id: str) -> Person:
-    """The person with this Slack user id, or ForgetError when there is none or they are forgotten."""
+    """The person with this Slack user id, or ForgetError when there is none or they are
+    forgotten."""
     wanted = slack_user_id.strip()
     person = session.scalars(select(Person).where(Person.slack_user_id == wanted)).one_or_none()
     if person is None:
@@ -104,7 +105,8 @@ def person_to_forget(session: Session, *, slack_user_id: str) -> Person:
 
 
 def forget_person(session: Session, *, slack_user_id: str, now: dt.datetime) -> ForgetReport:
-    """Erase one person's personal data as the module docstring lists and say what went; never commits."""
+    """Erase one person's personal data as the module docstring lists and say what went; never
+    commits."""
     person = person_to_forget(session, slack_user_id=slack_user_id)
     pid = person.id
     their_deliveries = select(Delivery.id).where(Delivery.person_id == pid)

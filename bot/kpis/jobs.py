@@ -45,7 +45,8 @@ def enqueue_checkins(session: Session, *, now: dt.datetime) -> int:
 
 
 def enqueue_observations(session: Session, *, circle: Circle, now: dt.datetime) -> int:
-    """When a circle closes, ask each of its mentors to rate its executives on the focus behaviour."""
+    """When a circle closes, ask each of its mentors to rate its executives on the focus
+    behaviour."""
     kpi = service.focus_kpi(session, circle.program_id)
     if kpi is None:
         return 0

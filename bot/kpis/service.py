@@ -80,7 +80,8 @@ def add_kpi(
     high_label: str,
     now: dt.datetime,
 ) -> Kpi:
-    """A new KPI for the program; at most three are active, so the weekly check-in stays under a minute."""
+    """A new KPI for the program; at most three are active, so the weekly check-in stays under a
+    minute."""
     if not KEY.match(key):
         raise KpiError(
             f"key '{key}' must be lowercase letters, digits and dashes, e.g. asked-junior-first"
@@ -289,7 +290,8 @@ def observation_sheet(session: Session, *, kpi: Kpi, circle: Circle) -> list[Obs
 
 
 def observation_key(circle_id: int, mentor_id: int) -> str:
-    """The outbox key of a mentor's rating sheet for a circle: also the record that they were asked."""
+    """The outbox key of a mentor's rating sheet for a circle: also the record that they were
+    asked."""
     return f"observe:{circle_id}:{mentor_id}"
 
 
@@ -303,7 +305,8 @@ def record_observation(
     value: int,
     now: dt.datetime,
 ) -> tuple[Kpi, Circle]:
-    """A mentor's 1–5 on one executive of their circle; ValueError (nothing recorded) for anyone else.
+    """A mentor's 1–5 on one executive of their circle; ValueError (nothing recorded) for anyone
+    else.
 
     Only a mentor still in the circle, who was sent its rating sheet (when it closed), can rate an
     executive still in it.

@@ -28,7 +28,8 @@ REFLECTION_MAX = 2000
 SNOOZE = dt.timedelta(days=7)
 MAX_ATTEMPT = 1000  # far more retries than anyone clicks; keeps the number a small integer
 MAX_PAUSE = dt.timedelta(days=365)
-# A module can be answered until this long after its program ends (or after it was sent, if ongoing).
+# A module can be answered until this long after its program ends (or after it was sent, if
+# ongoing).
 ANSWERABLE_FOR = dt.timedelta(days=60)
 
 
@@ -69,7 +70,8 @@ class MessageState:
 def owned_delivery(
     session: Session, *, delivery_id: int, slack_user_id: str, now: dt.datetime
 ) -> tuple[Delivery, Person]:
-    """The delivery if it is the clicker's own and still open; Refusal otherwise (records nothing)."""
+    """The delivery if it is the clicker's own and still open; Refusal otherwise (records
+    nothing)."""
     row = session.execute(
         select(Delivery, Person, Program)
         .join(Person, Person.id == Delivery.person_id)
@@ -310,7 +312,8 @@ def snooze(session: Session, *, slack_user_id: str, now: dt.datetime) -> dt.date
 def pause_until(
     session: Session, *, slack_user_id: str, until: dt.date, now: dt.datetime
 ) -> dt.datetime:
-    """No messages until the start of `until` in the person's zone; Refusal for past or far dates."""
+    """No messages until the start of `until` in the person's zone; Refusal for past or far
+    dates."""
     from bot.core.calendar import at_local
 
     person = find_person(session, slack_user_id)

@@ -220,7 +220,8 @@ def reflection_modal(module: Module, *, delivery_id: int, current: str | None) -
 
 
 def render_problems(module: Module) -> list[str]:
-    """Why Slack would refuse this module's message, per slack_sdk's own checks (empty when fine)."""
+    """Why Slack would refuse this module's message, per slack_sdk's own checks (empty when
+    fine)."""
     from slack_sdk.errors import SlackObjectFormationError
 
     problems: list[str] = []
@@ -337,7 +338,8 @@ def assessment_message(
 
 
 def module_text(module: Module) -> str:
-    """The message's plain `text`: notifications and screen readers show it instead of the blocks."""
+    """The message's plain `text`: notifications and screen readers show it instead of the
+    blocks."""
     return f"{module.title} ({module.minutes} min)"
 
 

@@ -1,4 +1,5 @@
-"""What `upward tick` / `upward worker` run for microlearning: plan, enqueue modules and reminders."""
+"""What `upward tick` / `upward worker` run for microlearning: plan, enqueue modules and
+reminders."""
 
 from __future__ import annotations
 
@@ -135,7 +136,8 @@ def render_delivery(
     catalog: Catalog,
     retrying: frozenset[str] = frozenset(),
 ) -> dict | None:
-    """`text` and `blocks` for a delivery's message in its current state; None if content is gone."""
+    """`text` and `blocks` for a delivery's message in its current state; None if content is
+    gone."""
     state = message_state(session, delivery)
     if delivery.kind == DeliveryKind.module:
         module = catalog.modules.get(delivery.module_id)

@@ -1,4 +1,5 @@
-"""`upward content preview`: a module's messages exactly as Upward sends them, checked like Slack would.
+"""`upward content preview`: a module's messages exactly as Upward sends them, checked like Slack
+would.
 
 The blocks come from bot/learning/blocks.py, the builders the worker and the listeners use, fed
 with placeholder delivery data; they are then checked against Slack's limits in `bot.core.limits`

@@ -40,7 +40,8 @@ BASELINE_ID = "baseline"
 CLOSING_ID = "closing"
 REMINDER_AFTER_WORKING_DAYS = 2
 AT_RISK_STREAK = 3
-# Spread first sends over the first hour of each window so a large program does not hit Slack at once.
+# Spread first sends over the first hour of each window so a large program does not hit Slack at
+# once.
 SPREAD_MINUTES = 60
 
 
@@ -86,7 +87,8 @@ def _spread(person_id: int) -> dt.timedelta:
 def plan_deliveries(
     session: Session, *, program: Program, catalog: Catalog, now: dt.datetime
 ) -> int:
-    """Create missing delivery rows (baseline, modules, closing) for every executive; returns how many."""
+    """Create missing delivery rows (baseline, modules, closing) for every executive; returns how
+    many."""
     template = template_of(catalog, program)
     settings = program_settings(program)
     weekdays = [w.index for w in template.cadence.weekdays]
@@ -121,7 +123,8 @@ def plan_deliveries(
         if template.assessment:
             plan.append((DeliveryKind.baseline, BASELINE_ID, 0, program.start_date))
         plan.extend(
-            (DeliveryKind.module, m, i + 1, d) for i, (m, d) in enumerate(zip(module_ids, days))
+            (DeliveryKind.module, m, i + 1, d)
+            for i, (m, d) in enumerate(zip(module_ids, days, strict=False))
         )
         if template.assessment and program.end_date:
             plan.append((DeliveryKind.closing, CLOSING_ID, len(module_ids) + 1, program.end_date))
@@ -250,8 +253,9 @@ def _module_totals(session: Session, program_ids: set[int]) -> dict[int, int]:
 
 
 def skip_after_end(session: Session, *, now: dt.datetime) -> int:
-    """Once a program's last day has passed (in its zone), unsent modules and baselines are skipped so
-    the closing check-in is next; sent ones stay answerable for a while (see answers.ANSWERABLE_FOR).
+    """Once a program's last day has passed (in its zone), unsent modules and baselines are skipped
+    so the closing check-in is next; sent ones stay answerable for a while (see
+    answers.ANSWERABLE_FOR).
     """
     ended = [
         program.id
@@ -287,7 +291,8 @@ def mark_sent(session: Session, *, delivery_id: int, now: dt.datetime) -> None:
 
 
 def due_reminders(session: Session, *, now: dt.datetime) -> list[DueReminder]:
-    """Sent, unfinished modules two working days old that have had no reminder, for people not at risk."""
+    """Sent, unfinished modules two working days old that have had no reminder, for people not at
+    risk."""
     rows = session.execute(
         select(Delivery, Person, Program)
         .join(Person, Person.id == Delivery.person_id)
@@ -332,7 +337,8 @@ def due_reminders(session: Session, *, now: dt.datetime) -> list[DueReminder]:
 
 
 def at_risk_people(session: Session, *, person_ids: set[int] | None = None) -> set[int]:
-    """People whose last AT_RISK_STREAK sent modules are all unfinished (a reminder did not help)."""
+    """People whose last AT_RISK_STREAK sent modules are all unfinished (a reminder did not
+    help)."""
     query = select(Delivery.person_id, Delivery.status).where(
         Delivery.kind == DeliveryKind.module,
         Delivery.status.in_(

@@ -12,7 +12,8 @@ from bot.models.enums import DeliveryKind, DeliveryStatus
 
 
 class Delivery(Base):
-    """One module (or baseline/closing assessment) planned for, sent to and finished by one person."""
+    """One module (or baseline/closing assessment) planned for, sent to and finished by one
+    person."""
 
     __tablename__ = "deliveries"
 
@@ -36,7 +37,8 @@ class Delivery(Base):
     __table_args__ = (
         UniqueConstraint("program_id", "person_id", "module_id"),
         Index(None, "status", "due_at"),
-        # The digest's weekly aggregates read a program's deliveries by when they were sent/finished.
+        # The digest's weekly aggregates read a program's deliveries by when they were
+        # sent/finished.
         Index(None, "program_id", "sent_at"),
         Index(None, "program_id", "completed_at"),
         Index(None, "program_id", "kind"),

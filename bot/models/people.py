@@ -26,7 +26,8 @@ class Program(Base):
     status: Mapped[ProgramStatus] = mapped_column(
         str_enum(ProgramStatus), default=ProgramStatus.active
     )
-    # The Slack workspace (team id) the program runs in; NULL means the one workspace of SLACK_BOT_TOKEN.
+    # The Slack workspace (team id) the program runs in; NULL means the one workspace of
+    # SLACK_BOT_TOKEN.
     team_id: Mapped[str | None] = mapped_column(String(32), index=True)
     # Per-program overrides of the template (delivery window, circle size, privacy threshold...),
     # validated by a pydantic model in the service layer.

@@ -30,7 +30,8 @@ KINDS = {"workshop": "Workshop", "shadowing": "Shadowing day"}
 
 
 def events_in_week(template: ProgramTemplate, week: int) -> list[tuple[int, Event]]:
-    """The template's events (with their index) that fall in the program's week `week` (1 = first)."""
+    """The template's events (with their index) that fall in the program's week `week` (1 =
+    first)."""
     return [
         (i, e)
         for i, e in enumerate(template.events)

@@ -224,7 +224,8 @@ def configure(
 
 
 def assign_team(session: Session, *, name: str, team_id: str, now: dt.datetime) -> Program:
-    """Put a program that has no workspace yet into one (after moving from one workspace to several)."""
+    """Put a program that has no workspace yet into one (after moving from one workspace to
+    several)."""
     program = find_program(session, name)
     if program.team_id not in (None, team_id):
         raise ProgramError(
@@ -345,7 +346,8 @@ def local_rules(person: Person, program: Program) -> tuple[str, Window]:
 
 
 def show_program(session: Session, name: str) -> tuple[dict[str, Any], list[tuple[str, str, int]]]:
-    """What `upward program show` prints: the settings with a roster line, and what Slack refused."""
+    """What `upward program show` prints: the settings with a roster line, and what Slack
+    refused."""
     prog = find_program(session, name)
     info = describe(prog)
     summary = next(p for p in list_programs(session) if p.name == info["name"])

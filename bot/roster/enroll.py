@@ -22,7 +22,8 @@ def enroll(
     filename: str,
     now: dt.datetime,
 ) -> ImportReport:
-    """Add or update people in `program` and plan their deliveries, so Home and `program show` are right at once."""
+    """Add or update people in `program` and plan their deliveries, so Home and `program show` are
+    right at once."""
     report = import_roster(
         session, program=program, rows=rows, directory=directory, filename=filename, now=now
     )

@@ -185,7 +185,8 @@ def import_roster(
     filename: str,
     now: dt.datetime,
 ) -> ImportReport:
-    """Add or update people and their roles in `program`; re-importing the same rows changes nothing."""
+    """Add or update people and their roles in `program`; re-importing the same rows changes
+    nothing."""
     report = ImportReport()
     for row in rows:
         user_id = row.slack_user_id or directory.user_id_for_email(row.email or "")
@@ -241,7 +242,8 @@ def import_roster(
 
 
 def _apply(person: Person, row: RosterRow, profile: SlackProfile | None, now: dt.datetime) -> bool:
-    """Copy the row's fields (falling back to Slack's) onto the person; True when anything changed."""
+    """Copy the row's fields (falling back to Slack's) onto the person; True when anything
+    changed."""
     wanted = {
         "email": row.email or person.email,
         "timezone": row.timezone or (profile.timezone if profile else None) or person.timezone,

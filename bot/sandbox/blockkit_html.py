@@ -3,7 +3,8 @@
 `render_blocks(blocks, ctx)` draws sections, fields, headers, context, dividers, images, actions
 (buttons, date pickers, selects, overflow menus, radio buttons, checkboxes) and modal inputs;
 `render_view` a modal or an App Home tab; `render_message` one message with its author, time,
-attachments and thread. `CSS` (from `bot.sandbox.styles`) styles them; put it in a `<style>` element once per page.
+attachments and thread. `CSS` (from `bot.sandbox.styles`) styles them; put it in a `<style>` element
+once per page.
 
 Everything shown is escaped (it is user text); links keep only http(s) and mailto targets; images
 come only from data: URIs or whatever `RenderContext.image_src` maps a URL to, so a page needs no
@@ -316,7 +317,8 @@ def render_element(element: Mapping[str, Any], ctx: RenderContext) -> str:
         mark = "bk-radio" if kind == "radio_buttons" else "bk-checkbox"
         rows = "".join(
             '<label class="bk-choice"><span'
-            f' class="{mark}{" bk-on" if o.get("value") in chosen else ""}"></span>{_option_text(o, ctx)}</label>'
+            f' class="{mark}{" bk-on" if o.get("value") in chosen else ""}"></span>'
+            f"{_option_text(o, ctx)}</label>"
             for o in element.get("options") or []
         )
         return f'<div class="bk-choices">{rows}</div>'
@@ -404,7 +406,8 @@ def render_block(block: Mapping[str, Any], ctx: RenderContext) -> str:
         element = render_element(block.get("element") or {}, ctx)
         return (
             '<div class="bk-input-block"><label'
-            f' class="bk-label">{render_text(block.get("label"), ctx)}{optional}</label>{element}{hint}</div>'
+            f' class="bk-label">{render_text(block.get("label"), ctx)}{optional}</label>'
+            f"{element}{hint}</div>"
         )
     if kind == "rich_text":
         return f'<div class="bk-section">{_rich_text(block.get("elements") or [], ctx)}</div>'
@@ -519,7 +522,8 @@ def render_message(
 ) -> str:
     """One message the way Slack lists it: avatar, author, time, content, files, thread replies.
 
-    `replies` are already rendered messages of its thread; `note` is extra HTML under the author line.
+    `replies` are already rendered messages of its thread; `note` is extra HTML under the author
+    line.
     """
     user = str(message.get("user") or "")
     is_bot = bool(message.get("bot_id")) or (

@@ -136,7 +136,8 @@ def _name(ws: Workspace, user_id: str) -> str:
 
 
 def _sent(person: SimulatedUser, what: str, send: Callable[[], Any]) -> str:
-    """Send a request as the person, wait for the app's answer to settle; a note of what happened."""
+    """Send a request as the person, wait for the app's answer to settle; a note of what
+    happened."""
     before = _activity(person.ws)
     try:
         response = send()
@@ -175,7 +176,8 @@ def _settle(ws: Workspace, before: int) -> None:
 
 
 def _visible_source(ws: Workspace, user_id: str, form: dict[str, str]) -> dict[str, Any]:
-    """The message or view the form names, as this person can see it now (call with the lock held)."""
+    """The message or view the form names, as this person can see it now (call with the lock
+    held)."""
     state = ws.state
     if form.get("view"):
         view_id = form["view"]
@@ -256,7 +258,8 @@ def click(stand_in: Inspected, form: dict[str, str]) -> str:
 
 
 def submit(stand_in: Inspected, form: dict[str, str]) -> str:
-    """Fill the open modal's inputs from the form and press its submit button (a signed view_submission)."""
+    """Fill the open modal's inputs from the form and press its submit button (a signed
+    view_submission)."""
     person = _person(stand_in, form.get("user", ""))
     view = person.current_view()
     if view is None or view["id"] != form.get("view"):

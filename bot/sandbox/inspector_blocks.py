@@ -3,8 +3,8 @@
 Blocks are drawn by ``bot.sandbox.blockkit_html`` (the demo transcript's renderer, stdlib only); the
 elements a person acts on (buttons, date and time pickers, selects, overflow menus, radio buttons)
 and a modal's inputs become HTML forms that POST to ``/sandbox/inspector/...``, carrying where the
-element sits (``Where``) so the stand-in can find the real element and send the app what Slack would.
-Everything shown is escaped.
+element sits (``Where``) so the stand-in can find the real element and send the app what Slack
+would. Everything shown is escaped.
 """
 
 from __future__ import annotations
@@ -65,7 +65,8 @@ def hidden_fields(fields: Mapping[str, str]) -> str:
 
 
 def post_form(action: str, where: Where, inner: str, *, attrs: str = "", **extra: str) -> str:
-    """A form posting to /sandbox/inspector/<action> with where it sits, ``extra`` fields and ``inner`` controls."""
+    """A form posting to /sandbox/inspector/<action> with where it sits, ``extra`` fields and
+    ``inner`` controls."""
     fields = where.fields() + hidden_fields(extra)
     return (
         f'<form class="ix" method="post" action="{PREFIX}/{action}"{attrs}>{fields}{inner}</form>'
@@ -76,7 +77,8 @@ def post_form(action: str, where: Where, inner: str, *, attrs: str = "", **extra
 def control(
     block: Mapping[str, Any], element: Mapping[str, Any], ctx: RenderContext, where: Where
 ) -> str:
-    """One element as a form that performs it; elements the inspector cannot act on are drawn as they look."""
+    """One element as a form that performs it; elements the inspector cannot act on are drawn as
+    they look."""
     kind = str(element.get("type"))
     ids = {
         "block_id": str(block.get("block_id") or ""),
@@ -142,7 +144,8 @@ def blocks_html(
             out.append(f'<div class="bk-actions">{controls}</div>')
         elif kind == "section" and isinstance(accessory, dict) and accessory.get("type") != "image":
             drawn = render_block({**block, "accessory": None}, ctx)
-            # The renderer closes a section with one </div>; the working accessory goes just before it.
+            # The renderer closes a section with one </div>; the working accessory goes just before
+            # it.
             side = control(block, accessory, ctx, where)
             out.append(
                 f'{drawn.removesuffix("</div>")}<div class="bk-accessory">{side}</div></div>'
@@ -161,7 +164,8 @@ def message_html(
     note: str = "",
     ephemeral: bool = False,
 ) -> str:
-    """One message (avatar, author, time in the reader's zone, edits, thread) with working controls."""
+    """One message (avatar, author, time in the reader's zone, edits, thread) with working
+    controls."""
     if message.get("blocks"):
         note += blocks_html(message["blocks"], ctx, where)
         message = {**message, "blocks": None, "text": ""}
@@ -180,7 +184,8 @@ def modal_html(
     where: Where,
     notice: str = "",
 ) -> str:
-    """The modal on a person's screen: its inputs belong to its Submit form (``form="…"``), its buttons click."""
+    """The modal on a person's screen: its inputs belong to its Submit form (``form="…"``), its
+    buttons click."""
     form_id = f"submit-{view['id']}"
     values = (view.get("state") or {}).get("values") or {}
     body = []
@@ -215,7 +220,8 @@ def _input(
     form_id: str,
     error: str | None,
 ) -> str:
-    """An input block as an HTML field of the modal's Submit form, showing what was typed and any error."""
+    """An input block as an HTML field of the modal's Submit form, showing what was typed and any
+    error."""
     element = block["element"]
     kind = element.get("type")
     typed = state.get(element.get("action_id"), {}) if isinstance(state, Mapping) else {}

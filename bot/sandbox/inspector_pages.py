@@ -50,34 +50,42 @@ ROLE_HEADINGS = {
 
 INSPECTOR_CSS = """
 .ix{display:inline-flex;align-items:center;gap:6px;margin:0}
-.ix-picker input{border:0;font:inherit;font-size:13px;color:#1d1c1d;background:transparent;padding:0}
-.ix-select{height:28px;border:1px solid rgba(29,28,29,.3);border-radius:4px;font:inherit;font-size:13px;padding:0 6px;
+.ix-picker input{border:0;font:inherit;font-size:13px;color:#1d1c1d;background:transparent;
+  padding:0}
+.ix-select{height:28px;border:1px solid rgba(29,28,29,.3);border-radius:4px;font:inherit;
+  font-size:13px;padding:0 6px;
   background:#fff}
 .ix-off{opacity:.7;cursor:not-allowed}
 .toolbar{display:flex;gap:8px;align-items:center;margin:10px 0 4px;flex-wrap:wrap}
-.notice{background:#eaf5ee;border:1px solid #2eb67d;border-radius:6px;padding:8px 12px;margin:10px 0;font-size:14px;
+.notice{background:#eaf5ee;border:1px solid #2eb67d;border-radius:6px;padding:8px 12px;
+  margin:10px 0;font-size:14px;
   position:sticky;top:8px;z-index:5;box-shadow:0 2px 8px rgba(0,0,0,.08)}
 .notice.bad{background:#fdecef;border-color:#e01e5a}
 .command{display:flex;gap:8px;align-items:center;margin:12px 0;font-size:14px;flex-wrap:wrap}
-.command input[type=text]{flex:1;min-width:220px;height:30px;border:1px solid rgba(29,28,29,.3);border-radius:4px;
+.command input[type=text]{flex:1;min-width:220px;height:30px;border:1px solid rgba(29,28,29,.3);
+  border-radius:4px;
   padding:0 8px;font:inherit}
 .command code{font-weight:700}
-.overlay{position:fixed;inset:0;background:rgba(29,28,29,.45);display:flex;justify-content:center;align-items:flex-start;
+.overlay{position:fixed;inset:0;background:rgba(29,28,29,.45);display:flex;justify-content:center;
+  align-items:flex-start;
   padding:56px 16px;z-index:10;overflow:auto}
 .overlay .bk-modal{width:520px}
 .bk-error{color:#e01e5a;font-size:13px;margin-top:4px}
 table.people{border-collapse:collapse;width:100%;font-size:14px;margin:8px 0 18px}
-table.people th{text-align:left;color:#616061;font-weight:700;padding:6px 10px 6px 0;border-bottom:1px solid #ddd}
+table.people th{text-align:left;color:#616061;font-weight:700;padding:6px 10px 6px 0;
+  border-bottom:1px solid #ddd}
 table.people td{padding:7px 10px 7px 0;border-bottom:1px solid #eee;vertical-align:middle}
 table.people a{color:#1264a3;text-decoration:none;font-weight:700}
-.tag{font-size:11px;background:#f0eef0;border-radius:3px;padding:1px 6px;color:#616061;margin-left:4px}
+.tag{font-size:11px;background:#f0eef0;border-radius:3px;padding:1px 6px;color:#616061;
+  margin-left:4px}
 .sidebar a.here{background:#1164a3;color:#fff}
 """
 
 
 @functools.cache
 def demo_roles() -> dict[str, str]:
-    """Each demo person's role (lead, mentor, executive), from the demo roster the sandbox enrolls."""
+    """Each demo person's role (lead, mentor, executive), from the demo roster the sandbox
+    enrolls."""
     with DEMO_ROSTER.open(encoding="utf-8") as f:
         return {row["slack_user_id"]: row["role"] for row in csv.DictReader(f)}
 
@@ -132,7 +140,8 @@ def person_page(stand_in: StandIn, user_id: str, notice: tuple[str, bool]) -> st
     open_home = '<button type="submit" class="bk-button bk-button-primary">Open App Home</button>'
     body = (
         '<section class="person"><header><div class="bk-avatar big"'
-        f' style="background:{avatar_colour(user_id)}">{initials(name)}</div><div><h1>{esc(name)}{gone}</h1><div'
+        f' style="background:{avatar_colour(user_id)}">{initials(name)}</div>'
+        f"<div><h1>{esc(name)}{gone}</h1><div"
         f' class="who">{who}</div></div></header><div'
         f' class="toolbar">{post_form("home", Where(user_id, back), open_home, anchor="home")}<a'
         f' class="bk-button" href="{esc(back)}">Refresh</a><a class="bk-button"'
@@ -168,7 +177,8 @@ def _timeline(items: list[tuple[str, str]], ctx: RenderContext) -> str:
 def _command_form(
     ws: Workspace, user_id: str, back: str, dm: str | None, *, channel: str | None = None
 ) -> str:
-    """Run /circle … as the person: in the given channel, or (their pick) in their DM or a channel they are in."""
+    """Run /circle … as the person: in the given channel, or (their pick) in their DM or a channel
+    they are in."""
     if channel is not None:
         place = hidden_fields({"channel": channel})
     else:
@@ -191,7 +201,8 @@ def _command_form(
 
 # -- a channel -----------------------------------------------------------------------------------
 def channel_page(stand_in: StandIn, channel_id: str, viewer: str, notice: tuple[str, bool]) -> str:
-    """A channel (a circle, the digest channel) as one of its members sees it, with working controls."""
+    """A channel (a circle, the digest channel) as one of its members sees it, with working
+    controls."""
     ws = stand_in.workspace_holding("channels", channel_id)
     with ws.lock:
         channel = ws.state.channels.get(channel_id)
@@ -252,7 +263,8 @@ def channel_page(stand_in: StandIn, channel_id: str, viewer: str, notice: tuple[
     body = (
         f"<section><h1>{'🔒' if private else '#'} {esc(name)}{badge}</h1><div"
         f' class="who">{esc(topic)}</div><div class="habits">Members:'
-        f" {', '.join(esc(ctx.user(m)) for m in members) or 'nobody yet'}</div>{viewing}{_notice(notice)}<div"
+        f" {', '.join(esc(ctx.user(m)) for m in members) or 'nobody yet'}</div>"
+        f"{viewing}{_notice(notice)}<div"
         f' class="pane">{timeline}</div>{command}</section>'
     )
     return _layout(ws, f"#{name} · Upward sandbox", body, here=channel_id)
@@ -273,7 +285,10 @@ def index_page(stand_in: StandIn) -> str:
             gone = " <span class=tag>deactivated</span>" if user.deleted else ""
             rows.append(
                 "<tr><td><a"
-                f' href="{PREFIX}/person/{esc(quote(user.id))}">{esc(user.real_name or user.name)}</a>{gone}</td><td>{esc(demo_roles().get(user.id, "—"))}</td><td>{esc(user.title)}</td><td>{esc(user.tz)}'
+                f' href="{PREFIX}/person/{esc(quote(user.id))}">'
+                f"{esc(user.real_name or user.name)}</a>{gone}</td>"
+                f"<td>{esc(demo_roles().get(user.id, '—'))}</td><td>{esc(user.title)}</td>"
+                f"<td>{esc(user.tz)}"
                 f' <span class="where">{local:%a %H:%M}</span></td><td'
                 f' class="where">{esc(", ".join(sees))}</td></tr>'
             )
@@ -329,7 +344,8 @@ def message_page(title: str, text: str) -> str:
 
 # -- shared pieces -------------------------------------------------------------------------------
 def _people(ws: Workspace) -> list[Any]:
-    """The team's people (not the bot), lead first, then mentors, executives and anyone else, by name."""
+    """The team's people (not the bot), lead first, then mentors, executives and anyone else, by
+    name."""
     with ws.lock:
         people = [u for u in ws.state.users.values() if not u.is_bot]
     rank = {role: i for i, role in enumerate(ROLE_ORDER)}
@@ -349,7 +365,8 @@ def _channel_names(ws: Workspace) -> dict[str, str]:
 
 
 def _ctx(ws: Workspace, tz: str | None) -> RenderContext:
-    """How the renderer names people and channels, where images come from (data: URIs), in zone ``tz``."""
+    """How the renderer names people and channels, where images come from (data: URIs), in zone
+    ``tz``."""
     with ws.lock:
         users = {uid: u.real_name or u.name for uid, u in ws.state.users.items()}
         images = {

@@ -1,4 +1,5 @@
-"""Installing the app in a stand-in team: Slack's authorize page, and a browser that goes through it.
+"""Installing the app in a stand-in team: Slack's authorize page, and a browser that goes through
+it.
 
 ``GET /oauth/v2/authorize`` stands for the page where a person approves the install on slack.com:
 the stand-in approves at once, for the team named by ``team`` (Slack's own parameter; default: the
@@ -29,7 +30,8 @@ AUTHORIZE_PATH = "/oauth/v2/authorize"
 
 
 def approve(stand_in: StandIn, query: str) -> tuple[int, dict[str, str], str]:
-    """Answer the authorize page: (status, headers, text); a 302 to the redirect URI when approved."""
+    """Answer the authorize page: (status, headers, text); a 302 to the redirect URI when
+    approved."""
     args = {k: v[-1] for k, v in parse_qs(query, keep_blank_values=True).items()}
     first = stand_in.workspace
     if args.get("client_id") != first.client_id:
@@ -92,7 +94,8 @@ def install(
     user_id: str | None = None,
     deny: bool = False,
 ) -> InstallResult:
-    """Open the app's install link as a person of `team_id` would, approve, and return the app's final answer."""
+    """Open the app's install link as a person of `team_id` would, approve, and return the app's
+    final answer."""
     redirect, cookie = approve_in_browser(
         stand_in, install_url, team_id=team_id, user_id=user_id, deny=deny
     )
@@ -108,7 +111,8 @@ def approve_in_browser(
     user_id: str | None = None,
     deny: bool = False,
 ) -> tuple[str, str | None]:
-    """The first two hops of an install: (the app's redirect URL with code and state, the app's state cookie)."""
+    """The first two hops of an install: (the app's redirect URL with code and state, the app's
+    state cookie)."""
     status, headers, body = get(install_url)
     cookie = headers.get("set-cookie", "").split(";", 1)[0] or None
     if status in (301, 302, 303, 307):
@@ -132,7 +136,8 @@ def approve_in_browser(
 
 
 def get(url: str, *, cookie: str | None = None) -> tuple[int, dict[str, str], str]:
-    """One GET without following redirects, like a browser's single hop; header names in lower case."""
+    """One GET without following redirects, like a browser's single hop; header names in lower
+    case."""
     parts = urlsplit(url)
     conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port or 80, timeout=10)
     try:

@@ -180,7 +180,8 @@ class SlackStandIn:
 
     # -- several teams -------------------------------------------------------------------------
     def add_team(self, seed: Mapping[str, Any] | str | Path) -> Workspace:
-        """Another team that can install the same app (the first team's app id, secret and credentials)."""
+        """Another team that can install the same app (the first team's app id, secret and
+        credentials)."""
         first = self.workspace
         parsed = load_seed(seed)
         if parsed.team_id in self.teams:
@@ -205,7 +206,8 @@ class SlackStandIn:
         return self.teams[team_id]
 
     def workspace_for_token(self, token: str | None) -> Workspace:
-        """The team a token belongs to (the first team for unknown tokens, which answer invalid_auth)."""
+        """The team a token belongs to (the first team for unknown tokens, which answer
+        invalid_auth)."""
         return next((ws for ws in self.teams.values() if ws.owns_token(token)), self.workspace)
 
     def workspace_for_user(self, user_id: str) -> Workspace:
@@ -213,13 +215,15 @@ class SlackStandIn:
         return next((ws for ws in self.teams.values() if user_id in ws.state.users), self.workspace)
 
     def workspace_holding(self, kind: str, key: str) -> Workspace:
-        """The team whose state has ``key`` in its ``kind`` map (response_urls, files, oauth_codes)."""
+        """The team whose state has ``key`` in its ``kind`` map (response_urls, files,
+        oauth_codes)."""
         return next(
             (ws for ws in self.teams.values() if key in getattr(ws.state, kind)), self.workspace
         )
 
     def install(self, install_url: str, **options: Any) -> InstallResult:
-        """Install the app through its install link as a person of a team would; see ``bot.sandbox.oauth.install``."""
+        """Install the app through its install link as a person of a team would; see
+        ``bot.sandbox.oauth.install``."""
         return install(self, install_url, **options)
 
     def fail_next(self, method: str, **kwargs: Any) -> None:
@@ -227,13 +231,15 @@ class SlackStandIn:
         self.faults.fail_next(method, **kwargs)
 
     def person(self, user_id: str, request_url: str, **sender_options: Any) -> SimulatedUser:
-        """A SimulatedUser (of whichever team they are in) who sends signed requests to the app at ``request_url``."""
+        """A SimulatedUser (of whichever team they are in) who sends signed requests to the app at
+        ``request_url``."""
         sender = SignedSender(request_url, self.signing_secret, **sender_options)
         return SimulatedUser(self, sender, user_id)
 
     # -- the Web API --------------------------------------------------------------------------
     def handle_api(self, method: str, args: dict[str, Any], token: str | None) -> ApiAnswer:
-        """Answer one Web API call: auth, rate limit, faults, then the method itself, in the token's team."""
+        """Answer one Web API call: auth, rate limit, faults, then the method itself, in the token's
+        team."""
         if method in CLIENT_AUTH_METHODS:  # no token: the code says which team is installing
             ws = self.workspace_holding("oauth_codes", str(args.get("code") or ""))
         else:

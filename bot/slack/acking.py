@@ -47,7 +47,8 @@ class _Counted(ThreadPoolExecutor):
 
 
 class WorkPool:
-    """The app's threads: Bolt's listeners (which only ack) and the post-ack work; failures are logged.
+    """The app's threads: Bolt's listeners (which only ack) and the post-ack work; failures are
+    logged.
 
     A listener hands its work over before it returns, so once both pools are idle every request
     answered so far has been handled completely (what `wait_idle` tells tests).
@@ -64,7 +65,8 @@ class WorkPool:
         self._pool.submit(self._run, work, kwargs)
 
     def wait_idle(self, timeout: float) -> bool:
-        """Block until no listener or work is queued or running; False if that took over `timeout` s."""
+        """Block until no listener or work is queued or running; False if that took over `timeout`
+        s."""
         with self._busy:
             return self._busy.wait_for(lambda: not any(self._counts.values()), timeout)
 
@@ -81,7 +83,8 @@ class WorkPool:
 
 
 def acked(work: Work) -> Callable[..., None]:
-    """A block_actions listener that acks, then runs `work(body, action, context, client)` in the pool."""
+    """A block_actions listener that acks, then runs `work(body, action, context, client)` in the
+    pool."""
 
     def listener(ack: Ack, body: dict, context: BoltContext, client: WebClient) -> None:
         ack()

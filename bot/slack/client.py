@@ -1,4 +1,5 @@
-"""The one way Upward builds a Slack Web API client: SLACK_API_URL plus slack-sdk's retry handlers."""
+"""The one way Upward builds a Slack Web API client: SLACK_API_URL plus slack-sdk's retry
+handlers."""
 
 from __future__ import annotations
 

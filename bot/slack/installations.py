@@ -68,7 +68,8 @@ class UpwardOAuthStateStore(SQLAlchemyOAuthStateStore):
 
 
 def oauth_settings(settings: Settings, engine: Engine) -> OAuthSettings:
-    """Bolt's OAuth flow for a distributed Upward: /slack/install, /slack/oauth_redirect, stores in Upward's database."""
+    """Bolt's OAuth flow for a distributed Upward: /slack/install, /slack/oauth_redirect, stores in
+    Upward's database."""
     assert settings.slack_client_id is not None and settings.slack_client_secret is not None
     return OAuthSettings(
         client_id=settings.slack_client_id,
@@ -89,7 +90,8 @@ def oauth_settings(settings: Settings, engine: Engine) -> OAuthSettings:
 def known_elsewhere(
     session: Session, *, team_id: str | None, user_id: str | None, channel_id: str | None
 ) -> bool:
-    """True when a request from workspace `team_id` names a person or circle channel of another workspace's programs.
+    """True when a request from workspace `team_id` names a person or circle channel of another
+    workspace's programs.
 
     Slack's ids are unique across workspaces, so a request carrying them from elsewhere is forged
     or misrouted; it must not reach any program. Programs without a team (the single workspace of
@@ -144,7 +146,8 @@ def installed_workspaces(session: Session, *, client_id: str) -> list[InstalledW
 
 
 def choose_team(session: Session, settings: Settings, team: str | None) -> str | None:
-    """The team id a new program belongs to: None for one workspace; else `team` (checked) or the only one installed."""
+    """The team id a new program belongs to: None for one workspace; else `team` (checked) or the
+    only one installed."""
     if not settings.multi_workspace:
         if team is not None:
             raise ConfigError(
@@ -173,7 +176,8 @@ def choose_team(session: Session, settings: Settings, team: str | None) -> str |
 
 
 class WorkspaceClients:
-    """The bot's WebClient for a workspace: SLACK_BOT_TOKEN's, or the installation's in that workspace."""
+    """The bot's WebClient for a workspace: SLACK_BOT_TOKEN's, or the installation's in that
+    workspace."""
 
     def __init__(
         self,
@@ -195,7 +199,8 @@ class WorkspaceClients:
 
     @classmethod
     def from_settings(cls, settings: Settings, engine: Engine) -> WorkspaceClients:
-        """One workspace: SLACK_BOT_TOKEN. Distributed: installations, with SLACK_BOT_TOKEN (if set) for programs without a team."""
+        """One workspace: SLACK_BOT_TOKEN. Distributed: installations, with SLACK_BOT_TOKEN (if set)
+        for programs without a team."""
         default = make_web_client(settings) if settings.slack_bot_token is not None else None
         if not settings.multi_workspace:
             return cls(default=default or make_web_client(settings))
@@ -207,7 +212,8 @@ class WorkspaceClients:
         )
 
     def for_team(self, team_id: str | None) -> WebClient:
-        """The client for `team_id` (None: the single workspace); NoWorkspace when it has no token."""
+        """The client for `team_id` (None: the single workspace); NoWorkspace when it has no
+        token."""
         if self._store is None or team_id is None:
             if self._default is None:
                 raise NoWorkspace(

@@ -1,4 +1,5 @@
-"""The outbox: every outbound Slack call is written as a row, then sent, then marked with Slack's ts.
+"""The outbox: every outbound Slack call is written as a row, then sent, then marked with Slack's
+ts.
 
 Exactly once, even across crashes: chat.postMessage has no idempotency key, so each message carries
 Slack message metadata naming its outbox key. Any attempt after the first (a retry after a timeout,
@@ -50,8 +51,8 @@ TRANSIENT_ERRORS = frozenset(
         "timeout",
     }
 )
-# Methods whose repetition is harmless (the result is the same state); the rest need the history check.
-# A request whose answer was lost: Slack may or may not have acted on it.
+# Methods whose repetition is harmless (the result is the same state); the rest need the history
+# check. A request whose answer was lost: Slack may or may not have acted on it.
 TRANSPORT_ERRORS = (
     urllib.error.URLError,
     socket.timeout,
@@ -94,7 +95,8 @@ class FlushStats:
 
 
 def written(session: Session, keys: Iterable[str]) -> set[str]:
-    """Which of these idempotency keys already have an outbox row (what was already queued or sent)."""
+    """Which of these idempotency keys already have an outbox row (what was already queued or
+    sent)."""
     keys = list(keys)
     if not keys:
         return set()
@@ -263,7 +265,8 @@ def flush(
     lease: dt.timedelta = LEASE,
     only_team: str | None = None,
 ) -> FlushStats:
-    """Send everything due as of `now`, each row with its workspace's token; each outcome is committed as soon as it is known."""
+    """Send everything due as of `now`, each row with its workspace's token; each outcome is
+    committed as soon as it is known."""
     clients = as_clients(client)
     stats = FlushStats()
     started = time.monotonic()
@@ -300,7 +303,8 @@ def flush(
 
 
 def _send_in_workspace(clients: WorkspaceClients, row: OutboxMessage) -> Outcome:
-    """Send a row with the bot token of its workspace; a workspace without one fails the row for good."""
+    """Send a row with the bot token of its workspace; a workspace without one fails the row for
+    good."""
     try:
         client = clients.for_team(row.team_id)
     except NoWorkspace as exc:
@@ -316,7 +320,8 @@ def send_now(
     now: dt.datetime,
     worker_id: str,
 ) -> Outcome | None:
-    """Send one pending row right away (e.g. a message update after a click); None if not pending."""
+    """Send one pending row right away (e.g. a message update after a click); None if not
+    pending."""
     with session_scope(sessions) as session:
         row = _claim_key(session, key=key, now=now, worker_id=worker_id)
     if row is None:
@@ -432,7 +437,8 @@ def _find_in_history(client: WebClient, channel: str, matches: Any) -> Outcome |
 
 
 def _upload(client: WebClient, payload: dict[str, Any], *, first_attempt: bool) -> Outcome:
-    """Upload and share a file once: a retry first looks for an earlier share of the same file name."""
+    """Upload and share a file once: a retry first looks for an earlier share of the same file
+    name."""
     filename = payload["filename"]
     caller = _without_connection_retries(client)
     try:

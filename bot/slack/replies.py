@@ -25,7 +25,8 @@ def web_worker_id() -> str:
 def send_at_once(
     context: dict, client: WebClient, *, key: str, method: str, payload: dict[str, Any]
 ) -> None:
-    """Write one outbound call to the outbox (once per key) and send it now rather than at the next tick."""
+    """Write one outbound call to the outbox (once per key) and send it now rather than at the next
+    tick."""
     now = context["clock"]()
     with session_scope(context["sessions"]) as session:
         outbox.enqueue(
@@ -40,7 +41,8 @@ def send_at_once(
 
 
 def this_workspace_only(context: dict) -> str | None:
-    """The team a listener's flush is limited to when distributed (its client holds that workspace's token)."""
+    """The team a listener's flush is limited to when distributed (its client holds that workspace's
+    token)."""
     return context.get("team_id") if context["settings"].multi_workspace else None
 
 
@@ -52,7 +54,8 @@ def send_queued(context: dict, client: WebClient, key: str) -> None:
 
 
 def response_url(context: dict, body: dict) -> str | None:
-    """The interaction's response_url if it is Slack's (or on the configured API's host, e.g. the stand-in).
+    """The interaction's response_url if it is Slack's (or on the configured API's host, e.g. the
+    stand-in).
 
     Upward posts its reply wherever this URL points; trusting any URL a payload names would let
     whoever can send one make Upward call any address, its own network's included.

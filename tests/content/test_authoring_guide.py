@@ -1,4 +1,5 @@
-"""docs/CONTENT.md stays true: its examples validate and preview cleanly, and it names every field."""
+"""docs/CONTENT.md stays true: its examples validate and preview cleanly, and it names every
+field."""
 
 from __future__ import annotations
 

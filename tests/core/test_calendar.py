@@ -47,7 +47,8 @@ def test_next_and_added_working_days_skip_holidays() -> None:
 
 def test_window_is_in_the_persons_own_time_zone() -> None:
     window = Window(dt.time(9), dt.time(17))
-    # 16:30 UTC on a Tuesday: 17:30 in Berlin (closed), 08:30 in Los Angeles (closed), 22:00 in Kolkata.
+    # 16:30 UTC on a Tuesday: 17:30 in Berlin (closed), 08:30 in Los Angeles (closed), 22:00 in
+    # Kolkata.
     now = dt.datetime(2026, 12, 1, 16, 30, tzinfo=UTC)
     assert not may_deliver(now, tz="Europe/Berlin", country="DE", window=window)
     assert not may_deliver(now, tz="America/Los_Angeles", country="US", window=window)

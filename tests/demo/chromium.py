@@ -1,4 +1,5 @@
-"""Headless Chromium for tests that check a page in a real browser (Debian's `chromium`, which .ci/run installs)."""
+"""Headless Chromium for tests that check a page in a real browser (Debian's `chromium`, which
+.ci/run installs)."""
 
 from __future__ import annotations
 
@@ -37,7 +38,8 @@ class HeadlessChromium:
         ).stdout
 
     def screenshot(self, url: str, path: Path) -> None:
-        """Keep a screenshot of the page at `path`; fail if Chromium wrote none or it looks blank."""
+        """Keep a screenshot of the page at `path`; fail if Chromium wrote none or it looks
+        blank."""
         path.parent.mkdir(exist_ok=True)
         path.unlink(missing_ok=True)
         subprocess.run(

@@ -1,4 +1,5 @@
-"""`upward demo` as a person runs it: one command, a summary and the digest, a transcript a browser shows.
+"""`upward demo` as a person runs it: one command, a summary and the digest, a transcript a browser
+shows.
 
 The transcript is rendered by headless Chromium (Debian's `chromium`, which .ci/run installs); the
 test reads the DOM Chromium built and keeps a screenshot at test-artifacts/demo-transcript.png.
@@ -80,7 +81,8 @@ def test_upward_demo_runs_a_pilot_and_prints_progress_a_summary_and_the_final_di
     assert "Before → after, by skill area" in demo.stdout
     assert (demo.out / "index.html").is_file() and (demo.out / "demo.db").is_file()
     assert f"{demo.out / 'index.html'}" in demo.stdout
-    # The target is 30 s on a developer's machine; CI boxes are shared and slower, so only a loose bound here.
+    # The target is 30 s on a developer's machine; CI boxes are shared and slower, so only a loose
+    # bound here.
     assert demo.seconds < 90, f"upward demo took {demo.seconds:.0f} s"
 
 

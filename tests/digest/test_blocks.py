@@ -1,4 +1,5 @@
-"""The digest's rendering: sparklines, hidden figures, Slack's limits whatever the program's size."""
+"""The digest's rendering: sparklines, hidden figures, Slack's limits whatever the program's
+size."""
 
 from __future__ import annotations
 

@@ -54,7 +54,8 @@ class Stack:
     work: WorkPool
 
     def settle(self, timeout: float = 30.0) -> None:
-        """Wait until every request answered so far has been handled completely (listeners run after the ack)."""
+        """Wait until every request answered so far has been handled completely (listeners run after
+        the ack)."""
         assert self.work.wait_idle(timeout), f"the app was still busy after {timeout} s"
 
     def person(self, user_id: str) -> SimulatedUser:

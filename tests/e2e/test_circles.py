@@ -40,9 +40,8 @@ def roster(
             name=f"{role}{i}", real_name=f"{role.title()} {i}", tz=tz
         )["id"]
         (execs if role == "executive" else ments).append(uid)
-        lines.append(
-            f"{uid},{role},{country},{DEPARTMENTS[i % len(DEPARTMENTS)] if role == 'executive' else 'Junior staff'}"
-        )
+        department = DEPARTMENTS[i % len(DEPARTMENTS)] if role == "executive" else "Junior staff"
+        lines.append(f"{uid},{role},{country},{department}")
     return "\n".join(lines) + "\n", execs, ments
 
 
@@ -106,7 +105,8 @@ def test_people_paused_through_the_month_are_left_out_and_told_why(stack: Stack)
     )
     with stack.sessions.begin() as s:
         person = s.scalars(select(Person).where(Person.slack_user_id == execs[0])).one()
-        # A pause runs to the start of the chosen day in the person's own zone, as the pause button sets it.
+        # A pause runs to the start of the chosen day in the person's own zone, as the pause button
+        # sets it.
         person.paused_until = dt.datetime(2027, 1, 15, tzinfo=ZoneInfo(person.timezone)).astimezone(
             UTC
         )

@@ -1,4 +1,5 @@
-"""PostgreSQL restarted under a running `upward worker` and `upward serve`: both carry on by themselves.
+"""PostgreSQL restarted under a running `upward worker` and `upward serve`: both carry on by
+themselves.
 
 The shared server serves the other tests in parallel, so this test restarts a private cluster of its
 own (tests/pgcluster.py). Real processes, real HTTP, the Slack stand-in: messages go out before the
@@ -69,7 +70,8 @@ def database(cluster: PostgresCluster) -> URL:
 
 
 def enrol_paused_executive(url: URL, slack: SlackStandIn) -> None:
-    """EXEC in a program that starts in two months (so no duty falls due), paused: Home offers Resume."""
+    """EXEC in a program that starts in two months (so no duty falls due), paused: Home offers
+    Resume."""
     settings = stack_settings(url, slack)
     catalog = load_catalog(settings.content_dir)
     engine = make_engine(url)

@@ -220,7 +220,8 @@ def test_messages_slack_refuses_for_good_are_tried_once_and_shown_to_the_lead(st
         if r.status == OutboxStatus.failed
     }
     assert refused == {
-        f"note:{uid}": (OutboxStatus.failed, error, 1) for uid, error in zip(executives, PERMANENT)
+        f"note:{uid}": (OutboxStatus.failed, error, 1)
+        for uid, error in zip(executives, PERMANENT, strict=False)
     }
     assert rows["note:U07EXEC0006"].status == OutboxStatus.sent, "one refusal blocks nobody else"
     assert sorted(error for _, error, _ in digest.undeliverable) == sorted(PERMANENT)

@@ -1,4 +1,5 @@
-"""The weekly KPI check-in: one message, buttons only, once a week, values recorded and changeable."""
+"""The weekly KPI check-in: one message, buttons only, once a week, values recorded and
+changeable."""
 
 from __future__ import annotations
 
@@ -163,7 +164,7 @@ def test_mentors_rate_their_circle_s_executives_once_the_circle_closes_and_nobod
                 is_ephemeral=False,
             )
         assert stack.sender.send_interaction(body).status == 200
-        assert eventually(lambda: len(stack.person(intruder).ephemerals()) > before)
+        assert eventually(lambda u=intruder, n=before: len(stack.person(u).ephemerals()) > n)
         assert "Only this circle's mentor" in stack.person(intruder).ephemerals()[-1]["text"]
     assert mentor_values() == first
     with stack.session() as s:

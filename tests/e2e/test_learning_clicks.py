@@ -1,4 +1,5 @@
-"""Executives click the real buttons Upward posted; answers, scores and message updates are right."""
+"""Executives click the real buttons Upward posted; answers, scores and message updates are
+right."""
 
 from __future__ import annotations
 
@@ -244,7 +245,7 @@ def test_snooze_pause_and_opt_out_take_effect_at_once(stack: Stack) -> None:
     stack.slack.workspace.wait_until(lambda: len(sofia.ephemerals()) >= 2, timeout=5)
     assert "will not send you anything more" in sofia.ephemerals()[-1]["text"]
     dms = len(sofia.bot_dms())
-    for day in range(14):
+    for _day in range(14):
         stack.tick(stack.clock() + dt.timedelta(hours=12))
     assert len(sofia.bot_dms()) == dms, "nothing arrives after opting out"
 

@@ -1,5 +1,6 @@
 """Distributed Upward: two workspaces install it through OAuth against the stand-in, each program's
-messages go out with its own workspace's bot token, and nothing crosses from one workspace to the other.
+messages go out with its own workspace's bot token, and nothing crosses from one workspace to the
+other.
 """
 
 from __future__ import annotations
@@ -55,12 +56,19 @@ UTC = dt.UTC
 NORTHWIND, OTHER = "T07UPWRD01", OTHER_TEAM_SEED["team"]["id"]
 SOFIA = "U07EXEC0003"  # Northwind, Europe/Berlin
 OTTO = "U0OEXEC001"  # Other Co, Europe/Vienna
-OTHER_ROSTER = "slack_user_id,role,country,department\nU0OLEAD001,lead,NG,People\nU0OMENT001,mentor,SG,Engineering\nU0OEXEC001,executive,AT,Sales\nU0OEXEC002,executive,FI,Finance\n"
+OTHER_ROSTER = (
+    "slack_user_id,role,country,department\n"
+    "U0OLEAD001,lead,NG,People\n"
+    "U0OMENT001,mentor,SG,Engineering\n"
+    "U0OEXEC001,executive,AT,Sales\n"
+    "U0OEXEC002,executive,FI,Finance\n"
+)
 START = dt.date(2026, 12, 1)
 
 
 class Distributed(Stack):
-    """The end-to-end stack with SLACK_CLIENT_ID and SLACK_CLIENT_SECRET set and no SLACK_BOT_TOKEN."""
+    """The end-to-end stack with SLACK_CLIENT_ID and SLACK_CLIENT_SECRET set and no
+    SLACK_BOT_TOKEN."""
 
     def install(self, team_id: str) -> None:
         result = self.slack.install(f"{self.bot_url}/slack/install", team_id=team_id)
@@ -255,7 +263,7 @@ def test_new_programs_need_a_workspace_that_installed_upward(distributed: Distri
         choose_team(session, d.settings, None)
 
 
-def test_each_program_sends_with_its_workspace_token_and_a_forged_click_from_the_other_changes_nothing(
+def test_each_program_uses_its_workspace_token_and_a_cross_team_click_changes_nothing(
     distributed: Distributed,
 ) -> None:
     d = distributed
@@ -312,7 +320,8 @@ def test_each_program_sends_with_its_workspace_token_and_a_forged_click_from_the
     assert {c.team for c in d.slack.team(OTHER).calls_to("chat.update")} == {OTHER}
     assert _answers(d, OTTO) == 1
 
-    # A click on Sofia's module, with Sofia's ids, arriving as Other Co: answered, and nothing changes.
+    # A click on Sofia's module, with Sofia's ids, arriving as Other Co: answered, and nothing
+    # changes.
     found = sofia.find_action(sofia_module, text=right.label)
     with sofia.ws.lock:
         action = payloads.action_entry(found["block"], found["element"], option=found["option"])

@@ -1,4 +1,5 @@
-"""The outbox against a misbehaving Slack: every message delivered exactly once, failures recorded."""
+"""The outbox against a misbehaving Slack: every message delivered exactly once, failures
+recorded."""
 
 from __future__ import annotations
 
@@ -172,7 +173,8 @@ def test_permanent_errors_are_recorded_and_block_nobody(database: URL) -> None:
 
 
 def test_a_file_upload_whose_answer_was_lost_is_shared_once(database: URL) -> None:
-    """files.completeUploadExternal shares the file, then the answer is lost: the retry finds the share."""
+    """files.completeUploadExternal shares the file, then the answer is lost: the retry finds the
+    share."""
     import base64
 
     with SlackStandIn(DEMO_SEED_PATH, rate_limits=False) as slack:

@@ -1,4 +1,5 @@
-"""`upward serve` over HTTP: signed requests in, Web API calls out; bad signatures change nothing."""
+"""`upward serve` over HTTP: signed requests in, Web API calls out; bad signatures change
+nothing."""
 
 from __future__ import annotations
 
@@ -157,7 +158,8 @@ def _env(url: URL, slack: SlackStandIn, **extra: str) -> dict[str, str]:
 def start_serve(
     database: URL, slack: SlackStandIn, cwd: Path, *args: str, **env: str
 ) -> tuple[subprocess.Popen[str], str]:
-    """`upward serve ARGS` on a free port, on `database` (migrated first), against the stand-in; (process, base URL)."""
+    """`upward serve ARGS` on a free port, on `database` (migrated first), against the stand-in;
+    (process, base URL)."""
     engine = make_engine(database)
     upgrade(engine)
     engine.dispose()

@@ -44,7 +44,8 @@ class Scenario:
 
 
 def build(session: Session) -> Scenario:
-    """Ada and Bob (executives) and Mia (their mentor) in program 'Mini', with a bit of everything."""
+    """Ada and Bob (executives) and Mia (their mentor) in program 'Mini', with a bit of
+    everything."""
     prog = factories.program(session, factories.catalog())
     ada = factories.person(
         session, prog, "UADA0001", tz="Europe/Berlin", country="DE", name="Ada Lovelace"

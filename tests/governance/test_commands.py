@@ -1,4 +1,5 @@
-"""`upward export` and `upward person forget` as an operator runs them: a real process on a real database."""
+"""`upward export` and `upward person forget` as an operator runs them: a real process on a real
+database."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Exports: the documented columns in order, exact values, no reflections, forgotten people blanked."""
+"""Exports: the documented columns in order, exact values, no reflections, forgotten people
+blanked."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Forgetting a person: exactly their personal data goes, anonymous counts and everyone else's data stay."""
+"""Forgetting a person: exactly their personal data goes, anonymous counts and everyone else's data
+stay."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Delivery rules: order, cadence, local windows, weekends, holidays, one a day, pauses, catch-up."""
+"""Delivery rules: order, cadence, local windows, weekends, holidays, one a day, pauses,
+catch-up."""
 
 from __future__ import annotations
 
@@ -152,7 +153,7 @@ def test_at_risk_after_three_unfinished_modules_in_a_row(session: Session) -> No
         select(Delivery).where(Delivery.kind == DeliveryKind.module).order_by(Delivery.sequence)
     ).all()
     statuses = [DeliveryStatus.completed, DeliveryStatus.sent, DeliveryStatus.sent]
-    for d, status in zip(modules, statuses):
+    for d, status in zip(modules, statuses, strict=False):
         d.status = status
     session.flush()
     assert service.at_risk_people(session) == set()

@@ -133,7 +133,13 @@ def test_import_adds_people_with_slack_time_zones_and_is_idempotent(
 def test_unresolvable_rows_are_reported_and_the_rest_still_import(
     session: Session, program: Program
 ) -> None:
-    text = "email,slack_user_id,role\nnobody@example.com,,executive\n,U0NOPE,mentor\n,U0GONE,mentor\n,U0MENT1,lead\n"
+    text = (
+        "email,slack_user_id,role\n"
+        "nobody@example.com,,executive\n"
+        ",U0NOPE,mentor\n"
+        ",U0GONE,mentor\n"
+        ",U0MENT1,lead\n"
+    )
     rows, _ = parse_roster(text, filename="r.csv")
     report = import_roster(
         session,

@@ -1,4 +1,5 @@
-"""The Block Kit renderer: Slack's blocks and mrkdwn as HTML, with every piece of user text escaped."""
+"""The Block Kit renderer: Slack's blocks and mrkdwn as HTML, with every piece of user text
+escaped."""
 
 from __future__ import annotations
 

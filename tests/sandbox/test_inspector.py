@@ -1,4 +1,5 @@
-"""The sandbox inspector: a person's DMs, App Home and modals in a browser, and its buttons are real clicks.
+"""The sandbox inspector: a person's DMs, App Home and modals in a browser, and its buttons are real
+clicks.
 
 Upward's real WSGI app and the stand-in run over HTTP as in tests/e2e; the tests read the
 inspector's pages and press its forms over HTTP, as a browser would, and check what Upward
@@ -50,7 +51,8 @@ WINDOW = (1280, 2800)
 
 @dataclass
 class Form:
-    """One <form> of a page: where it posts, its fields (those tied to it by form="id" too) and its text."""
+    """One <form> of a page: where it posts, its fields (those tied to it by form="id" too) and its
+    text."""
 
     action: str
     method: str
@@ -120,7 +122,8 @@ def get(url: str) -> tuple[int, str]:
 
 
 def press(stack: Stack, f: Form, **typed: str) -> str:
-    """Submit a form as a browser does (POST, follow the 303 back) and return the page it lands on."""
+    """Submit a form as a browser does (POST, follow the 303 back) and return the page it lands
+    on."""
     body = urlencode({**f.fields, **typed}).encode()
     with urllib.request.urlopen(
         urllib.request.Request(stack.slack.url + f.action, data=body), timeout=20

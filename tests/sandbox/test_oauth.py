@@ -1,4 +1,5 @@
-"""Installing through OAuth, and several teams in one stand-in: each token answers in its own team."""
+"""Installing through OAuth, and several teams in one stand-in: each token answers in its own
+team."""
 
 from __future__ import annotations
 

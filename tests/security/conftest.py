@@ -79,14 +79,17 @@ def changes(before: Snapshot, after: Snapshot) -> list[Change]:
 
 
 def rewind(engine: Engine, before: Snapshot, after: Snapshot) -> None:
-    """Put the database back as `before` found it (children deleted first, parents inserted first)."""
+    """Put the database back as `before` found it (children deleted first, parents inserted
+    first)."""
     tables = Base.metadata.sorted_tables
     with engine.begin() as conn:
         for table in reversed(tables):
             gone = [k for k in after[table.name] if k not in before[table.name]]
             keys = list(table.primary_key.columns)
             for key in gone:
-                conn.execute(delete(table).where(*(c == v for c, v in zip(keys, key))))
+                conn.execute(
+                    delete(table).where(*(c == v for c, v in zip(keys, key, strict=False)))
+                )
         for table in tables:
             keys = list(table.primary_key.columns)
             for key, row in before[table.name].items():
@@ -95,7 +98,9 @@ def rewind(engine: Engine, before: Snapshot, after: Snapshot) -> None:
                     conn.execute(insert(table).values(**row))
                 elif now != row:
                     conn.execute(
-                        update(table).where(*(c == v for c, v in zip(keys, key))).values(**row)
+                        update(table)
+                        .where(*(c == v for c, v in zip(keys, key, strict=False)))
+                        .values(**row)
                     )
 
 
@@ -265,8 +270,8 @@ class World:
         picked: Any = None,
         forged_value: str | None = None,
     ) -> Any:
-        """`uid` sends a click on an element of the message `what` as its recipient saw it (a forged or reused
-        payload), with the button's value replaced by `forged_value` if given."""
+        """`uid` sends a click on an element of the message `what` as its recipient saw it (a forged
+        or reused payload), with the button's value replaced by `forged_value` if given."""
         message, channel = self.messages[what]["message"], self.messages[what]["channel"]
         owner = self.messages[what]["owner"]
         found = self.stack.person(owner).find_action(
@@ -319,7 +324,8 @@ class World:
         return self.stack.sender.send_interaction(body)
 
     def submit_as(self, uid: str, what: str, text: str, *, metadata: str | None = None) -> Any:
-        """`uid` submits the modal opened for someone else, with `text` typed in (and `metadata`, if given)."""
+        """`uid` submits the modal opened for someone else, with `text` typed in (and `metadata`, if
+        given)."""
         view = json.loads(json.dumps(self.views[what]))
         view["state"] = {
             "values": {"reflection": {"text": {"type": "plain_text_input", "value": text}}}
@@ -480,7 +486,8 @@ def build_world(stack: Stack) -> World:
         "message": _message(stack, mentor, "kpis.observe"),
     }
 
-    # Friday's check-in (Europe is in its window at 09:30 UTC, New York is not), then Monday's digest.
+    # Friday's check-in (Europe is in its window at 09:30 UTC, New York is not), then Monday's
+    # digest.
     stack.tick(dt.datetime(2026, 12, 4, 9, 30, tzinfo=UTC))
     m["checkin"] = {
         "owner": executive,

@@ -1,4 +1,5 @@
-"""When Slack refuses a listener's call after the ack, the person hears why and nothing is logged as a crash."""
+"""When Slack refuses a listener's call after the ack, the person hears why and nothing is logged as
+a crash."""
 
 from __future__ import annotations
 

@@ -43,7 +43,8 @@ ROSTERED = frozenset(ROLES) - {"stranger"}
 
 @dataclass
 class Result:
-    """What one request did: database changes (replies aside), what only the clicker saw, other Slack calls."""
+    """What one request did: database changes (replies aside), what only the clicker saw, other
+    Slack calls."""
 
     uid: str
     diff: list[Change]
@@ -136,7 +137,8 @@ def _message_updated(result: Result) -> None:
 
 
 def _answered(question: str | None = None) -> Effect:
-    """One new answer (to `question`, if given) on the executive's delivery, shown in the same message."""
+    """One new answer (to `question`, if given) on the executive's delivery, shown in the same
+    message."""
 
     def check(world: World, role: str, result: Result) -> None:
         result.only("answers", "deliveries", "outbox")
@@ -275,7 +277,7 @@ def _home_shows(world: World, role: str, result: Result) -> None:
         assert "Leaders 2026" not in home, "another program's data is never shown"
 
 
-# -- how each role attempts each operation -----------------------------------------------------------
+# -- how each role attempts each operation ---------------------------------------------------------
 
 
 def _module_option(world: World) -> str:
@@ -537,7 +539,7 @@ def test_each_role_may_do_only_what_the_roster_allows(
             raise AssertionError(f"{op.name} as {role} ({people[role]}): {exc}") from exc
 
 
-# -- people whose part has ended, or has not begun ---------------------------------------------------
+# -- people whose part has ended, or has not begun -------------------------------------------------
 
 
 def _leave_circle(role: str) -> Callable[[World], object]:
@@ -564,7 +566,8 @@ def _leave_program(world: World) -> object:
 
 
 def _rate_open_circle(world: World, uid: str) -> object:
-    """The open circle's mentor rates one of its executives before the circle has closed (nobody asked yet)."""
+    """The open circle's mentor rates one of its executives before the circle has closed (nobody
+    asked yet)."""
     kpi = world.real_click("observe", action_id="kpis.observe:4")["actions"][0]["value"].split("|")[
         0
     ]

@@ -65,7 +65,7 @@ def test_a_modal_naming_a_delivery_beyond_any_id_is_refused_in_the_modal(
     )
 
 
-# -- free text: each limit, at the limit and one past it ---------------------------------------------
+# -- free text: each limit, at the limit and one past it -------------------------------------------
 
 
 def _reply(done: object) -> str:
@@ -158,7 +158,8 @@ def test_a_reflection_is_saved_up_to_its_limit_and_refused_past_it(
 
 
 def test_free_text_is_stored_exactly_as_typed(world: World, errors_logged: ErrorLog) -> None:
-    """Quotes, SQL, Slack's control sequences, right-to-left marks and emoji are data, kept byte for byte."""
+    """Quotes, SQL, Slack's control sequences, right-to-left marks and emoji are data, kept byte for
+    byte."""
     note = (
         "Robert'); DROP TABLE mentor_notes;-- <!channel> &lt;b&gt; \u202eright-to-left\u202c"
         " \U0001f331 naïve \\ %s {0}"
@@ -175,7 +176,8 @@ def test_free_text_is_stored_exactly_as_typed(world: World, errors_logged: Error
 
 
 def test_a_note_quoted_in_the_digest_can_ping_nobody(world: World) -> None:
-    """The digest quotes the newest note to the lead (and the digest channel): as words, not as Slack markup."""
+    """The digest quotes the newest note to the lead (and the digest channel): as words, not as
+    Slack markup."""
     note = (
         f"<!channel> <@{world.executive}> was quiet; see <https://evil.example|the plan> in"
         f" <#{world.open_circle.slack_channel_id}|our channel>"

@@ -116,7 +116,8 @@ def _parent(body: Any, path: Path) -> tuple[Any, str | int] | None:
 
 @st.composite
 def piecewise(draw: st.DrawFn, value: str) -> str:
-    """A `a|b|c` button value with some of its parts replaced (numbers out of range, unicode digits...)."""
+    """A `a|b|c` button value with some of its parts replaced (numbers out of range, unicode
+    digits...)."""
     parts = value.split("|")
     for i in draw(st.sets(st.integers(0, len(parts) - 1), min_size=1)):
         parts[i] = draw(strings | numbers.map(str))
@@ -194,7 +195,7 @@ def throw(
     footprint(body, done.diff)
 
 
-# -- the listeners ----------------------------------------------------------------------------------
+# -- the listeners ---------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""oauth.v2.access: the app exchanges the code from its redirect URL for the workspace's bot token."""
+"""oauth.v2.access: the app exchanges the code from its redirect URL for the workspace's bot
+token."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ CODE_LIFETIME = 600.0
 
 @method("oauth.v2.access")
 def oauth_v2_access(call: Call) -> dict[str, Any]:
-    """Check the app's credentials, the code and the redirect URI; issue a bot token for the team."""
+    """Check the app's credentials, the code and the redirect URI; issue a bot token for the
+    team."""
     ws = call.ws
     if call.get("client_id") != ws.client_id:
         raise SlackError("invalid_client_id")
