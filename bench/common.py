@@ -23,6 +23,7 @@ from sqlalchemy.engine import URL  # noqa: E402
 
 from bot.config import parse_database_url  # noqa: E402
 from bot.models import Base, UTCDateTime  # noqa: E402
+from bot.slack.records import Record  # noqa: E402
 
 POSTGRES_URL = os.environ.get(
     "UPWARD_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -103,6 +104,16 @@ class Loader:
     def close(self) -> None:
         if self.raw is not None:
             self.raw.close()
+
+
+def outbox_columns(record: Record) -> dict[str, Any]:
+    """The columns bot.slack.outbox.enqueue writes for a record, for a bulk load of outbox rows."""
+    return dict(
+        idempotency_key=record.key,
+        purpose=record.purpose.value,
+        subject_id=record.subject_id,
+        period=record.period,
+    )
 
 
 def analyze(engine: Engine) -> None:

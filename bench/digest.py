@@ -43,14 +43,13 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import Engine, func, select  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-from bench.common import POSTGRES_URL, Loader, Row, analyze, database  # noqa: E402
+from bench.common import POSTGRES_URL, Loader, Row, analyze, database, outbox_columns  # noqa: E402
 from bot.content.loader import Catalog, load_catalog  # noqa: E402
 from bot.core.calendar import at_local  # noqa: E402
 from bot.db import make_engine  # noqa: E402
 from bot.digest import metrics, service  # noqa: E402
 from bot.digest.service import Week, compute  # noqa: E402
 from bot.kpis.blocks import CHECKIN_TEXT, checkin  # noqa: E402
-from bot.kpis.service import checkin_key  # noqa: E402
 from bot.learning.service import BASELINE_ID, CLOSING_ID  # noqa: E402
 from bot.migrate import upgrade  # noqa: E402
 from bot.models import (  # noqa: E402
@@ -69,6 +68,7 @@ from bot.models import (  # noqa: E402
     Program,
 )
 from bot.programs.service import create_program  # noqa: E402
+from bot.slack import records  # noqa: E402
 
 TARGET_SECONDS = 1.0
 MAX_RATIO = 12.0  # "ten times the data costs about ten times the time"
@@ -294,7 +294,7 @@ class Year:
             friday = midnight(monday + dt.timedelta(days=4)) + dt.timedelta(hours=10) + spread
             rows[OutboxMessage].append(
                 dict(
-                    idempotency_key=checkin_key(self.program_id, pid, monday),
+                    **outbox_columns(records.kpi_checkin(self.program_id, pid, monday)),
                     method="chat.postMessage",
                     payload={
                         "channel": f"U{pid:09d}",

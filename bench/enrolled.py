@@ -16,7 +16,7 @@ import datetime as dt
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
-from bench.common import UTC, Loader, analyze
+from bench.common import UTC, Loader, analyze, outbox_columns
 from bot.content.loader import Catalog
 from bot.learning.service import plan_deliveries
 from bot.migrate import upgrade
@@ -31,6 +31,7 @@ from bot.models import (
     Program,
 )
 from bot.programs.service import create_program
+from bot.slack import records
 
 START = dt.date(2027, 3, 1)  # a Monday with no public holiday in Germany
 TEMPLATE = "pilot"
@@ -150,7 +151,7 @@ def first_modules_sent(engine: Engine, program_id: int) -> None:
             OutboxMessage,
             [
                 dict(
-                    idempotency_key=f"delivery:{delivery_id}",
+                    **outbox_columns(records.module(delivery_id)),
                     method="chat.postMessage",
                     payload={"channel": uid},
                     status=OutboxStatus.sent.value,

@@ -18,6 +18,7 @@ from bot.models import (
     Person,
     PersonStatus,
     Program,
+    Purpose,
     Role,
 )
 
@@ -66,11 +67,21 @@ def test_a_slack_user_is_one_person(session: Session) -> None:
 
 def test_outbox_idempotency_key_is_unique(session: Session) -> None:
     session.add(
-        OutboxMessage(idempotency_key="module:1", method="chat.postMessage", payload={"text": "hi"})
+        OutboxMessage(
+            idempotency_key="module:1",
+            purpose=Purpose.module,
+            method="chat.postMessage",
+            payload={"text": "hi"},
+        )
     )
     session.flush()
     session.add(
-        OutboxMessage(idempotency_key="module:1", method="chat.postMessage", payload={"text": "hi"})
+        OutboxMessage(
+            idempotency_key="module:1",
+            purpose=Purpose.module,
+            method="chat.postMessage",
+            payload={"text": "hi"},
+        )
     )
     with pytest.raises(IntegrityError):
         session.flush()

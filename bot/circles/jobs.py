@@ -17,7 +17,7 @@ from bot.core.calendar import local_day
 from bot.db import session_scope
 from bot.kpis import jobs as kpi_jobs
 from bot.models import Circle, CircleMember, CircleStatus, Person, Program, Role
-from bot.slack import outbox
+from bot.slack import outbox, records
 from bot.slack.installations import NoWorkspace, WorkspaceClients, as_clients
 
 log = logging.getLogger(__name__)
@@ -108,7 +108,7 @@ def form(
             continue
         outbox.enqueue(
             session,
-            key=f"circle-left-out:{program.id}:{period.start}:{left.person_id}",
+            records.circle_left_out(program.id, period.start, left.person_id),
             method="chat.postMessage",
             payload={
                 "channel": left.slack_user_id,
@@ -173,7 +173,7 @@ def provision(
     with session_scope(sessions) as session:
         outbox.enqueue(
             session,
-            key=f"circle:{circle_id}:welcome",
+            records.circle_welcome(circle_id),
             method="chat.postMessage",
             payload={
                 "channel": channel_id,
@@ -303,7 +303,7 @@ def ask_did_you_meet(session: Session, *, now: dt.datetime) -> int:
             person_id = session.scalar(select(Person.id).where(Person.slack_user_id == uid))
             outbox.enqueue(
                 session,
-                key=f"circle:{circle.id}:met:{int(circle.meeting_at.timestamp())}:{uid}",  # type: ignore[union-attr]
+                records.circle_met(circle.id, circle.meeting_at, uid),  # type: ignore[arg-type]
                 method="chat.postMessage",
                 payload={
                     "channel": uid,
@@ -348,7 +348,7 @@ def post_closing(session: Session, *, circle: Circle, now: dt.datetime) -> None:
         return
     outbox.enqueue(
         session,
-        key=f"circle:{circle.id}:closing",
+        records.circle_closing(circle.id),
         method="chat.postMessage",
         payload={
             "channel": circle.slack_channel_id,

@@ -26,9 +26,10 @@ from bot.models import (
     OutboxStatus,
     Person,
     Program,
+    Purpose,
     Role,
 )
-from bot.slack import outbox, replies
+from bot.slack import outbox, records, replies
 from bot.slack.acking import acked
 
 log = logging.getLogger(__name__)
@@ -164,17 +165,17 @@ def _announce_meeting(
     session: Session, *, circle: Circle, by: str, meeting: dt.datetime, now: dt.datetime
 ) -> None:
     """Post the time in the channel and schedule each member's reminder (replacing earlier ones)."""
-    stamp = int(meeting.timestamp())
     session.execute(
         delete(OutboxMessage).where(
-            OutboxMessage.idempotency_key.like(f"circle:{circle.id}:reminder:%"),
+            OutboxMessage.purpose == Purpose.circle_reminder,
+            OutboxMessage.subject_id == circle.id,
             OutboxMessage.status == OutboxStatus.pending,
         )
     )
     if circle.slack_channel_id:
         outbox.enqueue(
             session,
-            key=f"circle:{circle.id}:scheduled:{stamp}",
+            records.circle_scheduled(circle.id, meeting),
             method="chat.postMessage",
             payload={
                 "channel": circle.slack_channel_id,
@@ -194,7 +195,7 @@ def _announce_meeting(
     ):
         outbox.enqueue(
             session,
-            key=f"circle:{circle.id}:reminder:{stamp}:{uid}",
+            records.circle_reminder(circle.id, meeting, uid),
             method="chat.postMessage",
             payload={
                 "channel": uid,
@@ -228,7 +229,7 @@ def _post_prompt(session: Session, *, circle: Circle, catalog, now: dt.datetime)
     session.add(CirclePrompt(circle_id=circle.id, prompt_id=prompt_id, posted_at=now))
     outbox.enqueue(
         session,
-        key=f"circle:{circle.id}:prompt:{prompt_id}",
+        records.circle_prompt(circle.id, prompt_id),
         method="chat.postMessage",
         payload={
             "channel": circle.slack_channel_id,

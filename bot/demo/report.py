@@ -19,6 +19,7 @@ from bot.models import (
     ObservationSource,
     OutboxMessage,
     Program,
+    Purpose,
 )
 from bot.sandbox import Workspace
 
@@ -57,10 +58,7 @@ def summary(world: DemoWorld, cast: Cast, *, ticks: int) -> list[tuple[str, str]
             )
         ).one()
         asked = (
-            s.scalar(
-                select(func.count()).where(OutboxMessage.idempotency_key.like("kpi-checkin:%"))
-            )
-            or 0
+            s.scalar(select(func.count()).where(OutboxMessage.purpose == Purpose.kpi_checkin)) or 0
         )
         weeks = (
             select(KpiObservation.person_id, KpiObservation.period_start)

@@ -14,7 +14,7 @@ from typing import Any
 from bot.circles.blocks import MET_CHOICES
 from bot.demo.cast import Actor, Cast, SimulationError, Timing
 from bot.kpis.blocks import CHECKIN_TEXT, OBSERVATION_TEXT
-from bot.models import Delivery, DeliveryKind
+from bot.models import Delivery, DeliveryKind, Purpose
 from bot.sandbox import payloads
 
 MET_QUESTION = "Did your peer circle meet?"
@@ -93,9 +93,9 @@ class Executive(Actor):
         if self.habits.absent:
             return None
         ts, text = message["ts"], message.get("text") or ""
-        key = ((message.get("metadata") or {}).get("event_payload") or {}).get("key", "")
-        if key.startswith("delivery:"):
-            return self._delivery(channel_id, ts, int(key.split(":")[1]))
+        about = (message.get("metadata") or {}).get("event_payload") or {}
+        if about.get("purpose") == Purpose.module and isinstance(about.get("subject_id"), int):
+            return self._delivery(channel_id, ts, about["subject_id"])
         if text == CHECKIN_TEXT:
             self.checkins += 1
             if self.habits.checkins is not None and self.checkins > self.habits.checkins:

@@ -16,7 +16,8 @@ from bot.core.calendar import local_day
 from bot.core.values import row_id
 from bot.digest.service import latest_mentors
 from bot.models import Membership, Person, PersonStatus, Program, Role
-from bot.slack import outbox
+from bot.slack import outbox, records
+from bot.slack.records import Record
 
 PAUSE = dt.timedelta(weeks=2)
 
@@ -31,7 +32,7 @@ class Done:
     one)."""
 
     text: str
-    send: str | None = None
+    send: Record | None = None
 
 
 @dataclass(frozen=True)
@@ -87,10 +88,10 @@ def nudge(session: Session, t: Target, *, now: dt.datetime) -> Done:
         " pick up where you left off. If now is a busy stretch, *Pause* on any module message"
         " holds everything until you're back."
     )
-    key = f"nudge:{t.program.id}:{t.executive.id}:{day.isoformat()}"
+    record = records.nudge(t.program.id, t.executive.id, day)
     fresh = outbox.enqueue(
         session,
-        key=key,
+        record,
         method="chat.postMessage",
         payload={"channel": t.executive.slack_user_id, "text": text},
         now=now,
@@ -99,7 +100,7 @@ def nudge(session: Session, t: Target, *, now: dt.datetime) -> Done:
     )
     if not fresh:
         return Done(f"{_name(t.executive)} already had a nudge today; one a day is plenty.")
-    return Done(f"Sent {_name(t.executive)} a friendly nudge.", send=key)
+    return Done(f"Sent {_name(t.executive)} a friendly nudge.", send=record)
 
 
 def pause(session: Session, t: Target, *, now: dt.datetime) -> Done:
@@ -130,10 +131,10 @@ def ping_mentor(session: Session, t: Target, *, now: dt.datetime) -> Done:
         " before your next circle? A friendly word from you often helps them find their rhythm"
         " again."
     )
-    key = f"ping-mentor:{t.program.id}:{t.executive.id}:{day.isoformat()}"
+    record = records.ping_mentor(t.program.id, t.executive.id, day)
     fresh = outbox.enqueue(
         session,
-        key=key,
+        record,
         method="chat.postMessage",
         payload={"channel": mentor, "text": text},
         now=now,
@@ -141,7 +142,7 @@ def ping_mentor(session: Session, t: Target, *, now: dt.datetime) -> Done:
     )
     if not fresh:
         return Done(f"Their mentor was already pinged about {_name(t.executive)} today.")
-    return Done(f"Asked <@{mentor}> to check in with {_name(t.executive)}.", send=key)
+    return Done(f"Asked <@{mentor}> to check in with {_name(t.executive)}.", send=record)
 
 
 def _name(person: Person) -> str:

@@ -26,7 +26,7 @@ from bot.digest import blocks, service
 from bot.digest.service import Digest, Week
 from bot.models import DigestRun, Membership, Person, Program, ProgramStatus, Role, RunStatus
 from bot.programs.service import program_settings
-from bot.slack import outbox
+from bot.slack import outbox, records
 
 log = logging.getLogger(__name__)
 
@@ -40,13 +40,6 @@ class Recipient:
     tag: str  # the lead's person id, or "channel"
     channel: str
     person_id: int | None
-
-
-def message_key(
-    program_id: int, week: Week, tag: str, *, manual_at: dt.datetime | None = None
-) -> str:
-    base = f"digest:{program_id}:{week.label}:{tag}"
-    return base if manual_at is None else f"{base}:sent-{manual_at:%Y%m%dT%H%M%S}"
 
 
 def recipients(session: Session, program: Program) -> list[tuple[Recipient, str]]:
@@ -86,9 +79,9 @@ def due(
     ]
     if not ready:
         return None
-    keys = {message_key(program.id, week, r.tag): r for r in ready}
-    done = outbox.written(session, keys)
-    todo = [r for k, r in keys.items() if k not in done]
+    wanted = {records.digest(program.id, week.label, r.tag, manual_at=None): r for r in ready}
+    done = outbox.written(session, wanted)
+    todo = [r for record, r in wanted.items() if record not in done]
     return (week, todo) if todo else None
 
 
@@ -163,10 +156,12 @@ def enqueue(
     )
     count = 0
     for r in to:
-        key = message_key(digest.program_id, digest.week, r.tag, manual_at=now if manual else None)
+        record = records.digest(
+            digest.program_id, digest.week.label, r.tag, manual_at=now if manual else None
+        )
         outbox.enqueue(
             session,
-            key=key,
+            record,
             method="chat.postMessage",
             payload={"channel": r.channel, **message},
             now=now,
@@ -176,11 +171,11 @@ def enqueue(
         if png is not None:
             outbox.enqueue(
                 session,
-                key=f"{key}:chart",
+                records.digest_chart(record),
                 method=outbox.FILE_UPLOAD,
                 payload={
                     "channel": r.channel,
-                    "filename": f"upward-digest-{key.replace(':', '-')}.png",
+                    "filename": f"upward-digest-{record.key.replace(':', '-')}.png",
                     "title": (
                         f"{digest.program_name}: completion and KPI trends to {digest.week.label}"
                     ),

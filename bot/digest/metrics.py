@@ -28,6 +28,7 @@ from bot.models import (
     OutboxStatus,
     Person,
     PersonStatus,
+    Purpose,
     Role,
 )
 
@@ -529,16 +530,14 @@ def silent_checkins(
     session: Session, program_id: int, *, weeks: list[dt.date], cutoff: dt.datetime
 ) -> set[int]:
     """Executives sent a check-in in each of these weeks who answered none of them."""
-    keys = [f"kpi-checkin:{program_id}:%:{w.isoformat()}" for w in weeks]
-    earliest = dt.datetime.combine(min(weeks) - dt.timedelta(days=1), dt.time(0), tzinfo=dt.UTC)
     sent = (
         select(OutboxMessage.person_id)
         .where(
             OutboxMessage.program_id == program_id,
-            OutboxMessage.created_at >= earliest,  # a week's check-in is written in that week
+            OutboxMessage.purpose == Purpose.kpi_checkin,
+            OutboxMessage.period.in_([w.isoformat() for w in weeks]),
             OutboxMessage.status == OutboxStatus.sent,
             OutboxMessage.sent_at < cutoff,
-            or_(*(OutboxMessage.idempotency_key.like(k) for k in keys)),
         )
         .group_by(OutboxMessage.person_id)
         .having(func.count() >= len(weeks))

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from bot.kpis import blocks, service
 from bot.models import Circle, CircleMember, Person, Role
-from bot.slack import outbox
+from bot.slack import outbox, records
 
 
 def enqueue_checkins(session: Session, *, now: dt.datetime) -> int:
@@ -17,17 +17,17 @@ def enqueue_checkins(session: Session, *, now: dt.datetime) -> int:
     due = service.due_checkins(session, now=now)
     if not due:
         return 0
-    keys = {service.checkin_key(d.program_id, d.person_id, d.week_start): d for d in due}
-    sent = outbox.written(session, keys)
+    wanted = {records.kpi_checkin(d.program_id, d.person_id, d.week_start): d for d in due}
+    sent = outbox.written(session, wanted)
     kpis_by_program: dict[int, list] = {}
     count = 0
-    for key, d in keys.items():
-        if key in sent:
+    for record, d in wanted.items():
+        if record in sent:
             continue
         kpis = kpis_by_program.setdefault(d.program_id, service.active_kpis(session, d.program_id))
         outbox.enqueue(
             session,
-            key=key,
+            record,
             method="chat.postMessage",
             payload={
                 "channel": d.slack_user_id,
@@ -65,7 +65,7 @@ def enqueue_observations(session: Session, *, circle: Circle, now: dt.datetime) 
     for person_id, slack_user_id in mentors:
         outbox.enqueue(
             session,
-            key=service.observation_key(circle.id, person_id),
+            records.observation(circle.id, person_id),
             method="chat.postMessage",
             payload={
                 "channel": slack_user_id,

@@ -25,7 +25,7 @@ from bot.models import (
     Role,
 )
 from bot.programs.audience import due_by_rules
-from bot.slack import outbox
+from bot.slack import outbox, records
 
 MAX_ACTIVE = 3
 KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
@@ -174,11 +174,6 @@ def due_checkins(session: Session, *, now: dt.datetime) -> list[DueCheckin]:
     ]
 
 
-def checkin_key(program_id: int, person_id: int, week: dt.date) -> str:
-    """The outbox key of a person's check-in for a week: also the record that they were asked."""
-    return f"kpi-checkin:{program_id}:{person_id}:{week.isoformat()}"
-
-
 def record(
     session: Session,
     *,
@@ -207,7 +202,7 @@ def record(
         )
     ).first()
     asked = row is not None and bool(
-        outbox.written(session, [checkin_key(row.Kpi.program_id, row.Person.id, week)])
+        outbox.written(session, [records.kpi_checkin(row.Kpi.program_id, row.Person.id, week)])
     )
     if row is None or not asked:
         raise ValueError("This check-in was not for you, so nothing was recorded.")
@@ -289,12 +284,6 @@ def observation_sheet(session: Session, *, kpi: Kpi, circle: Circle) -> list[Obs
     return [Observed(pid, uid, value) for pid, uid, value in rows]
 
 
-def observation_key(circle_id: int, mentor_id: int) -> str:
-    """The outbox key of a mentor's rating sheet for a circle: also the record that they were
-    asked."""
-    return f"observe:{circle_id}:{mentor_id}"
-
-
 def record_observation(
     session: Session,
     *,
@@ -332,7 +321,7 @@ def record_observation(
         )
     )
     asked = mentor is not None and bool(
-        outbox.written(session, [observation_key(circle_id, mentor.id)])
+        outbox.written(session, [records.observation(circle_id, mentor.id)])
     )
     if (
         circle is None

@@ -7,7 +7,7 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import String, cast, literal, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.content.loader import Catalog
@@ -24,9 +24,10 @@ from bot.models import (
     OutboxStatus,
     Program,
     ProgramStatus,
+    Purpose,
     Role,
 )
-from bot.slack import outbox
+from bot.slack import outbox, records
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +37,6 @@ class LearningStats:
     planned: int = 0
     modules: int = 0
     reminders: int = 0
-
-
-def delivery_key(delivery_id: int) -> str:
-    return f"delivery:{delivery_id}"
 
 
 def run(sessions: sessionmaker[Session], *, catalog: Catalog, now: dt.datetime) -> LearningStats:
@@ -112,7 +109,7 @@ def enqueue_due(session: Session, *, catalog: Catalog, now: dt.datetime) -> int:
             continue
         outbox.enqueue(
             session,
-            key=delivery_key(delivery.id),
+            records.module(delivery.id),
             method="chat.postMessage",
             payload={
                 "channel": due.slack_user_id,
@@ -181,7 +178,7 @@ def enqueue_reminders(session: Session, *, catalog: Catalog, now: dt.datetime) -
             continue
         outbox.enqueue(
             session,
-            key=f"reminder:{due.delivery_id}",
+            records.reminder(due.delivery_id),
             method="chat.postMessage",
             payload={
                 "channel": due.channel_id,
@@ -200,10 +197,12 @@ def enqueue_reminders(session: Session, *, catalog: Catalog, now: dt.datetime) -
 def sync_sent(session: Session) -> int:
     """Copy where each module message landed onto its delivery (reminders reply in its thread), and
     mark deliveries whose message Slack refused for good as failed (the lead sees them)."""
-    key = literal("delivery:") + cast(Delivery.id, String)
     rows = session.execute(
         select(Delivery.id, OutboxMessage.status, OutboxMessage.channel_id, OutboxMessage.slack_ts)
-        .join(OutboxMessage, OutboxMessage.idempotency_key == key)
+        .join(
+            OutboxMessage,
+            (OutboxMessage.purpose == Purpose.module) & (OutboxMessage.subject_id == Delivery.id),
+        )
         .where(
             Delivery.message_ts.is_(None),
             # Only deliveries that went to the outbox (pending and skipped ones never did): the

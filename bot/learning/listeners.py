@@ -23,10 +23,11 @@ from bot.db import session_scope
 from bot.learning import answers
 from bot.learning.answers import Refusal
 from bot.learning.blocks import reflection_modal
-from bot.learning.jobs import delivery_key, render_delivery
-from bot.models import Delivery, OutboxMessage
-from bot.slack import outbox, replies
+from bot.learning.jobs import render_delivery
+from bot.models import Delivery, OutboxMessage, Purpose
+from bot.slack import outbox, records, replies
 from bot.slack.acking import acked
+from bot.slack.records import Record
 
 log = logging.getLogger(__name__)
 
@@ -203,7 +204,7 @@ def _reflection_submitted(
         replies.send_at_once(
             context,
             client,
-            key=f"ephemeral:view:{view.get('id')}:{now.timestamp()}",
+            records.ephemeral(user, f"view:{view.get('id')}:{now.timestamp()}"),
             method="chat.postEphemeral",
             payload={"channel": user, "user": user, "text": str(refusal)},
         )
@@ -241,7 +242,7 @@ def _enqueue_update(
     *,
     now: dt.datetime,
     retrying: frozenset[str] = frozenset(),
-) -> str | None:
+) -> Record | None:
     """Queue a chat.update of the delivery's message to its current state; None if nothing to do."""
     channel, ts = _message_location(session, delivery)
     payload = render_delivery(session, delivery, catalog=catalog, retrying=retrying)
@@ -249,17 +250,17 @@ def _enqueue_update(
         return None
     # The key is the state itself: the same state twice (a double click) is one update.
     digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:24]
-    key = f"update:{delivery.id}:{digest}"
+    record = records.update(delivery.id, digest)
     outbox.enqueue(
         session,
-        key=key,
+        record,
         method="chat.update",
         payload={"channel": channel, "ts": ts, **payload},
         now=now,
         program_id=delivery.program_id,
         person_id=delivery.person_id,
     )
-    return key
+    return record
 
 
 def _message_location(session: Session, delivery: Delivery) -> tuple[str | None, str | None]:
@@ -268,7 +269,7 @@ def _message_location(session: Session, delivery: Delivery) -> tuple[str | None,
         return delivery.channel_id, delivery.message_ts
     row = session.execute(
         select(OutboxMessage.channel_id, OutboxMessage.slack_ts).where(
-            OutboxMessage.idempotency_key == delivery_key(delivery.id)
+            OutboxMessage.purpose == Purpose.module, OutboxMessage.subject_id == delivery.id
         )
     ).one_or_none()
     if row is None or row.slack_ts is None:
@@ -317,7 +318,7 @@ def ephemeral_reply(context: dict, client: WebClient, body: dict, text: str) -> 
     action_ts = next((a.get("action_ts") for a in body.get("actions") or []), None) or str(
         context["clock"]().timestamp()
     )
-    key = f"ephemeral:{user}:{action_ts}"[:200]
+    record = records.ephemeral(user, action_ts)
     url = replies.response_url(context, body)
     if url:
         method, payload = (
@@ -331,4 +332,4 @@ def ephemeral_reply(context: dict, client: WebClient, body: dict, text: str) -> 
         )
     else:
         method, payload = "chat.postEphemeral", {"channel": user, "user": user, "text": text}
-    replies.send_at_once(context, client, key=key, method=method, payload=payload)
+    replies.send_at_once(context, client, record, method=method, payload=payload)

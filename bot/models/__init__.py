@@ -11,6 +11,7 @@ from bot.models.enums import (
     OutboxStatus,
     PersonStatus,
     ProgramStatus,
+    Purpose,
     Role,
     RunStatus,
 )
@@ -44,6 +45,7 @@ __all__ = [
     "PersonStatus",
     "Program",
     "ProgramStatus",
+    "Purpose",
     "Role",
     "RunStatus",
     "UTCDateTime",

@@ -9,7 +9,7 @@ from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.models.base import Base, str_enum, utcnow
-from bot.models.enums import OutboxStatus
+from bot.models.enums import OutboxStatus, Purpose
 
 
 class OutboxMessage(Base):
@@ -18,8 +18,14 @@ class OutboxMessage(Base):
     __tablename__ = "outbox"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # Unique per logical message (e.g. "module:<delivery id>"): writing it twice is a no-op.
+    # Unique per logical message (e.g. "delivery:<id>"): writing it twice is a no-op. Built from
+    # what the row is for by bot.slack.records, and never read back: queries use the columns below.
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    # What the row is for, and which thing it is about (a delivery, a circle, a program...) for
+    # which period (a week, a day, a meeting time): see bot.slack.records for each purpose.
+    purpose: Mapped[Purpose] = mapped_column(str_enum(Purpose, length=24))
+    subject_id: Mapped[int | None]
+    period: Mapped[str | None] = mapped_column(String(32))
     method: Mapped[str] = mapped_column(String(64))
     payload: Mapped[dict[str, Any]]
     status: Mapped[OutboxStatus] = mapped_column(
@@ -44,6 +50,10 @@ class OutboxMessage(Base):
 
     __table_args__ = (
         Index(None, "status", "next_attempt_at"),
+        # "The message of delivery 12", "the reminders of circle 3".
+        Index(None, "purpose", "subject_id"),
+        # "The program's check-ins for these weeks".
+        Index(None, "program_id", "purpose", "period"),
         # The digest reads a program's refused messages, and its last two weeks of check-ins.
         Index(None, "program_id", "status"),
         Index(None, "program_id", "created_at"),

@@ -24,7 +24,7 @@ from bot.content.schema import Event, ProgramTemplate
 from bot.core.calendar import Window, is_working_day, local_day, may_deliver, week_start
 from bot.models import Program, Role
 from bot.programs.audience import due_by_rules
-from bot.slack import outbox
+from bot.slack import outbox, records
 
 KINDS = {"workshop": "Workshop", "shadowing": "Shadowing day"}
 
@@ -67,10 +67,6 @@ def announcement(event: Event, *, program: str, week: int) -> list[Block]:
     ]
 
 
-def event_key(program_id: int, index: int, week: int, person_id: int) -> str:
-    return f"event:{program_id}:{index}:{week}:{person_id}"
-
-
 def enqueue_announcements(session: Session, *, catalog: Catalog, now: dt.datetime) -> int:
     """Write today's event announcements to the outbox (once per person, event and week)."""
     with_events = [template_id for template_id, t in catalog.programs.items() if t.events]
@@ -106,7 +102,7 @@ def enqueue_announcements(session: Session, *, catalog: Catalog, now: dt.datetim
         where=(Program.template.in_(with_events),),
     )
     wanted = {
-        event_key(r.program_id, index, r.what[0], r.person_id): (r, event)
+        records.event(r.program_id, index, r.what[0], r.person_id): (r, event)
         for r in rows
         for index, event in r.what[1]
     }
@@ -121,12 +117,12 @@ def enqueue_announcements(session: Session, *, catalog: Catalog, now: dt.datetim
         ).all()
     )
     count = 0
-    for key, (r, event) in wanted.items():
-        if key in sent:
+    for record, (r, event) in wanted.items():
+        if record in sent:
             continue
         outbox.enqueue(
             session,
-            key=key,
+            record,
             method="chat.postMessage",
             payload={
                 "channel": r.slack_user_id,

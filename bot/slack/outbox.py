@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.db import session_scope
 from bot.models import OutboxMessage, OutboxStatus, Program
 from bot.slack.installations import NoWorkspace, WorkspaceClients, as_clients
+from bot.slack.records import Record
 
 log = logging.getLogger(__name__)
 
@@ -94,23 +95,25 @@ class FlushStats:
         return self.sent + self.retried + self.failed
 
 
-def written(session: Session, keys: Iterable[str]) -> set[str]:
-    """Which of these idempotency keys already have an outbox row (what was already queued or
-    sent)."""
-    keys = list(keys)
-    if not keys:
+def written(session: Session, records: Iterable[Record]) -> set[Record]:
+    """Which of these records already have an outbox row (what was already queued or sent)."""
+    by_key = {r.key: r for r in records}
+    if not by_key:
         return set()
-    return set(
-        session.scalars(
-            select(OutboxMessage.idempotency_key).where(OutboxMessage.idempotency_key.in_(keys))
+    return {
+        by_key[key]
+        for key in session.scalars(
+            select(OutboxMessage.idempotency_key).where(
+                OutboxMessage.idempotency_key.in_(list(by_key))
+            )
         )
-    )
+    }
 
 
 def enqueue(
     session: Session,
+    record: Record,
     *,
-    key: str,
     method: str,
     payload: dict[str, Any],
     now: dt.datetime,
@@ -119,7 +122,7 @@ def enqueue(
     not_before: dt.datetime | None = None,
     team_id: str | None = None,
 ) -> bool:
-    """Write an outbound call once per key; False when a row with that key already exists.
+    """Write an outbound call once per record; False when a row with its key already exists.
 
     The row is sent with the bot token of `team_id`'s workspace, by default its program's.
     """
@@ -127,7 +130,10 @@ def enqueue(
         team_id = select(Program.team_id).where(Program.id == program_id).scalar_subquery()  # type: ignore[assignment]
     values = dict(
         team_id=team_id,
-        idempotency_key=key,
+        idempotency_key=record.key,
+        purpose=record.purpose,
+        subject_id=record.subject_id,
+        period=record.period,
         method=method,
         payload=payload,
         status=OutboxStatus.pending,
@@ -193,7 +199,13 @@ def send(client: WebClient, row: OutboxMessage) -> Outcome:
     if row.method == "chat.postMessage":
         payload["metadata"] = {
             "event_type": METADATA_EVENT,
-            "event_payload": {"key": row.idempotency_key},
+            # What a reader (the demo's simulated people) may rely on, beside the key recovery
+            # looks for.
+            "event_payload": {
+                "key": row.idempotency_key,
+                "purpose": row.purpose.value,
+                "subject_id": row.subject_id,
+            },
         }
         if row.attempts > 1:
             found = _find_posted(client, payload["channel"], row.idempotency_key)
@@ -315,7 +327,7 @@ def _send_in_workspace(clients: WorkspaceClients, row: OutboxMessage) -> Outcome
 def send_now(
     sessions: sessionmaker[Session],
     client: WebClient,
-    key: str,
+    message: Record,
     *,
     now: dt.datetime,
     worker_id: str,
@@ -323,7 +335,7 @@ def send_now(
     """Send one pending row right away (e.g. a message update after a click); None if not
     pending."""
     with session_scope(sessions) as session:
-        row = _claim_key(session, key=key, now=now, worker_id=worker_id)
+        row = _claim_key(session, key=message.key, now=now, worker_id=worker_id)
     if row is None:
         return None
     outcome = send(client, row)

@@ -10,7 +10,8 @@ from slack_sdk import WebClient
 
 from bot.core.process import worker_id
 from bot.db import session_scope
-from bot.slack import outbox
+from bot.slack import outbox, records
+from bot.slack.records import Record
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +24,7 @@ def web_worker_id() -> str:
 
 
 def send_at_once(
-    context: dict, client: WebClient, *, key: str, method: str, payload: dict[str, Any]
+    context: dict, client: WebClient, record: Record, *, method: str, payload: dict[str, Any]
 ) -> None:
     """Write one outbound call to the outbox (once per key) and send it now rather than at the next
     tick."""
@@ -31,13 +32,13 @@ def send_at_once(
     with session_scope(context["sessions"]) as session:
         outbox.enqueue(
             session,
-            key=key,
+            record,
             method=method,
             payload=payload,
             now=now,
             team_id=context.get("team_id"),
         )
-    send_queued(context, client, key)
+    send_queued(context, client, record)
 
 
 def this_workspace_only(context: dict) -> str | None:
@@ -46,10 +47,10 @@ def this_workspace_only(context: dict) -> str | None:
     return context.get("team_id") if context["settings"].multi_workspace else None
 
 
-def send_queued(context: dict, client: WebClient, key: str) -> None:
+def send_queued(context: dict, client: WebClient, record: Record) -> None:
     """Send a row a listener already wrote to the outbox, now rather than at the next tick."""
     outbox.send_now(
-        context["sessions"], client, key, now=context["clock"](), worker_id=web_worker_id()
+        context["sessions"], client, record, now=context["clock"](), worker_id=web_worker_id()
     )
 
 
@@ -91,7 +92,7 @@ def respond(context: dict, client: WebClient, body: dict, payload: dict[str, Any
     send_at_once(
         context,
         client,
-        key=f"reply:{user}:{stamp}"[:200],
+        records.reply(user, stamp),
         method=outbox.RESPONSE_URL,
         payload={"url": url, **payload},
     )

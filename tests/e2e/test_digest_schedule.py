@@ -10,9 +10,10 @@ import sys
 from sqlalchemy import select
 
 from bot.db import session_scope
-from bot.models import DigestRun, OutboxMessage, Program, RunStatus
+from bot.models import DigestRun, OutboxMessage, Program, Purpose, RunStatus
 from bot.programs.service import configure
 from bot.sandbox.people import SimulatedUser
+from bot.slack.records import Record
 from tests.e2e.conftest import DEMO_ROSTER, Stack
 
 UTC = dt.UTC
@@ -190,7 +191,7 @@ def test_messages_slack_refuses_for_good_are_tried_once_and_shown_to_the_lead(st
         for uid in executives:
             outbox.enqueue(
                 session,
-                key=f"note:{uid}",
+                Record(Purpose.other, f"note:{uid}"),
                 method="chat.postMessage",
                 payload={"channel": uid, "text": "Hello"},
                 now=sent_at,

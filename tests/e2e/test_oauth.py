@@ -26,6 +26,7 @@ from bot.models import (
     OutboxMessage,
     Person,
     Program,
+    Purpose,
     slack_bots,
     slack_installations,
     slack_oauth_states,
@@ -48,6 +49,7 @@ from bot.slack import outbox
 from bot.slack.acking import WorkPool
 from bot.slack.directory import SlackDirectory
 from bot.slack.installations import WorkspaceClients, choose_team
+from bot.slack.records import Record
 from bot.tick import TickReport, run_tick
 from bot.web import serve_in_thread
 from tests.e2e.conftest import DEMO_ROSTER, Clock, Stack, eventually
@@ -376,7 +378,7 @@ def test_uninstalling_deletes_the_workspaces_tokens_and_its_messages_fail_with_a
         for team, user in ((NORTHWIND, SOFIA), (OTHER, OTTO)):
             outbox.enqueue(
                 session,
-                key=f"hello:{team}",
+                Record(Purpose.other, f"hello:{team}"),
                 method="chat.postMessage",
                 payload={"channel": user, "text": "hello"},
                 now=utcnow(),

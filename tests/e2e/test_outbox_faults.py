@@ -13,10 +13,11 @@ from sqlalchemy.engine import URL
 
 from bot.db import make_engine, make_session_factory, session_scope
 from bot.migrate import upgrade
-from bot.models import OutboxMessage, OutboxStatus
+from bot.models import OutboxMessage, OutboxStatus, Purpose
 from bot.sandbox import DEMO_SEED_PATH, FaultPlan, Limit, RateLimits, SlackStandIn
 from bot.slack import outbox
 from bot.slack.client import make_web_client
+from bot.slack.records import Record
 from tests.e2e.conftest import stack_settings
 
 UTC = dt.UTC
@@ -36,7 +37,7 @@ def fan_out(sessions, users: list[str]) -> None:  # type: ignore[no-untyped-def]
         for uid in users:
             outbox.enqueue(
                 session,
-                key=f"hello:{uid}",
+                Record(Purpose.other, f"hello:{uid}"),
                 method="chat.postMessage",
                 payload={"channel": uid, "text": f"Hello {uid}"},
                 now=T0,
@@ -185,7 +186,7 @@ def test_a_file_upload_whose_answer_was_lost_is_shared_once(database: URL) -> No
         with session_scope(sessions) as session:
             outbox.enqueue(
                 session,
-                key="chart:1",
+                Record(Purpose.other, "chart:1"),
                 method=outbox.FILE_UPLOAD,
                 now=T0,
                 payload={

@@ -24,9 +24,10 @@ from sqlalchemy.engine import URL
 
 from bot.db import make_engine, make_session_factory, session_scope
 from bot.migrate import upgrade
-from bot.models import OutboxMessage
+from bot.models import OutboxMessage, Purpose
 from bot.sandbox import DEMO_SEED_PATH, SlackStandIn
 from bot.slack import outbox
+from bot.slack.records import Record
 
 pytestmark = pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 
@@ -56,7 +57,7 @@ def enqueue(url: URL, slack: SlackStandIn, count: int) -> list[str]:
         for uid in users:
             outbox.enqueue(
                 session,
-                key=f"hello:{uid}",
+                Record(Purpose.other, f"hello:{uid}"),
                 method="chat.postMessage",
                 payload={"channel": uid, "text": f"Hello {uid}"},
                 now=now,

@@ -24,6 +24,7 @@ from bot.models import (
     OutboxStatus,
     Person,
     Program,
+    Purpose,
     Role,
 )
 from tests import factories
@@ -237,6 +238,7 @@ def build(session: Session) -> Scenario:
         [
             OutboxMessage(
                 idempotency_key="module:ada:2",
+                purpose=Purpose.module,
                 method="chat.postMessage",
                 payload={"text": "Module 2, Ada"},
                 person_id=ada.id,
@@ -244,6 +246,7 @@ def build(session: Session) -> Scenario:
             ),
             OutboxMessage(
                 idempotency_key="remind:ada:1",
+                purpose=Purpose.reminder,
                 method="chat.postMessage",
                 payload={"text": "Reminder, Ada"},
                 status=OutboxStatus.sending,
@@ -252,6 +255,7 @@ def build(session: Session) -> Scenario:
             ),
             OutboxMessage(
                 idempotency_key="module:ada:1",
+                purpose=Purpose.module,
                 method="chat.postMessage",
                 payload={"text": "Hi Ada"},
                 status=OutboxStatus.sent,
@@ -262,6 +266,7 @@ def build(session: Session) -> Scenario:
             ),
             OutboxMessage(
                 idempotency_key="module:bob:2",
+                purpose=Purpose.module,
                 method="chat.postMessage",
                 payload={"text": "Module 2, Bob"},
                 person_id=bob.id,

@@ -7,8 +7,9 @@ import datetime as dt
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.models import OutboxMessage
+from bot.models import OutboxMessage, Purpose
 from bot.slack import outbox
+from bot.slack.records import Record
 
 NOW = dt.datetime(2026, 12, 1, 9, tzinfo=dt.UTC)
 
@@ -16,12 +17,22 @@ NOW = dt.datetime(2026, 12, 1, 9, tzinfo=dt.UTC)
 def test_enqueue_says_whether_the_key_was_new_on_every_backend(session: Session) -> None:
     payload = {"channel": "U1", "text": "hello"}
     assert (
-        outbox.enqueue(session, key="k:1", method="chat.postMessage", payload=payload, now=NOW)
+        outbox.enqueue(
+            session,
+            Record(Purpose.other, "k:1"),
+            method="chat.postMessage",
+            payload=payload,
+            now=NOW,
+        )
         is True
     )
     assert (
         outbox.enqueue(
-            session, key="k:1", method="chat.postMessage", payload={"text": "changed"}, now=NOW
+            session,
+            Record(Purpose.other, "k:1"),
+            method="chat.postMessage",
+            payload={"text": "changed"},
+            now=NOW,
         )
         is False
     )
