@@ -7,10 +7,11 @@ import fcntl
 import logging
 import os
 import signal
+import threading
 from pathlib import Path
 from typing import IO
 
-from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.exc import OperationalError
 
@@ -46,9 +47,30 @@ def sqlite_worker_lock(settings: Settings) -> IO[str] | None:
     return handle
 
 
-def run_worker(settings: Settings, *, interval_seconds: int = 60) -> None:
+class StopSignal:
+    """SIGTERM/SIGINT, caught from the moment this is made: the handler only records the request
+    (a second one is no news); the main thread, waiting on it, stops the scheduler after the
+    running tick. A signal during start-up stops the worker before its first tick, exit 0."""
+
+    def __init__(self) -> None:
+        self.requested = threading.Event()
+        signal.signal(signal.SIGTERM, self)
+        signal.signal(signal.SIGINT, self)
+
+    def __call__(self, signum: int, _frame: object) -> None:
+        if not self.requested.is_set():
+            log.info(
+                "received %s; finishing the current tick and stopping", signal.Signals(signum).name
+            )
+        self.requested.set()
+
+
+def run_worker(
+    settings: Settings, *, interval_seconds: int = 60, stop: StopSignal | None = None
+) -> None:
     """Tick now and then every `interval_seconds` until SIGTERM/SIGINT; finish the running tick
     first."""
+    stop = stop or StopSignal()
     lock = sqlite_worker_lock(settings)
     catalog = load_catalog(settings.content_dir)
     engine = make_engine(settings.database)
@@ -57,7 +79,7 @@ def run_worker(settings: Settings, *, interval_seconds: int = 60) -> None:
         settings, engine
     )  # one worker sends for every workspace
     me = worker_id()
-    scheduler = BlockingScheduler(timezone="UTC")
+    scheduler = BackgroundScheduler(timezone="UTC")
 
     database_down = False
 
@@ -102,17 +124,12 @@ def run_worker(settings: Settings, *, interval_seconds: int = 60) -> None:
         misfire_grace_time=interval_seconds,
     )
 
-    def stop(signum: int, _frame: object) -> None:
-        log.info(
-            "received %s; finishing the current tick and stopping", signal.Signals(signum).name
-        )
-        scheduler.shutdown(wait=True)
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
     log.info("worker %s ticking every %ss", me, interval_seconds)
     try:
-        scheduler.start()
+        if not stop.requested.is_set():
+            scheduler.start()
+            stop.requested.wait()  # the ticks run in the scheduler's thread meanwhile
+            scheduler.shutdown(wait=True)
     finally:
         engine.dispose()
         if lock is not None:

@@ -153,12 +153,13 @@ def _totals_line(start: dt.datetime, end: dt.datetime, totals: dict[str, int]) -
 )
 def worker(interval: int) -> None:
     """Run the duties every minute until stopped (SIGTERM finishes the current tick, then exits)."""
-    from bot.worker import run_worker  # the scheduler: only this command runs it
+    from bot.worker import StopSignal, run_worker  # the scheduler: only this command runs it
 
+    stop = StopSignal()  # first: a SIGTERM during start-up stops it cleanly (exit 0)
     rt = runtime()
     configure_logging(rt.settings.log_format)
     if not rt.settings.multi_workspace:
         rt.settings.require_bot_token()
     rt.engine  # noqa: B018 -- checks the database is reachable and current before starting
     rt.close()  # the worker opens its own engine; no idle pool is held meanwhile
-    run_worker(rt.settings, interval_seconds=interval)
+    run_worker(rt.settings, interval_seconds=interval, stop=stop)

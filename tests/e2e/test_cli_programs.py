@@ -6,7 +6,7 @@ import os
 import signal
 import subprocess
 import sys
-import time
+import threading
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -213,8 +213,8 @@ def test_worker_stops_cleanly_on_sigterm_and_a_second_one_refuses_on_sqlite(
         stderr=subprocess.PIPE,
     )
     try:
-        time.sleep(2)  # long enough to start, take the lock and run the first tick
-        assert proc.poll() is None, "the worker stopped by itself"
+        started = _wait_for_line(proc, "ticking every")
+        assert proc.poll() is None, f"the worker stopped by itself: {started}"
         if backend == "sqlite":
             second = cli("worker")
             assert (
@@ -223,9 +223,28 @@ def test_worker_stops_cleanly_on_sigterm_and_a_second_one_refuses_on_sqlite(
             )
     finally:
         proc.send_signal(signal.SIGTERM)
+        proc.send_signal(signal.SIGTERM)  # an impatient second one changes nothing
         _, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
     assert "finishing the current tick and stopping" in err
+
+
+def _wait_for_line(proc: subprocess.Popen[str], text: str, timeout: float = 60) -> str:
+    """Read the process's stderr until a line containing `text` (or it exits, or time is up)."""
+    assert proc.stderr is not None
+    seen: list[str] = []
+    found = threading.Event()
+
+    def read() -> None:
+        for line in proc.stderr:  # type: ignore[union-attr]
+            seen.append(line)
+            if text in line:
+                found.set()
+                return
+
+    threading.Thread(target=read, daemon=True).start()
+    assert found.wait(timeout), f"no line with {text!r} in {timeout}s: {''.join(seen)}"
+    return "".join(seen)
 
 
 def test_program_show_lists_messages_slack_refused(cli: Cli) -> None:
