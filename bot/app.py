@@ -22,13 +22,14 @@ from bot.kpis import listeners as kpi_listeners
 from bot.learning import listeners as learning_listeners
 from bot.logs import REQUEST_ID_HEADER, request_id
 from bot.models import utcnow
+from bot.slack import replies
 from bot.slack.acking import WorkPool
 from bot.slack.client import make_web_client
 from bot.slack.installations import known_elsewhere, oauth_settings
 
 log = logging.getLogger(__name__)
 
-# Bolt runs each listener in this pool until it acks; with `acked` listeners that is a moment.
+# Bolt runs each listener in this pool until it acks; with `on_click` listeners that is a moment.
 LISTENER_THREADS = 32
 # Work after acks (DB writes, message updates): few threads, so a burst cannot starve the acks.
 WORK_THREADS = 4
@@ -78,6 +79,8 @@ def build_app(
         context["catalog"] = catalog
         context["work"] = work
         context["clock"] = clock  # listeners take `now` from here, so tests can move time
+        # A Reply that redraws someone's App Home (bot.slack.replies) draws it with this.
+        context["publish_home"] = home_listeners.publish_home
         return next()
 
     if distributed:
@@ -109,16 +112,14 @@ def build_app(
         log.error("listener failed for %s: %s", body.get("type"), error, exc_info=error)
 
     for feature in FEATURES:
-        feature.register(app)
+        feature.register(app, catalog)
 
     # Registered last, so it only sees actions no feature claimed (e.g. a button from an old
     # version of a message): answer politely instead of letting Slack show an error.
     @app.action(re.compile(".*"))
     def _unknown_action(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
         ack()
-        from bot.learning.listeners import ephemeral_reply
-
-        ephemeral_reply(
+        replies.tell(
             context, client, body, "Sorry, that button is no longer in use. Nothing was recorded."
         )
 

@@ -27,7 +27,15 @@ class Refusal(UpwardError):
 
 
 class InvalidInput(UpwardError):
-    """The input cannot be read: what was wrong, where, and what to do instead."""
+    """The input cannot be read: what was wrong, where, and what to do instead.
+
+    `field` names the input it is about, where there is one (a modal's block id: the text is then
+    shown under that field).
+    """
+
+    def __init__(self, text: str, *, field: str | None = None):
+        super().__init__(text)
+        self.field = field
 
 
 SOMETHING_WENT_WRONG = (

@@ -1,321 +1,426 @@
-"""What `/circle` does, and who may: roles come from the roster, never from the request."""
+"""What `/circle` and the circle buttons do: one action per request, each returning a Reply.
+
+The rules (who may change a circle, what a change is) live in bot.circles.rules; an action reads
+the caller's roles from the roster, applies the rule, queues what Slack must show or do through
+the outbox (posts, reminders, the channel topic, invitations), and says what happened. A refusal
+raises bot.errors.Refusal, so nothing the action wrote is kept.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
-from dataclasses import dataclass, field
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from bot.core.calendar import zone
+from bot.circles import blocks, command, jobs, operations, rules, service, texts
+from bot.content.loader import Catalog
+from bot.core.calendar import local_day
+from bot.core.values import number, row_id
+from bot.errors import Refusal
 from bot.models import (
     Circle,
     CircleMember,
-    CircleStatus,
-    Membership,
-    MentorNote,
+    CirclePrompt,
+    OutboxMessage,
+    OutboxStatus,
     Person,
     Program,
-    Role,
+    Purpose,
 )
+from bot.slack import outbox, records
+from bot.slack.acking import Caller, clicked_value
+from bot.slack.records import Record
+from bot.slack.replies import Reply
 
-OPEN = (CircleStatus.forming, CircleStatus.active)
+log = logging.getLogger(__name__)
 
-
-class Refused(Exception):
-    """The caller may not do this here; the message says why, politely."""
-
-
-@dataclass
-class Caller:
-    """Who ran the command, and their roles per program."""
-
-    slack_user_id: str
-    person: Person | None
-    roles: dict[int, set[Role]] = field(default_factory=dict)
-
-    def has(self, role: Role, program_id: int | None = None) -> bool:
-        return any(role in rs for pid, rs in self.roles.items() if program_id in (None, pid))
-
-    @property
-    def lead_programs(self) -> list[int]:
-        return sorted(pid for pid, rs in self.roles.items() if Role.lead in rs)
+# Rows a command's reply sends at once (the rest go at the next tick): its own posts, reminders
+# and invitations; forming sends every new circle's welcome.
+FLUSH = 20
+FLUSH_FORMED = 200
 
 
 @dataclass(frozen=True)
-class CircleView:
-    circle_id: int
-    program: str
-    channel_id: str | None
-    channel_name: str
-    meeting_at: dt.datetime | None
-    status: CircleStatus
-    members: list[tuple[str, str, Role]]  # (slack user id, name, role)
+class CircleCommand:
+    """A `/circle` command, the channel it was run in, and the content it may use."""
+
+    command: command.Command
+    catalog: Catalog
 
 
-def caller(session: Session, slack_user_id: str) -> Caller:
-    person = session.scalars(
-        select(Person).where(Person.slack_user_id == slack_user_id)
-    ).one_or_none()
-    who = Caller(slack_user_id, person)
-    if person is None or person.forgotten_at is not None:
-        return who
-    for program_id, role in session.execute(
-        select(Membership.program_id, Membership.role).where(
-            Membership.person_id == person.id, Membership.left_at.is_(None)
+def run_command(
+    session: Session, caller: Caller, request: CircleCommand, now: dt.datetime
+) -> Reply:
+    """One `/circle` command: help and list for anyone, the rest for a circle's managers."""
+    who = rules.caller(session, caller.user_id)
+    parsed = request.command
+    if isinstance(parsed, command.Help):
+        return Reply(texts.help_text(who))
+    if isinstance(parsed, command.List):
+        tz = who.person.timezone if who.person else None
+        return Reply(texts.list_text(rules.visible_circles(session, who, today=now.date()), tz=tz))
+    if isinstance(parsed, command.Form):
+        return _form(session, who, parsed, catalog=request.catalog, now=now)
+    circle = rules.resolve(session, who, channel_id=caller.channel_id)
+    act = _ON_A_CIRCLE.get(type(parsed))
+    if act is None:  # pragma: no cover - the parser returns only the types above
+        raise Refusal("That is not something /circle can do.")
+    return act(session, who, circle, parsed, request.catalog, now)
+
+
+def _schedule(
+    session: Session,
+    who: rules.Caller,
+    circle: Circle,
+    parsed: command.Schedule,
+    _catalog: Catalog,
+    now: dt.datetime,
+) -> Reply:
+    meeting = rules.schedule(
+        session, circle=circle, who=who, day=parsed.day, time=parsed.time, now=now
+    )
+    tz = who.person.timezone if who.person else None
+    _announce_meeting(session, circle=circle, by=who.slack_user_id, meeting=meeting, now=now)
+    if circle.slack_channel_id:
+        # A topic is plain text (Slack renders no <!date> there): the scheduler's own time and zone.
+        outbox.enqueue(
+            session,
+            records.circle_topic(circle.id, meeting),
+            method="conversations.setTopic",
+            payload={
+                "channel": circle.slack_channel_id,
+                "topic": (
+                    f"Peer circle · {circle.period_start:%B %Y} · meets"
+                    f" {blocks.local_time(meeting, tz)}"
+                ),
+            },
+            now=now,
+            program_id=circle.program_id,
         )
+    return Reply(
+        f"Done: the circle meets {blocks.local_time(meeting, tz)}. Members get a reminder an hour"
+        " before.",
+        flush=FLUSH,
+    )
+
+
+def _announce_meeting(
+    session: Session, *, circle: Circle, by: str, meeting: dt.datetime, now: dt.datetime
+) -> None:
+    """Post the time in the channel and schedule each member's reminder (replacing earlier ones)."""
+    session.execute(
+        delete(OutboxMessage).where(
+            OutboxMessage.purpose == Purpose.circle_reminder,
+            OutboxMessage.subject_id == circle.id,
+            OutboxMessage.status == OutboxStatus.pending,
+        )
+    )
+    if circle.slack_channel_id:
+        outbox.enqueue(
+            session,
+            records.circle_scheduled(circle.id, meeting),
+            method="chat.postMessage",
+            payload={
+                "channel": circle.slack_channel_id,
+                "text": (
+                    f"<@{by}> set the circle's meeting for {texts.slack_date(meeting)}. Everyone"
+                    " gets a reminder an hour before."
+                ),
+            },
+            now=now,
+            program_id=circle.program_id,
+        )
+    remind_at = max(now, meeting - dt.timedelta(hours=1))
+    for person_id, uid, tz in session.execute(
+        select(Person.id, Person.slack_user_id, Person.timezone)
+        .join(CircleMember, CircleMember.person_id == Person.id)
+        .where(CircleMember.circle_id == circle.id, CircleMember.left_at.is_(None))
     ):
-        who.roles.setdefault(program_id, set()).add(role)
-    return who
-
-
-def circle_in_channel(session: Session, channel_id: str | None) -> Circle | None:
-    if not channel_id:
-        return None
-    return session.scalars(
-        select(Circle).where(Circle.slack_channel_id == channel_id)
-    ).one_or_none()
-
-
-def my_open_circles(session: Session, who: Caller, *, role: Role | None = None) -> list[Circle]:
-    """Open circles the caller is a member of (as `role`, if given), newest first."""
-    if who.person is None:
-        return []
-    query = (
-        select(Circle)
-        .join(CircleMember, CircleMember.circle_id == Circle.id)
-        .where(
-            CircleMember.person_id == who.person.id,
-            CircleMember.left_at.is_(None),
-            Circle.status.in_(OPEN),
+        outbox.enqueue(
+            session,
+            records.circle_reminder(circle.id, meeting, uid),
+            method="chat.postMessage",
+            payload={
+                "channel": uid,
+                "text": blocks.meeting_reminder(
+                    channel_id=circle.slack_channel_id, meeting_at=meeting, tz=tz
+                ),
+            },
+            now=now,
+            not_before=remind_at,
+            program_id=circle.program_id,
+            person_id=person_id,
         )
-        .order_by(Circle.period_start.desc(), Circle.number)
-    )
-    if role is not None:
-        query = query.where(CircleMember.role == role)
-    return list(session.scalars(query))
 
 
-def resolve(session: Session, who: Caller, *, channel_id: str | None) -> Circle:
-    """The circle a command acts on: the channel's circle, else the mentor's one circle."""
-    here = circle_in_channel(session, channel_id)
-    if here is not None:
-        return here
-    if who.person is None or not who.roles:
-        raise Refused(
-            "Upward does not know you yet: ask your program lead to add you to a program."
+def _prompt(
+    session: Session,
+    who: rules.Caller,
+    circle: Circle,
+    _parsed: command.Prompt,
+    catalog: Catalog,
+    now: dt.datetime,
+) -> Reply:
+    rules.require_manager(session, who, circle, what="post prompts")
+    rules.require_open(circle)
+    prompt_id = service.next_prompt(session, circle=circle, catalog=catalog)
+    if prompt_id is None or circle.slack_channel_id is None:
+        return Reply(
+            "This circle has had every prompt Upward has. Ask the group what they want to explore"
+            " next!"
         )
-    mine = my_open_circles(session, who, role=Role.mentor) or (
-        my_open_circles(session, who) if not who.lead_programs else []
+    session.add(CirclePrompt(circle_id=circle.id, prompt_id=prompt_id, posted_at=now))
+    text = catalog.prompts[prompt_id].text
+    outbox.enqueue(
+        session,
+        records.circle_prompt(circle.id, prompt_id),
+        method="chat.postMessage",
+        payload={
+            "channel": circle.slack_channel_id,
+            "text": text,
+            "blocks": [b.to_dict() for b in blocks.prompt_message(text)],
+        },
+        now=now,
+        program_id=circle.program_id,
     )
-    if len(mine) == 1:
-        return mine[0]
-    if len(mine) > 1:
-        names = ", ".join(f"#{c.channel_name}" for c in mine[:5])
-        raise Refused(
-            f"You are in several circles ({names}): run the command in the circle's channel."
+    return Reply(f"Posted a new prompt in #{circle.channel_name}.", flush=FLUSH)
+
+
+def _note(
+    session: Session,
+    who: rules.Caller,
+    circle: Circle,
+    parsed: command.Note,
+    _catalog: Catalog,
+    now: dt.datetime,
+) -> Reply:
+    rules.add_note(session, circle=circle, who=who, text=parsed.text, now=now)
+    return Reply("Saved. Only your program lead sees session notes.")
+
+
+def _attended(
+    session: Session,
+    who: rules.Caller,
+    circle: Circle,
+    parsed: command.Attended,
+    _catalog: Catalog,
+    _now: dt.datetime,
+) -> Reply:
+    recorded, unknown = rules.record_attendance(
+        session, circle=circle, who=who, user_ids=parsed.user_ids
+    )
+    if unknown:
+        return Reply(
+            f"{', '.join(f'<@{u}>' for u in unknown)}"
+            f" {'is' if len(unknown) == 1 else 'are'} not in this circle, so nothing was"
+            " recorded. Check the names and try again."
         )
-    if who.lead_programs:
-        raise Refused("Run this in the circle's channel, so Upward knows which circle you mean.")
-    raise Refused(
-        "You have no circle this month. Your program lead forms circles at the start of each month."
+    return Reply(f"Recorded: {', '.join(f'<@{u}>' for u in recorded)} attended.")
+
+
+def _add(
+    session: Session,
+    who: rules.Caller,
+    circle: Circle,
+    parsed: command.Add,
+    _catalog: Catalog,
+    now: dt.datetime,
+) -> Reply:
+    person = rules.add_member(session, circle=circle, who=who, user_id=parsed.user_id, now=now)
+    _in_channel(
+        session,
+        circle,
+        records.circle_invite(circle.id, person.id, now),
+        "conversations.invite",
+        {"users": parsed.user_id},
+        now=now,
+    )
+    return Reply(f"Added <@{parsed.user_id}> to #{circle.channel_name}.", flush=FLUSH)
+
+
+def _remove(
+    session: Session,
+    who: rules.Caller,
+    circle: Circle,
+    parsed: command.Remove,
+    _catalog: Catalog,
+    now: dt.datetime,
+) -> Reply:
+    person = rules.remove_member(session, circle=circle, who=who, user_id=parsed.user_id, now=now)
+    _in_channel(
+        session,
+        circle,
+        records.circle_kick(circle.id, person.id, now),
+        "conversations.kick",
+        {"user": parsed.user_id},
+        now=now,
+    )
+    return Reply(
+        f"Removed <@{parsed.user_id}> from #{circle.channel_name}. Their past attendance is kept.",
+        flush=FLUSH,
     )
 
 
-def require_manager(session: Session, who: Caller, circle: Circle, *, what: str) -> None:
-    """Mentors of this circle and leads of its program may change it; others are refused."""
-    if who.has(Role.lead, circle.program_id) or _is_member(session, who, circle, Role.mentor):
-        return
-    if _is_member(session, who, circle):
-        raise Refused(
-            f"Only the circle's mentor or the program lead can {what}. You can see your circle with"
-            " `/circle list`."
+def _in_channel(
+    session: Session,
+    circle: Circle,
+    record: Record,
+    method: str,
+    payload: dict[str, Any],
+    *,
+    now: dt.datetime,
+) -> None:
+    """Queue a change to the circle's channel (when it has one yet: provisioning adds everyone)."""
+    if circle.slack_channel_id:
+        outbox.enqueue(
+            session,
+            record,
+            method=method,
+            payload={"channel": circle.slack_channel_id, **payload},
+            now=now,
+            program_id=circle.program_id,
         )
-    raise Refused(f"You can only {what} for your own circles.")
 
 
-def _is_member(session: Session, who: Caller, circle: Circle, role: Role | None = None) -> bool:
-    if who.person is None:
-        return False
-    query = select(CircleMember.id).where(
-        CircleMember.circle_id == circle.id,
-        CircleMember.person_id == who.person.id,
-        CircleMember.left_at.is_(None),
+def _close(
+    session: Session,
+    who: rules.Caller,
+    circle: Circle,
+    _parsed: command.Close,
+    _catalog: Catalog,
+    now: dt.datetime,
+) -> Reply:
+    rules.close(session, circle=circle, who=who, now=now)
+    jobs.post_closing(session, circle=circle, now=now)
+    return Reply(
+        f"Closed: the closing pulse is posted in #{circle.channel_name}, and the channel is"
+        " archived in a few days.",
+        flush=FLUSH,
     )
-    if role is not None:
-        query = query.where(CircleMember.role == role)
-    return session.scalar(query) is not None
 
 
-def require_open(circle: Circle) -> None:
-    if circle.status not in OPEN:
-        raise Refused(f"#{circle.channel_name} has closed; it cannot be changed any more.")
+_ON_A_CIRCLE: dict[type, Callable[..., Reply]] = {
+    command.Schedule: _schedule,
+    command.Prompt: _prompt,
+    command.Note: _note,
+    command.Attended: _attended,
+    command.Add: _add,
+    command.Remove: _remove,
+    command.Close: _close,
+}
 
 
-def visible_circles(session: Session, who: Caller, *, today: dt.date) -> list[CircleView]:
-    """`/circle list`: members see their circles; leads see every circle of their programs."""
-    if who.person is None:
-        return []
-    ids = {c.id for c in my_open_circles(session, who)}
-    if who.lead_programs:
-        ids |= set(
-            session.scalars(
-                select(Circle.id).where(
-                    Circle.program_id.in_(who.lead_programs), Circle.status.in_(OPEN)
+def _form(
+    session: Session, who: rules.Caller, parsed: command.Form, *, catalog: Catalog, now: dt.datetime
+) -> Reply:
+    """A lead forms this period's circles now (or previews them); their channels follow at once."""
+    programs = [p for p in (session.get(Program, pid) for pid in who.lead_programs) if p]
+    if not programs:
+        raise Refusal("Only program leads can form circles.")
+    if len(programs) > 1:
+        raise Refusal(
+            "You lead several programs; form circles with `upward circles form --program NAME`"
+            " instead."
+        )
+    program = programs[0]
+    template = catalog.programs.get(program.template)
+    today = local_day(now, program.timezone)
+    period = service.current_period(program, template, today) if template else None
+    if period is None:
+        raise Refusal(f"{program.name} has no circle period running today.")
+    if parsed.dry_run:
+        return Reply(
+            texts.preview_text(
+                service.plan_formation(
+                    session, program=program, period=period, catalog=catalog, now=now
                 )
             )
         )
-    if not ids:
-        return []
-    circles = session.execute(
-        select(Circle, Program.name)
-        .join(Program, Program.id == Circle.program_id)
-        .where(Circle.id.in_(ids))
-        .order_by(Program.name, Circle.number)
-    ).all()
-    members: dict[int, list[tuple[str, str, Role]]] = defaultdict(list)
-    for circle_id, uid, name, role in session.execute(
-        select(CircleMember.circle_id, Person.slack_user_id, Person.display_name, CircleMember.role)
-        .join(Person, Person.id == CircleMember.person_id)
-        .where(CircleMember.circle_id.in_(ids), CircleMember.left_at.is_(None))
-        .order_by(CircleMember.role.desc(), Person.display_name)
-    ):
-        members[circle_id].append((uid, name, role))
-    return [
-        CircleView(
-            c.id, program, c.slack_channel_id, c.channel_name, c.meeting_at, c.status, members[c.id]
+    ids, existed = operations.form_now(
+        session, program=program, period=period, catalog=catalog, now=now
+    )
+    if existed:
+        return Reply(
+            f"{program.name} already has {len(ids)} circles for {period.start:%B %Y};"
+            " nothing was changed."
         )
-        for c, program in circles
-    ]
 
+    def provision(context: dict, client: WebClient) -> str | None:
+        try:
+            for circle_id in ids:
+                jobs.provision(
+                    context["sessions"], client, circle_id=circle_id, catalog=catalog, now=now
+                )
+        except SlackApiError as exc:
+            log.warning("circle channels not all created: %s", exc.response.get("error"))
+            return (
+                f"Formed {len(ids)} circles for {program.name} ({period.start:%B %Y}); Slack did"
+                " not create every channel just now, so Upward finishes them within a minute."
+            )
+        return None
 
-def schedule(
-    session: Session, *, circle: Circle, who: Caller, day: dt.date, time: dt.time, now: dt.datetime
-) -> dt.datetime:
-    """Set the meeting time (given in the caller's zone); refuse past times or times outside the
-    period."""
-    require_manager(session, who, circle, what="schedule the meeting")
-    require_open(circle)
-    tz = zone((who.person.timezone if who.person else None) or "UTC")
-    local = dt.datetime.combine(day, time, tzinfo=tz)
-    meeting = local.astimezone(dt.UTC)
-    if meeting <= now:
-        raise Refused(
-            f"{local:%a %d %b %H:%M} ({tz.key}) has already passed: pick a time in the future."
-        )
-    if day > circle.period_end + dt.timedelta(days=7):
-        raise Refused(f"This circle runs until {circle.period_end:%d %B}: pick a date before then.")
-    circle.meeting_at = meeting
-    circle.asked_met_at = None
-    return meeting
-
-
-def add_note(session: Session, *, circle: Circle, who: Caller, text: str, now: dt.datetime) -> None:
-    """A mentor's private note on the session, for the program lead only."""
-    require_manager(session, who, circle, what="write session notes")
-    session.add(
-        MentorNote(
-            circle_id=circle.id,
-            author_id=who.person.id if who.person else None,
-            text=text,
-            created_at=now,
-        )
+    return Reply(
+        f"Formed {len(ids)} circles for {program.name} ({period.start:%B %Y}); their channels are"
+        " ready.",
+        after=provision,
+        flush=FLUSH_FORMED,
     )
 
 
-def record_attendance(
-    session: Session, *, circle: Circle, who: Caller, user_ids: tuple[str, ...]
-) -> tuple[list[str], list[str]]:
-    """Mark who came; returns (recorded, not members of this circle)."""
-    require_manager(session, who, circle, what="record attendance")
-    rows = {
-        uid: member
-        for member, uid in session.execute(
-            select(CircleMember, Person.slack_user_id)
-            .join(Person, Person.id == CircleMember.person_id)
-            .where(CircleMember.circle_id == circle.id, CircleMember.left_at.is_(None))
-        )
-    }
-    unknown = [uid for uid in user_ids if uid not in rows]
-    if unknown:
-        return [], unknown  # all or nothing: a typo must not record half the list
-    for uid in user_ids:
-        rows[uid].attended = True
-    return list(user_ids), []
+# -- the buttons in a member's DM and the circle's channel ----------------------------------------
+@dataclass(frozen=True)
+class CircleChoice:
+    """A circle button's value: `circle id|choice`."""
+
+    circle_id: int
+    choice: str
 
 
-def add_member(
-    session: Session, *, circle: Circle, who: Caller, user_id: str, now: dt.datetime
-) -> Person:
-    """Add someone from the program's roster to the circle."""
-    require_manager(session, who, circle, what="change who is in the circle")
-    require_open(circle)
-    row = session.execute(
-        select(Person, Membership.role)
-        .join(Membership, Membership.person_id == Person.id)
-        .where(
-            Person.slack_user_id == user_id,
-            Membership.program_id == circle.program_id,
-            Membership.left_at.is_(None),
-        )
-    ).first()
-    if row is None:
-        raise Refused(
-            f"<@{user_id}> is not on this program's roster; the program lead can add them with"
-            " `upward roster import`."
-        )
-    person, role = row
-    member = session.scalars(
-        select(CircleMember).where(
-            CircleMember.circle_id == circle.id, CircleMember.person_id == person.id
-        )
-    ).one_or_none()
-    if member is not None and member.left_at is None:
-        raise Refused(f"<@{user_id}> is already in this circle.")
-    if member is None:
-        session.add(
-            CircleMember(
-                circle_id=circle.id,
-                person_id=person.id,
-                role=Role.mentor if role == Role.mentor else Role.executive,
-                joined_at=now,
-            )
-        )
-    else:
-        member.left_at = None
-        member.joined_at = now
-    return person
+def parse_choice(body: dict) -> CircleChoice:
+    circle, _, rest = clicked_value(body).partition("|")
+    circle_id = row_id(circle)
+    return CircleChoice(circle_id, rest) if circle_id is not None else CircleChoice(0, "")
 
 
-def remove_member(
-    session: Session, *, circle: Circle, who: Caller, user_id: str, now: dt.datetime
-) -> Person:
-    """Take someone out of the circle (their history stays)."""
-    require_manager(session, who, circle, what="change who is in the circle")
-    require_open(circle)
-    row = session.execute(
-        select(CircleMember, Person)
+def met(session: Session, caller: Caller, c: CircleChoice, _now: dt.datetime) -> Reply:
+    """ "Did your circle meet?": the member's answer replaces the question."""
+    labels = dict(blocks.MET_CHOICES)
+    member = _membership(session, c.circle_id, caller.user_id)
+    if member is None or c.choice not in labels:
+        return Reply("That question was not for you, so nothing was recorded.")
+    member.met_response = c.choice
+    if c.choice == "yes":
+        member.attended = True
+    return Reply(f"Thanks, recorded: {labels[c.choice]}.", replace_original=True)
+
+
+def pulse(session: Session, caller: Caller, c: CircleChoice, _now: dt.datetime) -> Reply:
+    """A member's 1–5 rating of the closing circle (a second click changes it)."""
+    rating = number(c.choice, low=1, high=5)
+    member = _membership(session, c.circle_id, caller.user_id)
+    if member is None or rating is None:
+        return Reply("Only this circle's members can rate it; nothing was recorded.")
+    member.pulse = rating
+    return Reply(
+        f"Thanks! You rated this circle {rating} out of 5. You can change it by clicking again."
+    )
+
+
+def _membership(session: Session, circle_id: int, slack_user_id: str) -> CircleMember | None:
+    """The clicker's place in the circle, if they are still in it."""
+    return session.scalars(
+        select(CircleMember)
         .join(Person, Person.id == CircleMember.person_id)
         .where(
-            CircleMember.circle_id == circle.id,
-            Person.slack_user_id == user_id,
+            CircleMember.circle_id == circle_id,
+            Person.slack_user_id == slack_user_id,
             CircleMember.left_at.is_(None),
         )
-    ).first()
-    if row is None:
-        raise Refused(f"<@{user_id}> is not in this circle.")
-    member, person = row
-    member.left_at = now
-    return person
-
-
-def close(session: Session, *, circle: Circle, who: Caller, now: dt.datetime) -> None:
-    """Leads or the circle's mentor close it early: closing pulse now, archive in a few days."""
-    if not (who.has(Role.lead, circle.program_id) or _is_member(session, who, circle, Role.mentor)):
-        raise Refused("Only the circle's mentor or the program lead can close a circle.")
-    if circle.status not in OPEN:
-        raise Refused(f"#{circle.channel_name} is already closed.")
-    circle.status = CircleStatus.closing
-    circle.closing_posted_at = now
+    ).one_or_none()

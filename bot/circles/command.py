@@ -17,6 +17,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from bot.errors import InvalidInput
+
 MAX_TEXT = 3000  # Slack sends at most a few thousand characters of command text
 MAX_NOTE = 2000
 MAX_MENTIONS = 50
@@ -39,7 +41,7 @@ USAGE = {
 }
 
 
-class Usage(Exception):
+class Usage(InvalidInput):
     """The command text is not valid; the message says what to type instead."""
 
 

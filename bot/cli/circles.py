@@ -22,8 +22,8 @@ def circles_preview(program_name: str, month: str | None) -> None:
     database."""
     # The Slack side (Block Kit, bolt, the outbox) is heavy: only the circles commands load it.
     from bot.circles import operations
-    from bot.circles.listeners import preview_text
     from bot.circles.service import plan_formation
+    from bot.circles.texts import preview_text
 
     rt, now = runtime(), utcnow()
     with rt.read_only() as session:

@@ -15,24 +15,13 @@ from sqlalchemy.orm import Session
 from bot.core.calendar import local_day
 from bot.core.values import row_id
 from bot.digest.service import latest_mentors
+from bot.errors import Refusal
 from bot.models import Membership, Person, PersonStatus, Program, Role
 from bot.slack import outbox, records
-from bot.slack.records import Record
+from bot.slack.acking import Caller
+from bot.slack.replies import Reply
 
 PAUSE = dt.timedelta(weeks=2)
-
-
-class Refused(Exception):
-    """The click cannot be carried out; the message says why (nothing was changed)."""
-
-
-@dataclass(frozen=True)
-class Done:
-    """What a click did: the answer for the lead, and the outbox row to send now (if it wrote
-    one)."""
-
-    text: str
-    send: Record | None = None
 
 
 @dataclass(frozen=True)
@@ -47,7 +36,7 @@ def target(session: Session, *, value: str, clicker: str) -> Target:
     program_text, _, person_text = value.partition("|")
     program_id, person_id = row_id(program_text), row_id(person_text)
     if program_id is None or person_id is None:
-        raise Refused("Sorry, that button is not one Upward understands. Nothing was changed.")
+        raise Refusal("Sorry, that button is not one Upward understands. Nothing was changed.")
     program = session.get(Program, program_id)
     lead = session.scalars(
         select(Person)
@@ -60,7 +49,7 @@ def target(session: Session, *, value: str, clicker: str) -> Target:
         )
     ).one_or_none()
     if program is None or lead is None:
-        raise Refused("Only this program's leads can do that. Nothing was changed.")
+        raise Refusal("Only this program's leads can do that. Nothing was changed.")
     executive = session.scalars(
         select(Person)
         .join(Membership, Membership.person_id == Person.id)
@@ -73,14 +62,15 @@ def target(session: Session, *, value: str, clicker: str) -> Target:
         )
     ).one_or_none()
     if executive is None:
-        raise Refused("That executive is no longer in the program. Nothing was changed.")
+        raise Refusal("That executive is no longer in the program. Nothing was changed.")
     return Target(program, lead, executive)
 
 
-def nudge(session: Session, t: Target, *, now: dt.datetime) -> Done:
+def nudge(session: Session, caller: Caller, value: str, now: dt.datetime) -> Reply:
     """A friendly DM to the executive, at most one a day."""
+    t = target(session, value=value, clicker=caller.user_id)
     if t.executive.status == PersonStatus.opted_out:
-        raise Refused(f"{_name(t.executive)} has stopped Upward's messages, so no nudge was sent.")
+        raise Refusal(f"{_name(t.executive)} has stopped Upward's messages, so no nudge was sent.")
     day = local_day(now, t.executive.timezone or t.program.timezone)
     text = (
         f"Hi {_first(t.executive)}, {_name(t.lead)} here from {t.program.name}. No pressure: your"
@@ -99,30 +89,32 @@ def nudge(session: Session, t: Target, *, now: dt.datetime) -> Done:
         person_id=t.executive.id,
     )
     if not fresh:
-        return Done(f"{_name(t.executive)} already had a nudge today; one a day is plenty.")
-    return Done(f"Sent {_name(t.executive)} a friendly nudge.", send=record)
+        return Reply(f"{_name(t.executive)} already had a nudge today; one a day is plenty.")
+    return Reply(f"Sent {_name(t.executive)} a friendly nudge.", send=(record,))
 
 
-def pause(session: Session, t: Target, *, now: dt.datetime) -> Done:
+def pause(session: Session, caller: Caller, value: str, now: dt.datetime) -> Reply:
     """No modules, reminders or check-ins for two weeks."""
+    t = target(session, value=value, clicker=caller.user_id)
     until = now + PAUSE
     if t.executive.paused_until is not None and t.executive.paused_until >= until:
-        return Done(
+        return Reply(
             f"{_name(t.executive)} is already paused until {t.executive.paused_until:%-d %B}."
         )
     t.executive.paused_until = until
     t.executive.updated_at = now
-    return Done(
+    return Reply(
         f"Paused {_name(t.executive)} until {until:%-d %B}: no modules, reminders or check-ins"
         " until then."
     )
 
 
-def ping_mentor(session: Session, t: Target, *, now: dt.datetime) -> Done:
+def ping_mentor(session: Session, caller: Caller, value: str, now: dt.datetime) -> Reply:
     """Ask the mentor of the executive's newest circle to check in (no scores are shared)."""
+    t = target(session, value=value, clicker=caller.user_id)
     mentor = latest_mentors(session, t.program.id, [t.executive.id]).get(t.executive.id)
     if mentor is None:
-        raise Refused(
+        raise Refusal(
             f"{_name(t.executive)} has not been in a circle yet, so there is no mentor to ping."
         )
     day = local_day(now, t.program.timezone)
@@ -141,8 +133,8 @@ def ping_mentor(session: Session, t: Target, *, now: dt.datetime) -> Done:
         program_id=t.program.id,
     )
     if not fresh:
-        return Done(f"Their mentor was already pinged about {_name(t.executive)} today.")
-    return Done(f"Asked <@{mentor}> to check in with {_name(t.executive)}.", send=record)
+        return Reply(f"Their mentor was already pinged about {_name(t.executive)} today.")
+    return Reply(f"Asked <@{mentor}> to check in with {_name(t.executive)}.", send=(record,))
 
 
 def _name(person: Person) -> str:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.calendar import Window, is_working_day, local_day, may_deliver, week_start
-from bot.errors import UpwardError
+from bot.errors import Refusal, UpwardError
 from bot.models import (
     OBSERVED,
     Circle,
@@ -183,7 +183,7 @@ def record(
     value: int,
     now: dt.datetime,
 ) -> KpiObservation:
-    """Store (or change) a person's value for one KPI and week; ValueError when it cannot count.
+    """Store (or change) a person's value for one KPI and week; Refusal when it cannot count.
 
     Only someone who was sent that week's check-in can answer it: the button names a KPI and a
     week, and anyone can send a button, so the outbox row of their own check-in is the proof.
@@ -205,10 +205,10 @@ def record(
         outbox.written(session, [records.kpi_checkin(row.Kpi.program_id, row.Person.id, week)])
     )
     if row is None or not asked:
-        raise ValueError("This check-in was not for you, so nothing was recorded.")
+        raise Refusal("This check-in was not for you, so nothing was recorded.")
     kpi, person = row
     if not kpi.scale_min <= value <= kpi.scale_max:
-        raise ValueError("That value is outside the scale, so nothing was recorded.")
+        raise Refusal("That value is outside the scale, so nothing was recorded.")
     observation = session.scalars(
         select(KpiObservation).where(
             KpiObservation.kpi_id == kpi.id,
@@ -294,7 +294,7 @@ def record_observation(
     value: int,
     now: dt.datetime,
 ) -> tuple[Kpi, Circle]:
-    """A mentor's 1–5 on one executive of their circle; ValueError (nothing recorded) for anyone
+    """A mentor's 1–5 on one executive of their circle; Refusal (nothing recorded) for anyone
     else.
 
     Only a mentor still in the circle, who was sent its rating sheet (when it closed), can rate an
@@ -331,11 +331,9 @@ def record_observation(
         or kpi.program_id != circle.program_id
         or kpi.kind != OBSERVED
     ):
-        raise ValueError(
-            "Only this circle's mentor can rate its executives, so nothing was recorded."
-        )
+        raise Refusal("Only this circle's mentor can rate its executives, so nothing was recorded.")
     if not kpi.scale_min <= value <= kpi.scale_max:
-        raise ValueError("That value is outside the scale, so nothing was recorded.")
+        raise Refusal("That value is outside the scale, so nothing was recorded.")
     row = session.scalars(
         select(KpiObservation).where(
             KpiObservation.kpi_id == kpi.id,

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from bot.content.loader import Catalog
 from bot.core.values import number, row_id
+from bot.errors import InvalidInput, Refusal
 from bot.learning.blocks import QuestionState
 from bot.models import (
     Answer,
@@ -33,10 +34,6 @@ MAX_PAUSE = dt.timedelta(days=365)
 ANSWERABLE_FOR = dt.timedelta(days=60)
 
 
-class Refusal(Exception):
-    """A click that cannot count, with the polite sentence to show the person (ephemeral)."""
-
-
 @dataclass(frozen=True)
 class ButtonValue:
     delivery_id: int
@@ -46,12 +43,14 @@ class ButtonValue:
 
 
 def parse_value(raw: str | None) -> ButtonValue:
-    """Parse `delivery|question|option|attempt`; Refusal when it is not one of ours."""
+    """Parse `delivery|question|option|attempt`; InvalidInput when it is not one of ours."""
     parts = (raw or "").split("|")
     delivery_id = row_id(parts[0]) if len(parts) == 4 else None
     attempt = number(parts[3] or "0", low=0, high=MAX_ATTEMPT) if len(parts) == 4 else None
     if delivery_id is None or attempt is None:
-        raise Refusal("Sorry, that button is not one Upward understands. Nothing was recorded.")
+        raise InvalidInput(
+            "Sorry, that button is not one Upward understands. Nothing was recorded."
+        )
     return ButtonValue(delivery_id, parts[1][:64], parts[2][:64], attempt)
 
 
@@ -288,11 +287,18 @@ def message_state(session: Session, delivery: Delivery) -> MessageState:
     )
 
 
-def find_person(session: Session, slack_user_id: str) -> Person:
+def known_person(session: Session, slack_user_id: str) -> Person | None:
+    """The person with this Slack id, unless Upward never knew them or forgot them."""
     person = session.scalars(
         select(Person).where(Person.slack_user_id == slack_user_id)
     ).one_or_none()
-    if person is None or person.forgotten_at is not None:
+    return person if person is not None and person.forgotten_at is None else None
+
+
+def find_person(session: Session, slack_user_id: str) -> Person:
+    """The clicker; Refusal for someone Upward does not know."""
+    person = known_person(session, slack_user_id)
+    if person is None:
         raise Refusal(
             "Upward does not know you yet: ask your program lead to add you to a program."
         )

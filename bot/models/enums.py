@@ -85,6 +85,9 @@ class Purpose(StrEnum):
     circle_met = "circle_met"  # "Did your peer circle meet?"
     circle_prompt = "circle_prompt"
     circle_closing = "circle_closing"  # the closing message with its pulse
+    circle_topic = "circle_topic"  # the channel's topic, naming the meeting time
+    circle_invite = "circle_invite"  # a member added to the channel
+    circle_kick = "circle_kick"  # a member removed from the channel
     observation = "observation"  # a mentor's rating sheet for a closed circle
     kpi_checkin = "kpi_checkin"  # the weekly check-in
     event = "event"  # a workshop or shadowing announcement

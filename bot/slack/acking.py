@@ -8,18 +8,25 @@ starve the threads that answer Slack: updates may lag a moment, acks do not.
 from __future__ import annotations
 
 import contextvars
+import datetime as dt
 import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
+from sqlalchemy.orm import Session
+
+from bot.db import session_scope
+from bot.errors import SOMETHING_WENT_WRONG, InvalidInput, UpwardError
+from bot.slack import replies
 
 log = logging.getLogger(__name__)
 
-Work = Callable[..., None]  # work(body=..., action=..., context=..., client=...)
+Work = Callable[..., None]  # what a listener hands the pool after its ack
 
 
 class _Counted(ThreadPoolExecutor):
@@ -82,14 +89,95 @@ class WorkPool:
         self._pool.shutdown(wait=True)
 
 
-def acked(work: Work) -> Callable[..., None]:
-    """A block_actions listener that acks, then runs `work(body, action, context, client)` in the
-    pool."""
+@dataclass(frozen=True)
+class Caller:
+    """Who made a request, and where: read from the request Slack signed, never from a value."""
+
+    user_id: str
+    channel_id: str | None = None
+    team_id: str | None = None
+
+    @classmethod
+    def of(cls, body: dict) -> Caller:
+        channel = replies.text_at(body, "channel_id") or replies.text_at(body, "channel", "id")
+        team = replies.text_at(body, "team_id") or replies.text_at(body, "team", "id")
+        return cls(replies.user_of(body), channel, team)
+
+
+P = TypeVar("P")
+# An action: the rules of one request, over the request's own session; it raises an UpwardError to
+# refuse (nothing it wrote is kept) and returns the Reply to carry out after the commit.
+Act = Callable[[Session, Caller, P, dt.datetime], replies.Reply]
+# Reads what an action needs out of a request's body; raises InvalidInput when it cannot.
+Parse = Callable[[dict], P]
+
+
+def perform(act: Act[P], parse: Parse[P], *, body: dict, context: dict, client: WebClient) -> None:
+    """Parse a request, run its action in one transaction, and carry out the Reply.
+
+    A refusal or invalid input becomes one private reply with its text; anything unexpected is
+    logged and the person hears that nothing was recorded (the transaction rolled back).
+    """
+    try:
+        parsed = parse(body)
+        with session_scope(context["sessions"]) as session:
+            reply = act(session, Caller.of(body), parsed, context["clock"]())
+    except UpwardError as exc:
+        reply = replies.Reply(text=exc.text)
+    except Exception:
+        log.exception("%s failed after its ack", getattr(act, "__name__", act))
+        reply = replies.Reply(text=SOMETHING_WENT_WRONG)
+    replies.deliver(context, client, body, reply)
+
+
+def on_click(act: Act[P], parse: Parse[P], *, at_once: bool = False) -> Callable[..., None]:
+    """A block_actions (or slash command) listener: ack, then `perform` in the work pool.
+
+    `at_once` performs in the listener's own thread right after the ack instead, for a reply that
+    cannot wait in the pool's queue (a modal, which must use the click's trigger_id in 3 s).
+    """
 
     def listener(ack: Ack, body: dict, context: BoltContext, client: WebClient) -> None:
         ack()
-        action = (body.get("actions") or [{}])[0]
-        context["work"].submit(work, body=body, action=action, context=context, client=client)
+        if at_once:
+            perform(act, parse, body=body, context=context, client=client)
+        else:
+            context["work"].submit(
+                perform, act=act, parse=parse, body=body, context=context, client=client
+            )
 
-    listener.__name__ = f"acked_{getattr(work, '__name__', 'work')}"
+    listener.__name__ = f"on_{getattr(act, '__name__', 'action')}"
     return listener
+
+
+def on_submit(act: Act[P], parse: Parse[P]) -> Callable[..., None]:
+    """A view_submission listener: input the parser cannot read is shown under its field in the
+    still-open modal (the ack's `errors`); otherwise ack, which closes it, and `perform`."""
+
+    def listener(ack: Ack, body: dict, context: BoltContext, client: WebClient) -> None:
+        try:
+            parsed = parse(body)
+        except InvalidInput as exc:
+            if exc.field:
+                ack(response_action="errors", errors={exc.field: exc.text})
+                return
+            ack()
+            replies.deliver(context, client, body, replies.Reply(exc.text))
+            return
+        ack()
+        perform(act, lambda _: parsed, body=body, context=context, client=client)
+
+    listener.__name__ = f"on_{getattr(act, '__name__', 'submission')}"
+    return listener
+
+
+def clicked_value(body: dict, field: str = "value") -> str:
+    """A text field of the clicked action (its value, a picked date...); "" when it has none."""
+    return replies.text_at(clicked(body), field) or ""
+
+
+def clicked(body: dict) -> dict:
+    """The action a block_actions request carries (the first; Slack sends one)."""
+    actions = body.get("actions")
+    first = actions[0] if isinstance(actions, list) and actions else None
+    return first if isinstance(first, dict) else {}

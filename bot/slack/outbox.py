@@ -67,8 +67,20 @@ RESPONSE_URL = "response_url"
 # and share). Payload: channel, filename (unique per row: how a retry finds an earlier share),
 # title, alt_txt, initial_comment, content_b64.
 FILE_UPLOAD = "files.upload_v2"
+# Errors that say the call's effect is already there: the row is done, not failed.
+ALREADY_DONE = {
+    "conversations.invite": frozenset({"already_in_channel"}),
+    "conversations.kick": frozenset({"not_in_channel", "cant_kick_self"}),
+}
 IDEMPOTENT_METHODS = frozenset(
-    {"chat.update", "views.publish", "conversations.setTopic", "conversations.setPurpose"}
+    {
+        "chat.update",
+        "views.publish",
+        "conversations.setTopic",
+        "conversations.setPurpose",
+        "conversations.invite",
+        "conversations.kick",
+    }
 )
 
 
@@ -219,13 +231,18 @@ def send(client: WebClient, row: OutboxMessage) -> Outcome:
     try:
         response = caller.api_call(row.method, json=payload)
     except SlackApiError as exc:
-        return _classify(exc)
+        outcome = _classify(exc)
+        if outcome.error in ALREADY_DONE.get(row.method, ()):
+            return Outcome("sent", channel_id=payload.get("channel"))
+        return outcome
     except TRANSPORT_ERRORS as exc:
         return Outcome("retry", error=f"connection: {exc}")
     data = response.data if isinstance(response.data, dict) else {}
+    channel = data.get("channel")  # an id from chat.*, a channel object from conversations.*
     return Outcome(
         "sent",
-        channel_id=data.get("channel") or payload.get("channel"),
+        channel_id=(channel.get("id") if isinstance(channel, dict) else channel)
+        or payload.get("channel"),
         ts=data.get("ts") or (data.get("message") or {}).get("ts"),
         response=data,
     )

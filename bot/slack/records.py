@@ -20,6 +20,9 @@ queued is recognised, never written twice.
 | circle_met       | circle    | the meeting (epoch s)    | the member                 |
 | circle_prompt    | circle    |                          | the prompt                 |
 | circle_closing   | circle    |                          |                            |
+| circle_topic     | circle    | the meeting (epoch s)    |                            |
+| circle_invite    | circle    | when they were added     | the member                 |
+| circle_kick      | circle    | when they were removed   | the member                 |
 | observation      | circle    |                          | the mentor                 |
 | kpi_checkin      | program   | the week's Monday        | the person                 |
 | event            | program   | the program week (1, 2…) | the event and person       |
@@ -121,6 +124,25 @@ def circle_prompt(circle_id: int, prompt_id: str) -> Record:
 
 def circle_closing(circle_id: int) -> Record:
     return _record(Purpose.circle_closing, f"circle:{circle_id}:closing", circle_id)
+
+
+def circle_topic(circle_id: int, meeting_at: dt.datetime) -> Record:
+    stamp = int(meeting_at.timestamp())
+    return _record(Purpose.circle_topic, f"circle:{circle_id}:topic:{stamp}", circle_id, stamp)
+
+
+def circle_invite(circle_id: int, person_id: int, at: dt.datetime) -> Record:
+    stamp = int(at.timestamp())
+    return _record(
+        Purpose.circle_invite, f"circle:{circle_id}:invite:{person_id}:{stamp}", circle_id, stamp
+    )
+
+
+def circle_kick(circle_id: int, person_id: int, at: dt.datetime) -> Record:
+    stamp = int(at.timestamp())
+    return _record(
+        Purpose.circle_kick, f"circle:{circle_id}:kick:{person_id}:{stamp}", circle_id, stamp
+    )
 
 
 # -- measurement ---------------------------------------------------------------------------------

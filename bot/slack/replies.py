@@ -1,12 +1,19 @@
-"""Messages a listener sends at once after its ack: written to the outbox, then sent right away."""
+"""What a person hears back after a request: the Reply an action returns, and how it is carried out.
+
+Every message goes through the outbox (written once per key, then sent right away rather than at
+the next tick); answers go to the request's own response_url, never to a URL a payload names.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.core.process import worker_id
 from bot.db import session_scope
@@ -36,7 +43,9 @@ def send_at_once(
             method=method,
             payload=payload,
             now=now,
-            team_id=context.get("team_id"),
+            # Only a distributed app sends with the request's workspace's token (Bolt found its
+            # installation); otherwise SLACK_BOT_TOKEN's, whatever team a request names.
+            team_id=this_workspace_only(context),
         )
     send_queued(context, client, record)
 
@@ -78,33 +87,127 @@ def response_url(context: dict, body: dict) -> str | None:
     return None
 
 
-def respond(context: dict, client: WebClient, body: dict, payload: dict[str, Any]) -> None:
-    """Post `payload` to the interaction's response_url, once (keyed by who acted, and when)."""
+@dataclass(frozen=True)
+class Reply:
+    """What an action's caller is told, and what else goes to Slack for them now.
+
+    Everything here happens after the action's transaction has committed, in this order:
+    `after` (Slack work the action could not queue, e.g. creating a circle's channels; it may
+    return a new `text`), the outbox rows in `send` (written by the action, sent now rather than
+    at the next tick), up to `flush` more due rows of the caller's workspace, the caller's App
+    Home redrawn (`home`: the tab shows the new state, so no text goes with it), a modal opened
+    with the click's trigger_id (`modal`; `text` is then what to say if Slack would not open it),
+    and last the answer: `replace` redraws the clicked message, `text` is said privately to the
+    caller (replacing the clicked message if `replace_original`).
+    """
+
+    text: str | None = None
+    replace_original: bool = False
+    replace: dict[str, Any] | None = None
+    send: tuple[Record, ...] = ()
+    flush: int = 0
+    home: bool = False
+    modal: dict[str, Any] | None = None
+    after: Callable[[dict, WebClient], str | None] | None = None
+
+
+def deliver(context: dict, client: WebClient, body: dict, reply: Reply) -> None:
+    """Carry out a Reply for the request `body` (see Reply for the order)."""
+    text = reply.text
+    if reply.after is not None:
+        try:
+            text = reply.after(context, client) or text
+        except Exception:  # the committed change stands; the tick finishes what Slack refused
+            log.exception("Slack work after a request failed; the next tick retries it")
+    for record in reply.send:
+        send_queued(context, client, record)
+    if reply.flush:
+        outbox.flush(
+            context["sessions"],
+            client,
+            now=context["clock"](),
+            worker_id=web_worker_id(),
+            max_rows=reply.flush,
+            only_team=this_workspace_only(context),
+        )
+    user = user_of(body)
+    if reply.home and "publish_home" in context:
+        context["publish_home"](client, context, user)
+        return
+    if reply.modal is not None and _open_modal(client, body, reply.modal):
+        return
+    if reply.replace is not None:
+        respond(context, client, body, {"replace_original": True, **reply.replace})
+    elif text:
+        tell(context, client, body, text, replace_original=reply.replace_original)
+
+
+def _open_modal(client: WebClient, body: dict, view: dict[str, Any]) -> bool:
+    try:
+        client.views_open(trigger_id=body.get("trigger_id") or "", view=view)
+    except SlackApiError as exc:  # e.g. expired_trigger_id: the click took Slack's 3 seconds
+        log.info("modal not opened: %s", exc.response.get("error"))
+        return False
+    return True
+
+
+def text_at(body: Any, *path: str) -> str | None:
+    """The string at `path` in a request's body, or None (a body's shape is never trusted)."""
+    for key in path:
+        body = body.get(key) if isinstance(body, dict) else None
+    return body if isinstance(body, str) and body else None
+
+
+def user_of(body: dict) -> str:
+    """The Slack user who sent a request (a slash command's user_id, an interaction's user)."""
+    return text_at(body, "user_id") or text_at(body, "user", "id") or ""
+
+
+def respond(context: dict, client: WebClient, body: dict, payload: dict[str, Any]) -> bool:
+    """Post `payload` to the interaction's response_url, once (keyed by who acted, and when);
+    False when the request has no response_url of Slack's."""
     url = response_url(context, body)
     if not url:
-        return
-    user = body.get("user_id") or (body.get("user") or {}).get("id", "")
-    stamp = (
-        body.get("trigger_id")
-        or next((a.get("action_ts") for a in body.get("actions") or []), None)
-        or str(context["clock"]().timestamp())
-    )
+        return False
     send_at_once(
         context,
         client,
-        records.reply(user, stamp),
+        records.reply(user_of(body), _stamp(context, body)),
         method=outbox.RESPONSE_URL,
         payload={"url": url, **payload},
     )
+    return True
 
 
-def ephemeral(
+def tell(
     context: dict, client: WebClient, body: dict, text: str, *, replace_original: bool = False
 ) -> None:
-    """A short text only the person who acted sees."""
-    respond(
+    """Say `text` privately to the person who acted, through the outbox.
+
+    The interaction's response_url reaches exactly the person and place of the request; the
+    channel a payload names is not trusted for that. Without one, an interaction's answer goes
+    to the person's DM with Upward (a slash command's goes nowhere: it came with no click to
+    answer, and a payload may have dropped its URL on purpose).
+    """
+    answer = {"text": text, "response_type": "ephemeral", "replace_original": replace_original}
+    if respond(context, client, body, answer) or "user" not in body:
+        return
+    user = user_of(body)
+    send_at_once(
         context,
         client,
-        body,
-        {"text": text, "response_type": "ephemeral", "replace_original": replace_original},
+        records.ephemeral(user, _stamp(context, body)),
+        method="chat.postEphemeral",
+        payload={"channel": user, "user": user, "text": text},
+    )
+
+
+def _stamp(context: dict, body: dict) -> str:
+    """The request's own identity: its trigger, else its click's time, else now."""
+    actions = body.get("actions")
+    first = actions[0] if isinstance(actions, list) and actions else None
+    return (
+        text_at(body, "trigger_id")
+        or text_at(first, "action_ts")
+        or str(context["clock"]().timestamp())
     )

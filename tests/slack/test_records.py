@@ -42,6 +42,9 @@ def every_builder() -> list[Record]:
         records.circle_met(3, MEETING, "U0ADA"),
         records.circle_prompt(3, "career-stories"),
         records.circle_closing(3),
+        records.circle_topic(3, MEETING),
+        records.circle_invite(3, 31, MEETING),
+        records.circle_kick(3, 31, MEETING),
         records.observation(3, 31),
         records.kpi_checkin(7, 31, MONDAY),
         records.event(7, 0, 5, 31),
@@ -85,9 +88,14 @@ def _migration() -> ModuleType:
     return module
 
 
+def older_builders() -> list[Record]:
+    """The records of the purposes that existed when the back-fill was written."""
+    return [r for r in every_builder() if r.purpose.value in _migration().PURPOSES]
+
+
 def test_the_back_fill_reads_every_builders_key_as_the_builder_wrote_it() -> None:
     classify = _migration().classify
-    for r in every_builder():
+    for r in older_builders():
         assert classify(r.key) == {
             "purpose": r.purpose.value,
             "subject_id": r.subject_id,
@@ -110,7 +118,7 @@ def test_upgrading_fills_the_columns_of_rows_written_before_them(empty_database:
             column("next_attempt_at", UTCDateTime),
             column("created_at", UTCDateTime),
         )
-        built = every_builder()
+        built = older_builders()
         with eng.begin() as conn:
             conn.execute(
                 insert(old),
