@@ -1,8 +1,8 @@
 """Reading a workspace seed (YAML, JSON or a dict) into checked records.
 
-A seed names the team, the app (its signing secret, and the client id and secret its OAuth install
-flow checks), the bot user and its tokens, the people, and optionally channels. Mistakes are
-reported with the path of the bad field.
+A seed names the team, the app (its signing secret, the client id and secret its OAuth install
+flow checks, and its app-level token for Socket Mode), the bot user and its tokens, the people,
+and optionally channels. Mistakes are reported with the path of the bad field.
 """
 
 from __future__ import annotations
@@ -23,7 +23,11 @@ DEMO_SEED_PATH = Path(__file__).with_name("demo_workspace.yaml")
 # Enough for a test to pass ``seed=MINIMAL_SEED`` and get a working bot with two people.
 MINIMAL_SEED: dict[str, Any] = {
     "team": {"id": "T0SANDBOX1", "name": "Sandbox", "domain": "sandbox"},
-    "app": {"id": "A0SANDBOX1", "signing_secret": "sandbox-signing-secret"},
+    "app": {
+        "id": "A0SANDBOX1",
+        "signing_secret": "sandbox-signing-secret",
+        "app_token": "xapp-1-A0SANDBOX1-1000000000001-sandboxminimalapptoken",
+    },
     "bot": {
         "user_id": "U0SANDBOT1",
         "bot_id": "B0SANDBOT1",
@@ -97,6 +101,11 @@ DEFAULT_CLIENT_ID = "1000000000001.1000000000001"
 DEFAULT_CLIENT_SECRET = "sandbox-client-secret"
 
 
+def default_app_token(app_id: str) -> str:
+    """The app-level token (Socket Mode) of an app whose seed names none."""
+    return f"xapp-1-{app_id}-1000000000001-sandboxapptoken"
+
+
 class SeedError(ValueError):
     """A seed that cannot describe a workspace; the message names the field and the fix."""
 
@@ -119,6 +128,8 @@ class Seed:
     client_secret: str = DEFAULT_CLIENT_SECRET
     # Redirect URLs configured for the app; empty accepts any http(s) redirect_uri.
     redirect_urls: list[str] = field(default_factory=list)
+    # The app-level token (xapp-…, scope connections:write) that opens Socket Mode connections.
+    app_token: str = ""
 
 
 def load_seed(source: Mapping[str, Any] | str | Path | None = None) -> Seed:
@@ -182,6 +193,9 @@ def parse_seed(data: Mapping[str, Any]) -> Seed:
         if not isinstance(token, str) or not token.startswith("xoxb-"):
             raise SeedError(f"bot.tokens[{i}]: {token!r} must be a bot token starting with xoxb-")
     app_id = _check_id(app.get("id", "A0SANDBOX1"), "A", "app.id")
+    app_token = app.get("app_token", default_app_token(app_id))
+    if not isinstance(app_token, str) or not app_token.startswith("xapp-"):
+        raise SeedError(f"app.app_token: {app_token!r} must be an app-level token starting xapp-")
     bot_user = User(
         id=_check_id(_need(bot, "user_id", "bot"), "UW", "bot.user_id"),
         name=bot.get("name", "upward"),
@@ -219,4 +233,5 @@ def parse_seed(data: Mapping[str, Any]) -> Seed:
         client_id=str(app.get("client_id", DEFAULT_CLIENT_ID)),
         client_secret=str(app.get("client_secret", DEFAULT_CLIENT_SECRET)),
         redirect_urls=[str(u) for u in app.get("redirect_urls") or []],
+        app_token=app_token,
     )

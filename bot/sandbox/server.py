@@ -189,7 +189,7 @@ class SlackStandIn:
         parsed.app_id, parsed.signing_secret = first.app_id, first.signing_secret
         parsed.verification_token, parsed.bot.app_id = first.seed.verification_token, first.app_id
         parsed.client_id, parsed.client_secret = first.client_id, first.client_secret
-        parsed.redirect_urls = first.seed.redirect_urls
+        parsed.redirect_urls, parsed.app_token = first.seed.redirect_urls, first.seed.app_token
         # Ids differ between teams (as on Slack), so generated channel ids never collide.
         ws = Workspace(
             parsed,
