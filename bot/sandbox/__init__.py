@@ -8,6 +8,11 @@ with SlackStandIn(rate_limits=False) as slack:
     sender = SignedSender.for_stand_in(slack, "http://127.0.0.1:3000/slack/events")
     alice = SimulatedUser(slack, sender, user_id)
     alice.click_button("Mark done")
+
+    # Socket Mode: the app connects with slack.app_token; envelopes instead of HTTP requests.
+    bob = slack.socket_person(other_user_id)
+    bob.command("/circle", "list")
+    slack.socket_mode.disconnect("refresh_requested")
 """
 
 from bot.sandbox.errors import SlackError
@@ -19,6 +24,9 @@ from bot.sandbox.ratelimit import Limit, RateLimiter, RateLimits
 from bot.sandbox.requests import SignedSender, SlackHttpResponse, signature_headers
 from bot.sandbox.seed import DEMO_SEED_PATH, MINIMAL_SEED, OTHER_TEAM_SEED, SeedError, load_seed
 from bot.sandbox.server import SlackStandIn
+from bot.sandbox.socket_deliveries import Envelope, NoConnection
+from bot.sandbox.socket_mode import ConnectionInfo, SocketModeServer
+from bot.sandbox.socket_sender import SocketAck, SocketSender
 from bot.sandbox.workspace import Workspace
 
 __all__ = [
@@ -26,12 +34,15 @@ __all__ = [
     "MINIMAL_SEED",
     "OTHER_TEAM_SEED",
     "CallRecord",
+    "ConnectionInfo",
+    "Envelope",
     "Fault",
     "FaultPlan",
     "Faults",
     "InstallError",
     "InstallResult",
     "Limit",
+    "NoConnection",
     "RateLimiter",
     "RateLimits",
     "SeedError",
@@ -40,6 +51,9 @@ __all__ = [
     "SlackError",
     "SlackHttpResponse",
     "SlackStandIn",
+    "SocketAck",
+    "SocketModeServer",
+    "SocketSender",
     "Workspace",
     "load_seed",
     "signature_headers",

@@ -1,20 +1,38 @@
 """A simulated person: reads what the bot showed them in the stand-in and acts on it.
 
 Every action is built from the real posted blocks (real action_id, block_id, value) and sent to
-the bot as a signed request, and the bot's immediate answer is applied the way Slack applies it
-(a slash command's reply shown, a modal closed or left open with errors).
+the bot through a ``Sender``: a signed HTTP request (``SignedSender``) or a Socket Mode envelope
+(``bot.sandbox.socket_sender.SocketSender``). The bot's immediate answer (the HTTP response, or
+the ack's payload) is applied the way Slack applies it (a slash command's reply shown, a modal
+closed or left open with errors), by the same code for both transports.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.sandbox import interactions, payloads
-from bot.sandbox.requests import SignedSender, SlackHttpResponse
+from bot.sandbox.requests import SlackHttpResponse
 
 if TYPE_CHECKING:
     from bot.sandbox.standin import StandIn
     from bot.sandbox.workspace import Workspace
+
+
+class Sender(Protocol):
+    """How a person's requests reach the app: SignedSender (HTTP) or SocketSender (Socket Mode)."""
+
+    @property
+    def target(self) -> str:
+        """Where the requests go, for messages (the request URL, or the socket)."""
+        ...
+
+    def send_form(self, fields: Mapping[str, str], **options: Any) -> SlackHttpResponse: ...
+
+    def send_interaction(self, payload: Mapping[str, Any], **options: Any) -> SlackHttpResponse: ...
+
+    def send_event(self, envelope: Mapping[str, Any], **options: Any) -> SlackHttpResponse: ...
 
 
 def _visible_texts(element: dict[str, Any]) -> list[str]:
@@ -25,7 +43,7 @@ def _visible_texts(element: dict[str, Any]) -> list[str]:
 class SimulatedUser:
     """One person in the stand-in's workspace, talking to the bot through ``sender``."""
 
-    def __init__(self, stand_in: StandIn, sender: SignedSender, user_id: str) -> None:
+    def __init__(self, stand_in: StandIn, sender: Sender, user_id: str) -> None:
         self.stand_in = stand_in
         self.sender = sender
         self.user_id = user_id

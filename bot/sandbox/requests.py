@@ -77,6 +77,11 @@ class SignedSender:
         self.timeout = timeout
         self.clock = clock
 
+    @property
+    def target(self) -> str:
+        """Where the requests go (for messages)."""
+        return self.request_url
+
     @classmethod
     def for_stand_in(cls, stand_in: StandIn, request_url: str, **kwargs: Any) -> SignedSender:
         """A sender using the signing secret of the stand-in's seeded app."""

@@ -7,6 +7,11 @@ serves uploads, response_urls, state inspection and run-time fault/rate-limit co
 is a page per simulated person where someone clicks through the app by hand
 (``bot/sandbox/inspector.py``; it sends to ``request_url``).
 
+``apps.connections.open`` takes the app-level token (``xapp-…``; a bot token is
+``not_allowed_token_type``, and the app token is that on every other method) and answers the URL of
+the stand-in's Socket Mode WebSocket (``bot/sandbox/socket_mode.py``); ``/sandbox/socket-mode``
+shows and controls its connections.
+
 Several teams can share one stand-in (``teams=[seed, ...]`` or ``add_team``): each has its own
 people, conversations and calls, and a token answers in the team it belongs to. They install the
 same app: the first team's app id, signing secret and OAuth credentials.
@@ -40,12 +45,16 @@ from bot.sandbox.people import SimulatedUser
 from bot.sandbox.ratelimit import RateLimiter, RateLimits, limits_from_json
 from bot.sandbox.requests import SignedSender
 from bot.sandbox.seed import load_seed
+from bot.sandbox.socket_mode import SocketModeServer
+from bot.sandbox.socket_sender import SocketSender
 from bot.sandbox.workspace import Workspace
 
 log = logging.getLogger("bot.sandbox")
 
 # Methods an app calls with its client id and secret instead of a token.
 CLIENT_AUTH_METHODS = frozenset({"oauth.v2.access"})
+# The method an app calls with its app-level token (and no other method takes that token).
+OPEN_CONNECTION = "apps.connections.open"
 # Call arguments never shown in /sandbox/calls.
 SECRET_ARGS = frozenset({"client_secret"})
 
@@ -101,6 +110,8 @@ class SlackStandIn:
         trigger_ttl: float = 3.0,
         id_seed: int = 0,
         teams: list[Mapping[str, Any] | str | Path] | None = None,
+        ack_timeout: float = 3.0,
+        socket_port: int = 0,
     ) -> None:
         self.workspace = workspace or Workspace.from_seed(
             seed, id_seed=id_seed, trigger_ttl=trigger_ttl
@@ -115,6 +126,11 @@ class SlackStandIn:
         # The app's Request URL (e.g. http://127.0.0.1:3000/slack/events): where the inspector
         # sends what a person does on its pages. None: the pages show, their buttons send nothing.
         self.request_url: str | None = None
+        # Socket Mode: apps.connections.open's WebSocket; ack_timeout is how long Slack waits for
+        # an ack before redelivering (3 s).
+        self.socket_mode = SocketModeServer(
+            self.workspace.app_id, host=host, port=socket_port, ack_timeout=ack_timeout
+        )
         self._address = (host, port)
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -142,9 +158,10 @@ class SlackStandIn:
         return self
 
     def stop(self) -> None:
-        """Stop serving and release the port."""
+        """Stop serving and release the ports."""
         if self._server is None:
             return
+        self.socket_mode.stop()
         self._server.shutdown()
         self._server.server_close()
         if self._thread is not None:
@@ -177,6 +194,11 @@ class SlackStandIn:
     @property
     def signing_secret(self) -> str:
         return self.workspace.signing_secret
+
+    @property
+    def app_token(self) -> str:
+        """The app-level token (``xapp-…``) that opens Socket Mode connections."""
+        return self.workspace.seed.app_token
 
     # -- several teams -------------------------------------------------------------------------
     def add_team(self, seed: Mapping[str, Any] | str | Path) -> Workspace:
@@ -236,6 +258,11 @@ class SlackStandIn:
         sender = SignedSender(request_url, self.signing_secret, **sender_options)
         return SimulatedUser(self, sender, user_id)
 
+    def socket_person(self, user_id: str, **sender_options: Any) -> SimulatedUser:
+        """A SimulatedUser whose actions reach the app as envelopes over its Socket Mode
+        connection (``SocketSender``; ``timeout=`` how long they wait for the ack)."""
+        return SimulatedUser(self, SocketSender(self.socket_mode, **sender_options), user_id)
+
     # -- the Web API --------------------------------------------------------------------------
     def handle_api(self, method: str, args: dict[str, Any], token: str | None) -> ApiAnswer:
         """Answer one Web API call: auth, rate limit, faults, then the method itself, in the token's
@@ -244,11 +271,11 @@ class SlackStandIn:
             ws = self.workspace_holding("oauth_codes", str(args.get("code") or ""))
         else:
             ws = self.workspace_for_token(token)
-        if method not in METHODS:
+        if method not in METHODS and method != OPEN_CONNECTION:
             unknown = ApiAnswer(404, {"ok": False, "error": "unknown_method"})
             return self._record(method, args, token, unknown, ws=ws)
         with ws.lock:
-            auth_error = None if method in CLIENT_AUTH_METHODS else ws.token_error(token)
+            auth_error = self._auth_error(ws, method, token)
             channel_key = self._rate_key(ws, method, args)
         if auth_error:
             return self._record(
@@ -267,7 +294,10 @@ class SlackStandIn:
             )  # did nothing
         with ws.mutation():
             try:
-                answer = ApiAnswer(200, {"ok": True, **METHODS[method](Call(ws, method, args))})
+                if method == OPEN_CONNECTION:
+                    answer = ApiAnswer(200, {"ok": True, "url": self.socket_mode.open_url()})
+                else:
+                    answer = ApiAnswer(200, {"ok": True, **METHODS[method](Call(ws, method, args))})
             except SlackError as exc:
                 answer = ApiAnswer(exc.status, exc.body())
             except Exception:  # a bug in the stand-in: say so loudly, answer like Slack's 500
@@ -278,6 +308,19 @@ class SlackStandIn:
         elif fault:
             answer.delay = fault.delay
         return self._record(method, args, token, answer, fault, ws=ws)
+
+    def _auth_error(self, ws: Workspace, method: str, token: str | None) -> str | None:
+        """Slack's answer to the token: the app-level token opens connections and nothing else."""
+        if method in CLIENT_AUTH_METHODS:
+            return None
+        is_app_token = bool(token) and token == self.app_token
+        if method != OPEN_CONNECTION:
+            return "not_allowed_token_type" if is_app_token else ws.token_error(token)
+        if is_app_token:
+            return None
+        if token and ws.owns_token(token):  # a bot token: known, but the wrong type
+            return ws.token_error(token) or "not_allowed_token_type"
+        return ws.token_error(token)  # not_authed without a token, else invalid_auth
 
     @staticmethod
     def _rate_key(ws: Workspace, method: str, args: dict[str, Any]) -> str | None:
@@ -347,6 +390,8 @@ class SlackStandIn:
             if verb == "POST":
                 self.rate_limiter.configure(limits_from_json(data, self.rate_limiter.limits))
             return 200, self.rate_limiter.describe()
+        if path.startswith("/sandbox/socket-mode"):
+            return self.socket_mode.control(path.removeprefix("/sandbox/socket-mode"), verb, data)
         return 404, {"ok": False, "error": "not_found"}
 
 
