@@ -4,9 +4,11 @@
 (``/sandbox/inspector/person/U…``, drawn by ``bot.sandbox.inspector_pages``) shows their DM with
 the app, their App Home tab and any modal on their screen. Each button, date picker and select
 there is a small form (``bot.sandbox.inspector_blocks``): pressing it POSTs here, and the
-stand-in sends the app the signed request Slack would send for that person (block_actions,
+stand-in sends the app the request Slack would send for that person (block_actions,
 view_submission, app_home_opened, a slash command), built from the stored blocks exactly as
-``SimulatedUser`` builds it, waits for the app's answer to settle, and redirects back.
+``SimulatedUser`` builds it, waits for the app's answer to settle, and redirects back. It goes
+the way the app listens (``stand_in.transport``): signed HTTP to ``request_url``, or an envelope
+over the app's Socket Mode connection.
 
 The inspector acts as anyone, so it answers only requests from this machine.
 """
@@ -26,6 +28,8 @@ from bot.sandbox.errors import SlackError
 from bot.sandbox.inspector_blocks import PREFIX
 from bot.sandbox.inspector_pages import channel_page, index_page, message_page, person_page
 from bot.sandbox.people import SimulatedUser
+from bot.sandbox.socket_mode import SocketModeServer
+from bot.sandbox.socket_sender import SocketAck
 from bot.sandbox.standin import StandIn
 from bot.sandbox.workspace import Workspace
 
@@ -45,7 +49,11 @@ class Answer:
 class Inspected(StandIn, Protocol):
     """A stand-in whose people the inspector can act as (SlackStandIn)."""
 
+    socket_mode: SocketModeServer
+
     def person(self, user_id: str, request_url: str) -> SimulatedUser: ...
+
+    def socket_person(self, user_id: str) -> SimulatedUser: ...
 
 
 class InspectorError(Exception):
@@ -118,13 +126,22 @@ def _back(form: dict[str, str], note: str, bad: bool) -> str:
 
 # -- acting as a person ----------------------------------------------------------------------
 def _person(stand_in: Inspected, user_id: str) -> SimulatedUser:
-    if not stand_in.request_url:
+    """The person, sending the way the app listens: over its socket, or signed HTTP."""
+    if stand_in.transport == "socket" and not stand_in.socket_mode.live_connections():
+        raise InspectorError(
+            "Upward holds no Socket Mode connection to the stand-in, so nothing was sent. Start"
+            " it with the stand-in's app token (SLACK_APP_TOKEN) and let it connect."
+        )
+    request_url = stand_in.request_url
+    if stand_in.transport != "socket" and not request_url:
         raise InspectorError(
             "The stand-in does not know where Upward listens, so nothing was sent. Run `upward"
             " serve --sandbox`, or set `stand_in.request_url` to Upward's /slack/events URL."
         )
     try:
-        return stand_in.person(user_id, stand_in.request_url)
+        if stand_in.transport == "socket":
+            return stand_in.socket_person(user_id)
+        return stand_in.person(user_id, request_url or "")
     except SlackError:
         raise InspectorError(f"There is no person {user_id!r} in the stand-in.") from None
 
@@ -144,10 +161,12 @@ def _sent(person: SimulatedUser, what: str, send: Callable[[], Any]) -> str:
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         raise InspectorError(
-            f"{what}, but Upward did not answer at {person.sender.request_url} ({reason}). "
+            f"{what}, but Upward did not answer at {person.sender.target} ({reason}). "
             "Is `upward serve --sandbox` still running?"
         ) from None
     _settle(person.ws, before)
+    if isinstance(response, SocketAck):
+        return f"{what}; Upward acknowledged the envelope."
     status = getattr(response, "status", 200)
     if status != 200:
         raise InspectorError(

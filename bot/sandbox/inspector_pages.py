@@ -313,7 +313,12 @@ def index_page(stand_in: StandIn) -> str:
             f" zone</th><th>Sees</th></tr>{''.join(rows)}</table><h3>Channels</h3><table"
             f' class="people">{"".join(channels)}</table>'
         )
-    if stand_in.request_url:
+    if stand_in.transport == "socket":
+        target = (
+            "Buttons pressed here are sent to Upward as Socket Mode envelopes, over the connection"
+            " it holds to the stand-in."
+        )
+    elif stand_in.request_url:
         target = (
             "Buttons pressed here are sent, signed as Slack signs them, to"
             f" <code>{esc(stand_in.request_url)}</code>."

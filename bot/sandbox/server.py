@@ -10,7 +10,7 @@ is a page per simulated person where someone clicks through the app by hand
 ``apps.connections.open`` takes the app-level token (``xapp-…``; a bot token is
 ``not_allowed_token_type``, and the app token is that on every other method) and answers the URL of
 the stand-in's Socket Mode WebSocket (``bot/sandbox/socket_mode.py``); ``/sandbox/socket-mode``
-shows and controls its connections.
+shows and controls its connections. ``transport`` says how the inspector reaches the app.
 
 Several teams can share one stand-in (``teams=[seed, ...]`` or ``add_team``): each has its own
 people, conversations and calls, and a token answers in the team it belongs to. They install the
@@ -126,6 +126,9 @@ class SlackStandIn:
         # The app's Request URL (e.g. http://127.0.0.1:3000/slack/events): where the inspector
         # sends what a person does on its pages. None: the pages show, their buttons send nothing.
         self.request_url: str | None = None
+        # How the app hears from Slack: "http" (signed requests to request_url) or "socket" (it
+        # holds a Socket Mode connection); the inspector's people send their actions that way.
+        self.transport = "http"
         # Socket Mode: apps.connections.open's WebSocket; ack_timeout is how long Slack waits for
         # an ack before redelivering (3 s).
         self.socket_mode = SocketModeServer(

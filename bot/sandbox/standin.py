@@ -18,6 +18,7 @@ class StandIn(Protocol):
     workspace: Workspace  # the first team
     teams: dict[str, Workspace]
     request_url: str | None  # the app's /slack/events, when known
+    transport: str  # how the app hears from Slack: "http" (request_url) or "socket" (Socket Mode)
 
     @property
     def url(self) -> str: ...

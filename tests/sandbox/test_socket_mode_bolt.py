@@ -1,4 +1,4 @@
-"""A real Bolt app over Socket Mode on the stand-in.
+"""A real Bolt app over Socket Mode on the stand-in, and the inspector reaching it there.
 
 The app is ``slack_bolt.App`` behind ``slack_bolt.adapter.socket_mode.SocketModeHandler`` (the
 built-in client), connected with the stand-in's app-level token; the person is a
@@ -8,8 +8,10 @@ as tests/sandbox/test_bolt_round_trip.py, which drives the app over signed HTTP.
 
 from __future__ import annotations
 
+import urllib.request
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from slack_bolt import Ack, App, Respond
@@ -99,3 +101,30 @@ def test_a_bolt_app_round_trip_over_socket_mode(
         ("interactive", "view_submission"),
         ("interactive", "view_submission"),
     ]
+
+
+@pytest.mark.usefixtures("bolt")
+def test_the_inspector_sends_over_the_socket_when_the_app_listens_there(
+    slack: SlackStandIn, alice: SimulatedUser
+) -> None:
+    slack.transport = "socket"
+    form = {"user": ALICE, "command": "/hello", "back": f"/sandbox/inspector/person/{ALICE}"}
+    request = urllib.request.Request(
+        f"{slack.url}/sandbox/inspector/command", data=urlencode(form).encode()
+    )
+    with urllib.request.urlopen(request, timeout=WAIT) as page:  # follows the redirect back
+        note = parse_qs(urlsplit(page.url).query)["note"][0]
+    assert note == "Alice Adams ran /hello; Upward acknowledged the envelope."
+    assert alice.ephemerals()[-1]["text"] == "Hello over a socket"
+    assert [d.type for d in slack.socket_mode.deliveries.all()] == ["slash_commands"]
+
+
+def test_the_inspector_says_when_no_socket_is_open(slack: SlackStandIn) -> None:
+    slack.transport = "socket"
+    form = {"user": ALICE, "command": "/hello", "back": f"/sandbox/inspector/person/{ALICE}"}
+    request = urllib.request.Request(
+        f"{slack.url}/sandbox/inspector/command", data=urlencode(form).encode()
+    )
+    with urllib.request.urlopen(request, timeout=WAIT) as page:
+        query = parse_qs(urlsplit(page.url).query)
+    assert query["bad"] == ["1"] and "no Socket Mode connection" in query["note"][0]
