@@ -38,6 +38,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--trigger-ttl", type=float, default=3.0, help="seconds a trigger_id stays valid (Slack: 3)"
     )
+    parser.add_argument(
+        "--ack-timeout",
+        type=float,
+        default=3.0,
+        help="Socket Mode: seconds to wait for an ack before redelivering (Slack: 3)",
+    )
+    parser.add_argument(
+        "--socket-port", type=int, default=0, help="Socket Mode's WebSocket port (default 0: any)"
+    )
     faults = parser.add_argument_group("fault injection")
     faults.add_argument(
         "--fault-5xx-rate",
@@ -102,6 +111,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             rate_limits=limits,
             faults=plan,
             trigger_ttl=args.trigger_ttl,
+            ack_timeout=args.ack_timeout,
+            socket_port=args.socket_port,
         )
     except (SeedError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -115,6 +126,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         print(
             f"Signing secret {stand_in.signing_secret}; state at {stand_in.url}/sandbox/state",
+            flush=True,
+        )
+        print(
+            f"Socket Mode: app-level token {stand_in.app_token} (apps.connections.open); "
+            f"connections at {stand_in.url}/sandbox/socket-mode",
             flush=True,
         )
         try:

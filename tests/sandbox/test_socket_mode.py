@@ -9,9 +9,15 @@ side's own), never a sleep.
 from __future__ import annotations
 
 import json
+import re
+import signal
+import subprocess
+import sys
+import threading
 import urllib.request
 from collections.abc import Iterator
 from contextlib import ExitStack
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,6 +37,8 @@ from bot.sandbox import (
 )
 from tests.sandbox.conftest import ALICE, SEED
 from tests.sandbox.socket_app import LESSON, WAIT, AppSide, connected
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture()
@@ -237,6 +245,37 @@ def test_the_controls_answer_over_http(slack: SlackStandIn, app: AppSide) -> Non
         ("c1", "warning", False),
         ("c2", None, True),
     ]
+
+
+def test_python_m_bot_sandbox_speaks_socket_mode_and_stops_with_a_connection_open() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.sandbox", "--port", "0", "--no-rate-limits"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    # Should the lines never come, stop the stand-in so that readline() ends instead of hanging.
+    deadline = threading.Timer(WAIT, process.terminate)
+    deadline.start()
+    try:
+        assert process.stdout is not None
+        lines = [process.stdout.readline() for _ in range(3)]
+        api_url = re.search(r"listening on (http://\S+/api/)", lines[0])
+        app_token = re.search(r"app-level token (xapp-\S+)", lines[2])
+        assert api_url and app_token, lines
+        app = AppSide(api_url.group(1), app_token.group(1))
+        app.client.connect()
+        assert app.wait_for(lambda: app.of_type("hello"))[0]["num_connections"] == 1
+        app.client.auto_reconnect_enabled = False  # the stand-in is about to go away
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=WAIT) == 0
+        app.client.close()
+    finally:
+        deadline.cancel()
+        if process.poll() is None:
+            process.kill()
+            process.wait()
 
 
 def test_the_seed_names_the_app_level_token() -> None:
