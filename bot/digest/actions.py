@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from bot.core.calendar import local_day
 from bot.core.values import row_id
-from bot.digest.service import latest_mentors
+from bot.digest.risk import latest_mentors
 from bot.errors import Refusal
 from bot.models import Membership, Person, PersonStatus, Program, Role
 from bot.slack import outbox, records

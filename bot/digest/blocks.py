@@ -14,7 +14,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.core.ids import Action
-from bot.digest.service import AtRisk, Digest, Figure, KpiTrend
+from bot.digest.model import AtRisk, Digest, Figure, KpiTrend
 
 HIDDEN = "not enough responses yet"
 BARS = "▁▂▃▄▅▆▇█"

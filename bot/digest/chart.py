@@ -7,7 +7,7 @@ import io
 
 from matplotlib.figure import Figure as MplFigure
 
-from bot.digest.service import Digest
+from bot.digest.model import Digest
 
 MIN_POINTS = 2  # a trend needs two weeks to be a trend
 

@@ -23,7 +23,7 @@ from bot.content.loader import Catalog
 from bot.core.calendar import at_local
 from bot.db import session_scope
 from bot.digest import blocks, service
-from bot.digest.service import Digest, Week
+from bot.digest.model import Digest, Week
 from bot.models import DigestRun, Membership, Person, Program, ProgramStatus, Role, RunStatus
 from bot.programs.service import program_settings
 from bot.slack import outbox, records

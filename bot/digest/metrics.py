@@ -10,25 +10,19 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Integer, and_, case, cast, distinct, func, literal, or_, select, union
+from sqlalchemy import Integer, and_, case, cast, distinct, func, literal, select, union
 from sqlalchemy.orm import Session
 
 from bot.models import (
     Answer,
-    Circle,
-    CircleMember,
     Delivery,
     DeliveryKind,
     Kpi,
     KpiObservation,
     Membership,
-    MentorNote,
     ObservationSource,
-    OutboxMessage,
-    OutboxStatus,
     Person,
     PersonStatus,
-    Purpose,
     Role,
 )
 
@@ -350,207 +344,3 @@ def skill_change(
     found = {a: (mean_of(b, nb), mean_of(pb, np), mean_of(pa, np)) for a, b, nb, pb, pa, np in rows}
     empty = (Mean(None, 0), Mean(None, 0), Mean(None, 0))
     return {a: found.get(a, empty) for a in dict.fromkeys(areas.values())}
-
-
-@dataclass(frozen=True)
-class CirclePeriod:
-    start: dt.date
-    end: dt.date
-    circles: int
-    met: int
-    executives: int
-    attended: int
-    pulse: Mean
-    notes: int
-    newest_note: str | None
-    newest_note_circle_size: int
-
-
-def latest_circle_period(
-    session: Session, program_id: int, *, cutoff: dt.datetime
-) -> CirclePeriod | None:
-    """Health of the newest circle period that had started by the cut-off."""
-    start = session.scalar(
-        select(func.max(Circle.period_start)).where(
-            Circle.program_id == program_id, Circle.formed_at < cutoff
-        )
-    )
-    if start is None:
-        return None
-    in_period = (Circle.program_id == program_id, Circle.period_start == start)
-    period_circles = select(Circle.id).where(*in_period)
-    met_circles = (
-        select(CircleMember.circle_id)
-        .where(CircleMember.circle_id.in_(period_circles), CircleMember.attended.is_(True))
-        .distinct()
-        .subquery()
-    )
-    circles, met, end = session.execute(
-        select(
-            func.count(Circle.id), func.count(met_circles.c.circle_id), func.max(Circle.period_end)
-        )
-        .outerjoin(met_circles, met_circles.c.circle_id == Circle.id)
-        .where(*in_period)
-    ).one()
-    is_exec = CircleMember.role == Role.executive
-    executives, attended, pulse, raters = session.execute(
-        select(
-            func.sum(case((is_exec, 1), else_=0)),
-            func.sum(case((and_(is_exec, CircleMember.attended.is_(True)), 1), else_=0)),
-            func.avg(CircleMember.pulse),
-            func.count(distinct(case((CircleMember.pulse.is_not(None), CircleMember.person_id)))),
-        )
-        .join(Circle, Circle.id == CircleMember.circle_id)
-        .where(*in_period, CircleMember.left_at.is_(None))
-    ).one()
-    notes = (
-        session.scalar(
-            select(func.count())
-            .select_from(MentorNote)
-            .join(Circle, Circle.id == MentorNote.circle_id)
-            .where(*in_period, MentorNote.created_at < cutoff)
-        )
-        or 0
-    )
-    newest = session.execute(
-        select(MentorNote.text, MentorNote.circle_id)
-        .join(Circle, Circle.id == MentorNote.circle_id)
-        .where(*in_period, MentorNote.created_at < cutoff)
-        .order_by(MentorNote.created_at.desc(), MentorNote.id.desc())
-        .limit(1)
-    ).first()
-    size = 0
-    if newest is not None:
-        size = (
-            session.scalar(
-                select(func.count())
-                .select_from(CircleMember)
-                .where(CircleMember.circle_id == newest[1], CircleMember.left_at.is_(None))
-            )
-            or 0
-        )
-    return CirclePeriod(
-        start=start,
-        end=end,
-        circles=int(circles),
-        met=int(met),
-        executives=int(executives or 0),
-        attended=int(attended or 0),
-        pulse=Mean(float(pulse) if pulse is not None else None, int(raters or 0)),
-        notes=int(notes),
-        newest_note=newest[0] if newest else None,
-        newest_note_circle_size=int(size),
-    )
-
-
-def missed_streaks(
-    session: Session, program_id: int, *, cutoff: dt.datetime, lookback: dt.timedelta, at_least: int
-) -> dict[int, int]:
-    """Person id -> how many of their latest modules in a row (sent before the cut-off) are
-    unfinished."""
-    finished = and_(Delivery.completed_at.is_not(None), Delivery.completed_at < cutoff)
-    ranked = (
-        select(
-            Delivery.person_id,
-            finished.label("finished"),
-            func.row_number()
-            .over(partition_by=Delivery.person_id, order_by=Delivery.sequence.desc())
-            .label("rn"),
-        )
-        .where(
-            Delivery.program_id == program_id,
-            Delivery.kind == DeliveryKind.module,
-            Delivery.sent_at < cutoff,
-            Delivery.sent_at >= cutoff - lookback,
-        )
-        .subquery()
-    )
-    streak = func.coalesce(func.min(case((ranked.c.finished, ranked.c.rn))) - 1, func.count())
-    rows = session.execute(
-        select(ranked.c.person_id, streak).group_by(ranked.c.person_id).having(streak >= at_least)
-    )
-    return {int(pid): int(n) for pid, n in rows}
-
-
-def pulse_drops(
-    session: Session, program_id: int, *, cutoff: dt.datetime, at_least: float
-) -> dict[int, float]:
-    """Person id -> how far their latest circle pulse fell below the average of their earlier
-    ones."""
-    ranked = (
-        select(
-            CircleMember.person_id,
-            CircleMember.pulse,
-            func.row_number()
-            .over(partition_by=CircleMember.person_id, order_by=Circle.period_start.desc())
-            .label("rn"),
-        )
-        .join(Circle, Circle.id == CircleMember.circle_id)
-        .where(
-            Circle.program_id == program_id,
-            Circle.formed_at < cutoff,
-            CircleMember.role == Role.executive,
-            CircleMember.pulse.is_not(None),
-        )
-        .subquery()
-    )
-    drop = func.avg(case((ranked.c.rn > 1, ranked.c.pulse))) - func.max(
-        case((ranked.c.rn == 1, ranked.c.pulse))
-    )
-    rows = session.execute(
-        select(ranked.c.person_id, drop).group_by(ranked.c.person_id).having(drop >= at_least)
-    )
-    return {int(pid): round(float(d), 1) for pid, d in rows}
-
-
-def skipped_circle(session: Session, program_id: int, *, period_start: dt.date) -> set[int]:
-    """Executives of the period's circles that met without them (or who said they couldn't come)."""
-    period_circles = select(Circle.id).where(
-        Circle.program_id == program_id, Circle.period_start == period_start
-    )
-    met_circles = select(CircleMember.circle_id).where(
-        CircleMember.circle_id.in_(period_circles), CircleMember.attended.is_(True)
-    )
-    rows = session.scalars(
-        select(CircleMember.person_id)
-        .join(Circle, Circle.id == CircleMember.circle_id)
-        .where(
-            Circle.program_id == program_id,
-            Circle.period_start == period_start,
-            CircleMember.role == Role.executive,
-            CircleMember.left_at.is_(None),
-            CircleMember.attended.is_not(True),
-            or_(CircleMember.circle_id.in_(met_circles), CircleMember.met_response == "couldnt"),
-        )
-    )
-    return set(rows)
-
-
-def silent_checkins(
-    session: Session, program_id: int, *, weeks: list[dt.date], cutoff: dt.datetime
-) -> set[int]:
-    """Executives sent a check-in in each of these weeks who answered none of them."""
-    sent = (
-        select(OutboxMessage.person_id)
-        .where(
-            OutboxMessage.program_id == program_id,
-            OutboxMessage.purpose == Purpose.kpi_checkin,
-            OutboxMessage.period.in_([w.isoformat() for w in weeks]),
-            OutboxMessage.status == OutboxStatus.sent,
-            OutboxMessage.sent_at < cutoff,
-        )
-        .group_by(OutboxMessage.person_id)
-        .having(func.count() >= len(weeks))
-        .subquery()
-    )
-    answered = (
-        select(KpiObservation.person_id)
-        .join(Kpi, Kpi.id == KpiObservation.kpi_id)
-        .where(
-            Kpi.program_id == program_id,
-            KpiObservation.source == ObservationSource.self_report,
-            KpiObservation.period_start.in_(weeks),
-            KpiObservation.recorded_at < cutoff,
-        )
-    )
-    return set(session.scalars(select(sent.c.person_id).where(sent.c.person_id.not_in(answered))))

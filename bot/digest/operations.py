@@ -8,7 +8,8 @@ from sqlalchemy.orm import Session
 
 from bot.content.loader import Catalog
 from bot.digest import jobs
-from bot.digest.service import Digest, Week, compute
+from bot.digest.model import Digest, Week
+from bot.digest.service import compute
 from bot.errors import InvalidInput, Refusal
 from bot.models import Program
 from bot.programs.service import find_program

@@ -11,7 +11,7 @@ from slack_sdk.models.blocks import ActionsBlock
 from bot.digest import blocks
 from bot.digest.chart import has_enough_data, render_png
 from bot.digest.metrics import Window
-from bot.digest.service import AtRisk, CircleHealth, Digest, Figure, KpiTrend, SkillChange, Week
+from bot.digest.model import AtRisk, CircleHealth, Digest, Figure, KpiTrend, SkillChange, Week
 from bot.sandbox.validation import check_message_blocks
 
 MONDAY = dt.date(2026, 11, 30)

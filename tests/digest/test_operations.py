@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.digest import operations
-from bot.digest.service import Week
+from bot.digest.model import Week
 from bot.errors import InvalidInput, Refusal
 from bot.models import OutboxMessage, Role
 from tests import factories
