@@ -20,7 +20,18 @@ from bot.content.schema import (
     Question,
     Scale,
 )
-from bot.models import Membership, Person, Program, Role
+from bot.models import (
+    Circle,
+    CircleMember,
+    CircleStatus,
+    Delivery,
+    DeliveryKind,
+    DeliveryStatus,
+    Membership,
+    Person,
+    Program,
+    Role,
+)
 from bot.programs.service import create_program
 
 SCALE = Scale(min=1, max=5, low_label="Not at all", high_label="Very")
@@ -146,3 +157,65 @@ def person(
     session.add(Membership(program_id=prog.id, person_id=p.id, role=role))
     session.flush()
     return p
+
+
+def delivery(
+    session: Session,
+    prog: Program,
+    who: Person,
+    module_id: str,
+    *,
+    sequence: int,
+    status: DeliveryStatus = DeliveryStatus.sent,
+    kind: DeliveryKind = DeliveryKind.module,
+    sent_at: dt.datetime | None = dt.datetime(2026, 12, 1, 9, tzinfo=dt.UTC),
+    due_at: dt.datetime | None = None,
+    channel_id: str | None = None,
+    message_ts: str | None = None,
+) -> Delivery:
+    """One delivery of `module_id` to `who` (sent by default; pending ones have no sent_at)."""
+    row = Delivery(
+        program_id=prog.id,
+        person_id=who.id,
+        kind=kind,
+        module_id=module_id,
+        sequence=sequence,
+        status=status,
+        due_at=due_at or sent_at,
+        sent_at=None if status == DeliveryStatus.pending else sent_at,
+        channel_id=channel_id,
+        message_ts=message_ts,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def circle(
+    session: Session,
+    prog: Program,
+    members: list[tuple[Person, Role]],
+    *,
+    number: int = 1,
+    start: dt.date = dt.date(2026, 12, 1),
+    end: dt.date = dt.date(2026, 12, 31),
+    channel_id: str | None = "C0CIRCLE01",
+    status: CircleStatus = CircleStatus.active,
+) -> Circle:
+    """A circle of `prog` for the period start..end, with its members (joined at its start)."""
+    row = Circle(
+        program_id=prog.id,
+        period_start=start,
+        period_end=end,
+        number=number,
+        channel_name=f"circle-{prog.id}-{start:%Y-%m}-{number}",
+        slack_channel_id=channel_id,
+        status=status,
+    )
+    session.add(row)
+    session.flush()
+    joined = dt.datetime.combine(start, dt.time(9), tzinfo=dt.UTC)
+    for who, role in members:
+        session.add(CircleMember(circle_id=row.id, person_id=who.id, role=role, joined_at=joined))
+    session.flush()
+    return row
