@@ -1,19 +1,26 @@
-"""The outbox's write side: one row per key, and the caller told whether it was new."""
+"""The outbox: one row per key, claimed under a lease, sent to the Slack stand-in over HTTP, and
+each attempt's outcome recorded (a message an earlier attempt posted is found, never posted twice).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import socket
 from typing import Any
 
 import pytest
+from slack_sdk import WebClient
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.models import OutboxMessage, OutboxStatus, Purpose
+from bot.sandbox import SlackStandIn
+from bot.sandbox.interactions import new_response_url
 from bot.slack import outbox, records
+from bot.slack.installations import WorkspaceClients
 from bot.slack.records import Record
 from tests import factories
-from tests.slack.conftest import ALICE
+from tests.slack.conftest import ALICE, BOB
 
 NOW = dt.datetime(2026, 12, 1, 9, tzinfo=dt.UTC)
 
@@ -288,3 +295,320 @@ def test_backoff_doubles_from_15_seconds_to_an_hour_with_jitter(attempts: int) -
 
     assert all(0.8 * base <= w <= 1.2 * base for w in waits)
     assert len(waits) > 1, "retries of many rows spread out"
+
+
+# -- sending, against the Slack stand-in over HTTP -----------------------------------------------
+LATER = NOW + dt.timedelta(hours=1)  # past any backoff of a first retry
+
+
+def flush(sessions: sessionmaker[Session], client: WebClient, now: dt.datetime = NOW, **kw: Any):
+    return outbox.flush(sessions, client, now=now, worker_id="w1", **kw)
+
+
+def tagged(messages: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+    return [
+        m for m in messages if (m.get("metadata") or {}).get("event_payload", {}).get("key") == key
+    ]
+
+
+def test_a_message_is_posted_with_metadata_naming_its_row(
+    session: Session, sessions: sessionmaker[Session], slack: SlackStandIn, client: WebClient
+) -> None:
+    prog = factories.program(session, factories.catalog())
+    record = records.nudge(prog.id, 7, dt.date(2026, 12, 1))
+    outbox.enqueue(
+        session,
+        record,
+        method="chat.postMessage",
+        payload={"channel": ALICE, "text": "Hi"},
+        now=NOW,
+    )
+
+    stats = flush(sessions, client)
+
+    (message,) = slack.workspace.dm_messages(ALICE)
+    assert message["text"] == "Hi"
+    assert message["metadata"] == {
+        "event_type": outbox.METADATA_EVENT,
+        "event_payload": {"key": record.key, "purpose": "nudge", "subject_id": prog.id},
+    }
+    row = row_of(session, record.key)
+    assert (row.status, row.attempts, row.sent_at) == (OutboxStatus.sent, 1, NOW)
+    assert (row.channel_id, row.slack_ts) == (slack.workspace.dm_channel_id(ALICE), message["ts"])
+    assert (stats.sent, stats.retried, stats.failed, stats.recovered) == (1, 0, 0, 0)
+
+
+def test_a_retry_finds_the_message_an_earlier_attempt_posted_and_does_not_post_it_again(
+    session: Session, sessions: sessionmaker[Session], slack: SlackStandIn, client: WebClient
+) -> None:
+    queue(session, "k:1")
+    slack.fail_next("chat.postMessage", status=500, after_commit=True)  # posted, answer lost
+
+    first = flush(sessions, client)
+    row = row_of(session, "k:1")
+    assert (first.retried, row.status, row.error) == (1, OutboxStatus.pending, "internal_error")
+    assert len(tagged(slack.workspace.dm_messages(ALICE), "k:1")) == 1
+
+    second = flush(sessions, client, LATER)
+
+    (message,) = tagged(slack.workspace.dm_messages(ALICE), "k:1")
+    row = row_of(session, "k:1")
+    assert (second.sent, second.recovered) == (1, 1)
+    assert (row.status, row.attempts, row.slack_ts) == (OutboxStatus.sent, 2, message["ts"])
+    assert len(slack.workspace.calls_to("chat.postMessage")) == 1, "never posted a second time"
+
+
+def test_a_retry_posts_when_the_earlier_attempt_never_reached_slack(
+    session: Session, sessions: sessionmaker[Session], slack: SlackStandIn, client: WebClient
+) -> None:
+    queue(session, "k:1")
+    slack.fail_next("chat.postMessage", status=503)  # refused before posting
+
+    assert flush(sessions, client).retried == 1
+    assert slack.workspace.dm_messages(ALICE) == []
+    second = flush(sessions, client, LATER)
+
+    assert (second.sent, second.recovered) == (1, 0)
+    assert len(tagged(slack.workspace.dm_messages(ALICE), "k:1")) == 1
+    assert row_of(session, "k:1").status == OutboxStatus.sent
+
+
+def test_a_dropped_connection_is_retried_by_the_outbox_not_resent_blindly(
+    session: Session, sessions: sessionmaker[Session], slack: SlackStandIn, client: WebClient
+) -> None:
+    queue(session, "k:1")
+    slack.fail_next("chat.postMessage", drop=True, after_commit=True)
+
+    first = flush(sessions, client)
+
+    row = row_of(session, "k:1")
+    assert (first.retried, row.status) == (1, OutboxStatus.pending)
+    assert row.error is not None and row.error.startswith("connection: ")
+    assert len(slack.workspace.calls_to("chat.postMessage")) == 1, "the client did not resend it"
+    assert flush(sessions, client, LATER).recovered == 1
+    assert len(tagged(slack.workspace.dm_messages(ALICE), "k:1")) == 1
+
+
+@pytest.mark.parametrize("error", ["ratelimited", "internal_error", "service_unavailable"])
+def test_slacks_try_again_later_errors_are_retried(
+    session: Session,
+    sessions: sessionmaker[Session],
+    slack: SlackStandIn,
+    client: WebClient,
+    error: str,
+) -> None:
+    queue(session, "k:1")
+    slack.fail_next("chat.postMessage", error=error, status=200)
+
+    assert flush(sessions, client).retried == 1
+    assert (row_of(session, "k:1").status, row_of(session, "k:1").error) == (
+        OutboxStatus.pending,
+        error,
+    )
+
+
+def test_slacks_refusal_fails_the_row_at_once_and_the_rest_go_through(
+    session: Session, sessions: sessionmaker[Session], slack: SlackStandIn, client: WebClient
+) -> None:
+    queue(session, "k:1", payload={"channel": "U0NOBODY01", "text": "to nobody"})
+    queue(session, "k:2")
+
+    stats = flush(sessions, client)
+
+    refused = row_of(session, "k:1")
+    assert (refused.status, refused.attempts) == (OutboxStatus.failed, 1)
+    assert refused.error == "channel_not_found"
+    assert (stats.sent, stats.failed) == (1, 1)
+    assert row_of(session, "k:2").status == OutboxStatus.sent
+
+
+def a_channel_with_alice(client: WebClient) -> str:
+    channel = client.conversations_create(name="circle-test")["channel"]["id"]
+    client.conversations_invite(channel=channel, users=ALICE)
+    return channel
+
+
+@pytest.mark.parametrize(
+    "method, payload",
+    [
+        ("conversations.invite", {"users": ALICE}),  # already_in_channel
+        ("conversations.kick", {"user": BOB}),  # not_in_channel
+        ("conversations.kick", {"user": "U0SANDBOT1"}),  # cant_kick_self: the bot itself
+    ],
+)
+def test_a_change_slack_says_is_already_made_counts_as_sent(
+    session: Session,
+    sessions: sessionmaker[Session],
+    slack: SlackStandIn,
+    client: WebClient,
+    method: str,
+    payload: dict[str, str],
+) -> None:
+    channel = a_channel_with_alice(client)
+    queue(session, "k:1", method=method, payload={"channel": channel, **payload})
+
+    stats = flush(sessions, client)
+
+    row = row_of(session, "k:1")
+    assert (stats.sent, row.status, row.error, row.channel_id) == (
+        1,
+        OutboxStatus.sent,
+        None,
+        channel,
+    )
+    assert slack.workspace.calls_to(method)[-1].ok is False, (
+        "Slack did refuse the call; the outbox knows its effect is there"
+    )
+
+
+def test_other_refusals_of_a_membership_change_still_fail(
+    session: Session, sessions: sessionmaker[Session], slack: SlackStandIn, client: WebClient
+) -> None:
+    queue(
+        session,
+        "k:1",
+        method="conversations.invite",
+        payload={"channel": "C0NOWHERE1", "users": ALICE},
+    )
+
+    assert flush(sessions, client).failed == 1
+    assert row_of(session, "k:1").error == "channel_not_found"
+
+
+def test_an_update_refused_with_a_5xx_is_sent_again_without_a_history_check(
+    session: Session, sessions: sessionmaker[Session], slack: SlackStandIn, client: WebClient
+) -> None:
+    posted = client.chat_postMessage(channel=ALICE, text="before")
+    queue(
+        session,
+        "k:update",
+        method="chat.update",
+        payload={"channel": posted["channel"], "ts": posted["ts"], "text": "after"},
+    )
+    slack.fail_next("chat.update", status=502)
+
+    assert flush(sessions, client).retried == 1
+    assert flush(sessions, client, LATER).sent == 1
+
+    assert slack.workspace.message(posted["channel"], posted["ts"])["text"] == "after"
+    assert slack.workspace.calls_to("conversations.history") == []
+    assert row_of(session, "k:update").slack_ts == posted["ts"]
+
+
+def test_an_answer_to_an_interaction_goes_to_its_response_url(
+    session: Session, sessions: sessionmaker[Session], slack: SlackStandIn, client: WebClient
+) -> None:
+    channel = client.conversations_open(users=ALICE)["channel"]["id"]
+    url = new_response_url(slack.workspace, user_id=ALICE, channel_id=channel)
+    queue(
+        session,
+        "k:reply",
+        method=outbox.RESPONSE_URL,
+        payload={"url": url, "text": "Thanks", "response_type": "ephemeral"},
+    )
+
+    assert flush(sessions, client).sent == 1
+
+    (response,) = slack.workspace.responses
+    assert (response["user"], response["effect"], response["payload"]) == (
+        ALICE,
+        "ephemeral",
+        {"text": "Thanks", "response_type": "ephemeral"},
+    )
+
+
+def test_a_response_url_slack_no_longer_honours_fails_and_one_that_does_not_answer_is_retried(
+    session: Session, sessions: sessionmaker[Session], slack: SlackStandIn, client: WebClient
+) -> None:
+    expired = f"{slack.workspace.public_url}/sandbox/response/nosuchresponse"
+    queue(session, "k:expired", method=outbox.RESPONSE_URL, payload={"url": expired, "text": "x"})
+    queue(
+        session,
+        "k:silent",
+        method=outbox.RESPONSE_URL,
+        payload={"url": f"http://127.0.0.1:{closed_port()}/nothing-listens", "text": "x"},
+    )
+
+    stats = flush(sessions, client)
+
+    assert (stats.failed, stats.retried) == (1, 1)
+    failed = row_of(session, "k:expired")
+    assert failed.status == OutboxStatus.failed and failed.error.startswith("response_url HTTP 404")
+    silent = row_of(session, "k:silent")
+    assert silent.status == OutboxStatus.pending and silent.error.startswith("connection: ")
+
+
+def closed_port() -> int:
+    """A local port nothing listens on (it was free a moment ago)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_flush_sends_only_what_is_due_and_no_more_than_asked(
+    session: Session, sessions: sessionmaker[Session], slack: SlackStandIn, client: WebClient
+) -> None:
+    for i in range(3):
+        queue(session, f"k:{i}", now=NOW - dt.timedelta(minutes=3 - i))
+    queue(session, "k:tomorrow", not_before=NOW + dt.timedelta(days=1))
+
+    assert flush(sessions, client, max_rows=2).sent == 2
+    assert [r.idempotency_key for r in sent_rows(session)] == ["k:0", "k:1"]
+    assert flush(sessions, client).sent == 1
+    assert row_of(session, "k:tomorrow").status == OutboxStatus.pending
+    assert len(slack.workspace.dm_messages(ALICE)) == 3
+
+
+def sent_rows(session: Session) -> list[OutboxMessage]:
+    session.expire_all()
+    return list(
+        session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.status == OutboxStatus.sent)
+            .order_by(OutboxMessage.idempotency_key)
+        )
+    )
+
+
+def test_flush_for_one_workspace_leaves_the_others_rows(
+    session: Session, sessions: sessionmaker[Session], slack: SlackStandIn, client: WebClient
+) -> None:
+    queue(session, "k:here", team_id="T0SANDBOX1")
+    queue(session, "k:there", team_id="T0OTHERCO1")
+
+    assert flush(sessions, client, only_team="T0SANDBOX1").sent == 1
+    assert row_of(session, "k:there").status == OutboxStatus.pending
+
+
+def test_a_row_of_a_workspace_without_a_token_fails_without_calling_slack(
+    session: Session, sessions: sessionmaker[Session], slack: SlackStandIn
+) -> None:
+    queue(session, "k:1")
+
+    stats = outbox.flush(sessions, WorkspaceClients(default=None), now=NOW, worker_id="w1")
+
+    row = row_of(session, "k:1")
+    assert (stats.failed, row.status) == (1, OutboxStatus.failed)
+    assert "SLACK_BOT_TOKEN is not set" in (row.error or "")
+    assert slack.workspace.calls == []
+
+
+def test_send_now_sends_one_pending_row_once(
+    session: Session, sessions: sessionmaker[Session], slack: SlackStandIn, client: WebClient
+) -> None:
+    queue(session, "k:now")
+    queue(session, "k:other")
+    now_record = Record(Purpose.other, "k:now")
+
+    outcome = outbox.send_now(sessions, client, now_record, now=NOW, worker_id="web:1")
+    again = outbox.send_now(sessions, client, now_record, now=NOW, worker_id="web:1")
+
+    assert outcome is not None and outcome.kind == "sent" and again is None
+    assert [r.idempotency_key for r in sent_rows(session)] == ["k:now"]
+    assert len(slack.workspace.calls_to("chat.postMessage")) == 1
+    assert (
+        outbox.send_now(
+            sessions, client, Record(Purpose.other, "k:missing"), now=NOW, worker_id="web:1"
+        )
+        is None
+    )
