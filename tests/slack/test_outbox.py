@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.models import OutboxMessage, OutboxStatus, Purpose
 from bot.sandbox import SlackStandIn
 from bot.sandbox.interactions import new_response_url
-from bot.slack import outbox, records
+from bot.slack import outbox, records, sending
 from bot.slack.installations import WorkspaceClients
 from bot.slack.records import Record
 from tests import factories
@@ -329,7 +329,7 @@ def test_a_message_is_posted_with_metadata_naming_its_row(
     (message,) = slack.workspace.dm_messages(ALICE)
     assert message["text"] == "Hi"
     assert message["metadata"] == {
-        "event_type": outbox.METADATA_EVENT,
+        "event_type": sending.METADATA_EVENT,
         "event_payload": {"key": record.key, "purpose": "nudge", "subject_id": prog.id},
     }
     row = row_of(session, record.key)
