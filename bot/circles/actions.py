@@ -31,6 +31,7 @@ from bot.models import (
     OutboxMessage,
     OutboxStatus,
     Person,
+    PersonStatus,
     Program,
     Purpose,
 )
@@ -141,7 +142,12 @@ def _announce_meeting(
     for person_id, uid, tz in session.execute(
         select(Person.id, Person.slack_user_id, Person.timezone)
         .join(CircleMember, CircleMember.person_id == Person.id)
-        .where(CircleMember.circle_id == circle.id, CircleMember.left_at.is_(None))
+        .where(
+            CircleMember.circle_id == circle.id,
+            CircleMember.left_at.is_(None),
+            Person.status != PersonStatus.opted_out,  # "Upward will not send you anything more"
+            Person.forgotten_at.is_(None),
+        )
     ):
         outbox.enqueue(
             session,
@@ -170,8 +176,13 @@ def _prompt(
 ) -> Reply:
     rules.require_manager(session, who, circle, what="post prompts")
     rules.require_open(circle)
+    if circle.slack_channel_id is None:
+        return Reply(
+            f"#{circle.channel_name} is still being created; try again in a minute, once its"
+            " channel is there."
+        )
     prompt_id = service.next_prompt(session, circle=circle, catalog=catalog)
-    if prompt_id is None or circle.slack_channel_id is None:
+    if prompt_id is None:
         return Reply(
             "This circle has had every prompt Upward has. Ask the group what they want to explore"
             " next!"
@@ -348,7 +359,7 @@ def _form(
     )
     if existed:
         return Reply(
-            f"{program.name} already has {len(ids)} circles for {period.start:%B %Y};"
+            f"{program.name} already has {_circles(len(ids))} for {period.start:%B %Y};"
             " nothing was changed."
         )
 
@@ -361,17 +372,21 @@ def _form(
         except SlackApiError as exc:
             log.warning("circle channels not all created: %s", exc.response.get("error"))
             return (
-                f"Formed {len(ids)} circles for {program.name} ({period.start:%B %Y}); Slack did"
+                f"Formed {_circles(len(ids))} for {program.name} ({period.start:%B %Y}); Slack did"
                 " not create every channel just now, so Upward finishes them within a minute."
             )
         return None
 
     return Reply(
-        f"Formed {len(ids)} circles for {program.name} ({period.start:%B %Y}); their channels are"
-        " ready.",
+        f"Formed {_circles(len(ids))} for {program.name} ({period.start:%B %Y});"
+        f" {'their channels are' if len(ids) != 1 else 'its channel is'} ready.",
         after=provision,
         flush=FLUSH_FORMED,
     )
+
+
+def _circles(n: int) -> str:
+    return f"{n} circle{'s' if n != 1 else ''}"
 
 
 # -- the buttons in a member's DM and the circle's channel ----------------------------------------

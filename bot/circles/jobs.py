@@ -16,7 +16,7 @@ from bot.content.loader import Catalog
 from bot.core.calendar import local_day
 from bot.db import session_scope
 from bot.kpis import jobs as kpi_jobs
-from bot.models import Circle, CircleMember, CircleStatus, Person, Program, Role
+from bot.models import Circle, CircleMember, CircleStatus, Person, PersonStatus, Program, Role
 from bot.slack import outbox, records
 from bot.slack.installations import NoWorkspace, WorkspaceClients, as_clients
 
@@ -299,8 +299,16 @@ def ask_did_you_meet(session: Session, *, now: dt.datetime) -> int:
         )
     ).all()
     for circle in circles:
-        for uid, _ in _members(session, circle.id):
-            person_id = session.scalar(select(Person.id).where(Person.slack_user_id == uid))
+        for person_id, uid in session.execute(
+            select(Person.id, Person.slack_user_id)
+            .join(CircleMember, CircleMember.person_id == Person.id)
+            .where(
+                CircleMember.circle_id == circle.id,
+                CircleMember.left_at.is_(None),
+                Person.status != PersonStatus.opted_out,
+                Person.forgotten_at.is_(None),
+            )
+        ):
             outbox.enqueue(
                 session,
                 records.circle_met(circle.id, circle.meeting_at, uid),  # type: ignore[arg-type]

@@ -225,7 +225,8 @@ def at_risk(
 
 
 def latest_mentors(session: Session, program_id: int, person_ids: list[int]) -> dict[int, str]:
-    """Person id -> Slack id of the mentor of their newest circle."""
+    """Person id -> Slack id of the mentor of their newest circle (one still in it, and not
+    forgotten)."""
     if not person_ids:
         return {}
     mine = (
@@ -237,9 +238,14 @@ def latest_mentors(session: Session, program_id: int, person_ids: list[int]) -> 
     rows = session.execute(
         select(mine.c.person_id, Person.slack_user_id, Circle.period_start)
         .join(Circle, Circle.id == mine.c.circle_id)
-        .join(mentor, (mentor.c.circle_id == Circle.id) & (mentor.c.role == Role.mentor.value))
+        .join(
+            mentor,
+            (mentor.c.circle_id == Circle.id)
+            & (mentor.c.role == Role.mentor.value)
+            & mentor.c.left_at.is_(None),
+        )
         .join(Person, Person.id == mentor.c.person_id)
-        .where(Circle.program_id == program_id)
+        .where(Circle.program_id == program_id, Person.forgotten_at.is_(None))
         .order_by(Circle.period_start)
     ).all()
     return {pid: uid for pid, uid, _ in rows}  # the newest period wins

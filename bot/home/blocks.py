@@ -28,32 +28,36 @@ ROLE_WORDS = {Role.executive: "executive", Role.mentor: "mentor", Role.lead: "pr
 
 
 def home_view(view: HomeView) -> View:
-    """The home tab for one person (never more than Slack's 100 blocks)."""
-    blocks: list[Block] = [HeaderBlock(text="Upward")]
+    """The home tab for one person: who they are, then their programs, circles and the programs
+    they lead, then their controls (kept: what is cut to fit Slack's 100 blocks is the middle)."""
+    head: list[Block] = [HeaderBlock(text="Upward")]
     if not view.known or not view.roles:
-        blocks.append(
-            SectionBlock(
-                text=MarkdownTextObject(
-                    text=(
-                        "Upward runs *reverse mentoring* here: short modules in your DMs, monthly"
-                        " peer circles with junior mentors, and a weekly digest for program"
-                        " leads.\n\nYou are not part of a program yet. Once your program lead adds"
-                        " you, this page shows your progress, your next module and your circle."
-                    )
-                )
-            )
-        )
-        return View(type="home", blocks=blocks)
-
+        head.append(SectionBlock(text=MarkdownTextObject(text=NOT_YET)))
+        return View(type="home", blocks=head)
     greeting = f"Hi {view.display_name}!" if view.display_name else "Hi!"
     roles = "; ".join(
         f"{ROLE_WORDS[r]} in *{program}*" for program, rs in view.roles.items() for r in sorted(rs)
     )
-    blocks.append(SectionBlock(text=MarkdownTextObject(text=f"{greeting} You are {roles}.")))
-    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=_status_line(view))]))
+    head.append(SectionBlock(text=MarkdownTextObject(text=f"{greeting} You are {roles}.")))
+    head.append(ContextBlock(elements=[MarkdownTextObject(text=_status_line(view))]))
+    body = _progress(view) + _circles(view) + _leads(view)
+    tail: list[Block] = [DividerBlock(), _controls(view)]
+    body = body[: VIEW_BLOCKS_MAX - len(head) - len(tail)]
+    return View(type="home", blocks=head + body + tail)
 
+
+NOT_YET = (
+    "Upward runs *reverse mentoring* here: short modules in your DMs, monthly peer circles with"
+    " junior mentors, and a weekly digest for program leads.\n\nYou are not part of a program"
+    " yet. Once your program lead adds you, this page shows your progress, your next module and"
+    " your circle."
+)
+
+
+def _progress(view: HomeView) -> list[Block]:
+    """An executive's standing in each of their programs."""
+    blocks: list[Block] = []
     for p in view.progress:
-        blocks.append(DividerBlock())
         score = (
             f"{p.first_try_score:.0%} right first time"
             if p.first_try_score is not None
@@ -72,42 +76,35 @@ def home_view(view: HomeView) -> View:
             )
         elif p.total and p.done == p.total:
             lines.append(":tada: You have finished every module. Thank you!")
-        blocks.append(SectionBlock(text=MarkdownTextObject(text="\n".join(lines))))
+        blocks += [DividerBlock(), SectionBlock(text=MarkdownTextObject(text="\n".join(lines)))]
+    return blocks
 
+
+def _circles(view: HomeView) -> list[Block]:
+    """This month's circle in each program."""
+    blocks: list[Block] = []
     for c in view.circles:
         where = f"<#{c.channel_id}>" if c.channel_id else f"#{c.channel_name}"
         meeting = (
             f"meets {_when(c.meeting_at, view.timezone)}" if c.meeting_at else "no meeting time yet"
         )
-        blocks.append(
-            SectionBlock(
-                text=MarkdownTextObject(
-                    text=(
-                        f"*Your circle this month ({c.program})*: {where} · {c.members} people ·"
-                        f" {meeting}"
-                    )
-                )
-            )
-        )
+        text = f"*Your circle this month ({c.program})*: {where} · {c.members} people · {meeting}"
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=text)))
+    return blocks
 
+
+def _leads(view: HomeView) -> list[Block]:
+    """Each program the person leads, in one line."""
+    blocks: list[Block] = []
     for lead in view.leads:
         completion = f"{lead.completion:.0%}" if lead.completion is not None else "n/a yet"
-        blocks.append(DividerBlock())
-        blocks.append(
-            SectionBlock(
-                text=MarkdownTextObject(
-                    text=(
-                        f"*{lead.program}* ({lead.status.value}): {lead.executives} executives ·"
-                        f" module completion {completion} · {lead.at_risk} at risk. The full digest"
-                        " arrives every Monday."
-                    )
-                )
-            )
+        text = (
+            f"*{lead.program}* ({lead.status.value}): {lead.executives} executives · module"
+            f" completion {completion} · {lead.at_risk} at risk. The full digest arrives every"
+            " Monday."
         )
-
-    blocks.append(DividerBlock())
-    blocks.append(_controls(view))
-    return View(type="home", blocks=blocks[:VIEW_BLOCKS_MAX])
+        blocks += [DividerBlock(), SectionBlock(text=MarkdownTextObject(text=text))]
+    return blocks
 
 
 def _controls(view: HomeView) -> ActionsBlock:

@@ -29,6 +29,7 @@ from bot.models import (
     OutboxMessage,
     OutboxStatus,
     Person,
+    PersonStatus,
     Program,
     Purpose,
     Role,
@@ -519,7 +520,7 @@ def test_form_forms_this_periods_circles_and_leaves_their_channels_to_after_the_
 
     assert circles_of(session, unformed.prog) == 1  # two mentors, four executives: one circle
     assert reply.text is not None and reply.text.startswith("Formed 1 circle")
-    assert reply.text.endswith(" for Fresh (December 2026); their channels are ready.")
+    assert reply.text.endswith(" for Fresh (December 2026); its channel is ready.")
     assert reply.flush == actions.FLUSH_FORMED and callable(reply.after)
 
     with writes_nothing(session):
@@ -646,3 +647,40 @@ def test_a_button_naming_no_circle_is_answered_politely(session: Session, world:
     with writes_nothing(session):
         assert actions.met(session, Caller("U0EXEC0001"), nowhere, NOW).replace_original is False
         assert actions.pulse(session, Caller("U0EXEC0001"), nowhere, NOW).text is not None
+
+
+def test_one_circle_is_counted_as_one_circle(session: Session, unformed: World) -> None:
+    """Fails: "Formed 1 circles" and "already has 1 circles" (STYLE: count words properly)."""
+    formed = run(session, unformed, "U0LEAD0001", "form", channel=ELSEWHERE)
+    again = run(session, unformed, "U0LEAD0001", "form", channel=ELSEWHERE)
+
+    assert formed.text is not None and formed.text.startswith("Formed 1 circle for Fresh")
+    assert again.text == "Fresh already has 1 circle for December 2026; nothing was changed."
+
+
+def test_a_prompt_before_the_circle_has_its_channel_does_not_say_every_prompt_was_used(
+    session: Session, world: World
+) -> None:
+    """Fails: with no channel yet, `/circle prompt` answers "This circle has had every prompt
+    Upward has", though it has had none."""
+    world.circle.slack_channel_id = None
+
+    reply = run(session, world, "U0MENTOR01", "prompt", channel=ELSEWHERE)
+
+    assert reply.text is not None and "has had every prompt" not in reply.text
+
+
+def test_a_member_who_stopped_upwards_messages_gets_no_meeting_reminder(
+    session: Session, world: World
+) -> None:
+    """Fails: _announce_meeting queues a reminder DM for every member still in the circle, an
+    executive who clicked *Stop these messages* ("Upward will not send you anything more")
+    included; forming circles leaves opted-out people out for that reason."""
+    world.exec2.status = PersonStatus.opted_out
+
+    run(session, world, "U0MENTOR01", "schedule 2026-12-10 15:30")
+
+    assert sorted(r.payload["channel"] for r in rows(session, Purpose.circle_reminder)) == [
+        "U0EXEC0001",
+        "U0MENTOR01",
+    ]

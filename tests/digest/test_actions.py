@@ -6,6 +6,7 @@ click; a refused click writes nothing, and a repeated one sends nothing twice.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,7 +17,17 @@ from sqlalchemy.orm import Session
 
 from bot.digest import actions
 from bot.errors import Refusal
-from bot.models import Membership, OutboxMessage, Person, PersonStatus, Program, Purpose, Role
+from bot.governance.forget import forget_person
+from bot.models import (
+    CircleMember,
+    Membership,
+    OutboxMessage,
+    Person,
+    PersonStatus,
+    Program,
+    Purpose,
+    Role,
+)
 from bot.slack import records
 from bot.slack.acking import Caller
 from bot.slack.replies import Reply
@@ -238,3 +249,25 @@ def test_a_button_naming_someone_no_longer_an_executive_here_is_refused(
         value, refusal = f"2000000000|{world.executive.id}", "Only this program's leads"
     with writes_nothing(session), pytest.raises(Refusal, match=refusal):
         ACTIONS[act](session, LEAD, value, NOW)
+
+
+@pytest.mark.parametrize("gone", ["removed from the circle", "forgotten"])
+def test_a_mentor_no_longer_in_the_circle_is_not_pinged(
+    session: Session, world: World, gone: str
+) -> None:
+    """Fails: latest_mentors ignores CircleMember.left_at and Person.forgotten_at, so the ping goes
+    to a mentor `/circle remove` took out, or to a forgotten mentor's tombstone id."""
+    if gone == "forgotten":
+        forget_person(session, slack_user_id="U0MENTOR02", now=NOW - dt.timedelta(days=1))
+    else:
+        session.scalars(
+            select(CircleMember).where(CircleMember.person_id == world.mentor.id)
+        ).one().left_at = NOW - dt.timedelta(days=1)
+
+    with contextlib.suppress(Refusal):  # refusing is fine; asking the wrong person is not
+        actions.ping_mentor(session, LEAD, world.value, NOW)
+
+    assert [r.payload["channel"] for r in rows(session, Purpose.ping_mentor)] in (
+        [],
+        ["U0MENTOR01"],
+    )

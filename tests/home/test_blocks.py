@@ -142,3 +142,16 @@ def test_the_tab_never_exceeds_slacks_block_limit() -> None:
     )
 
     assert len(drawn(many)) == VIEW_BLOCKS_MAX
+
+
+def test_the_controls_stay_on_a_tab_cut_to_slacks_block_limit() -> None:
+    """Fails: home_view cuts its blocks to 100 from the end, so the controls (pause, snooze, stop,
+    resume) go first; a lead of about 48 programs has no way to pause or stop from App Home."""
+    many = HomeView(
+        known=True,
+        display_name="Busy",
+        roles={f"P{i}": {Role.lead} for i in range(60)},
+        leads=[LeadSummary(f"P{i}", ProgramStatus.active, 3, 0.5, 0) for i in range(60)],
+    )
+
+    assert drawn(many)[-1]["type"] == "actions"
