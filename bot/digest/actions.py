@@ -99,12 +99,14 @@ def pause(session: Session, caller: Caller, value: str, now: dt.datetime) -> Rep
     until = now + PAUSE
     if t.executive.paused_until is not None and t.executive.paused_until >= until:
         return Reply(
-            f"{_name(t.executive)} is already paused until {t.executive.paused_until:%-d %B}."
+            f"{_name(t.executive)} is already paused until"
+            f" {_day(t.executive.paused_until, t.lead, t.program)}."
         )
     t.executive.paused_until = until
     t.executive.updated_at = now
     return Reply(
-        f"Paused {_name(t.executive)} until {until:%-d %B}: no modules, reminders or check-ins"
+        f"Paused {_name(t.executive)} until {_day(until, t.lead, t.program)}: no modules,"
+        " reminders or check-ins"
         " until then."
     )
 
@@ -135,6 +137,11 @@ def ping_mentor(session: Session, caller: Caller, value: str, now: dt.datetime) 
     if not fresh:
         return Reply(f"Their mentor was already pinged about {_name(t.executive)} today.")
     return Reply(f"Asked <@{mentor}> to check in with {_name(t.executive)}.", send=(record,))
+
+
+def _day(instant: dt.datetime, reader: Person, program: Program) -> str:
+    """A day as the lead reading the answer counts it (in their zone)."""
+    return f"{local_day(instant, reader.timezone or program.timezone):%-d %B}"
 
 
 def _name(person: Person) -> str:

@@ -86,10 +86,10 @@ def parse_reflection(body: dict, *, catalog: Catalog) -> Reflection:
         )
     if not text.strip():
         raise InvalidInput("Write a few words, or press Cancel.", field=field)
-    if len(text) > answers.REFLECTION_MAX:
+    if len(text.strip()) > answers.REFLECTION_MAX:  # what is saved is the stripped text
         raise InvalidInput(
             f"Reflections can be up to {answers.REFLECTION_MAX:,} characters; this one is"
-            f" {len(text):,}. Shorten it, then press Save again.",
+            f" {len(text.strip()):,}. Shorten it, then press Save again.",
             field=field,
         )
     return Reflection(delivery_id, text, catalog)
