@@ -67,60 +67,78 @@ def build_app(
         listener_executor=work.listeners,
     )
 
-    @app.middleware
-    def _context(
-        req: BoltRequest, context: BoltContext, next: Callable[[], BoltResponse]
-    ) -> BoltResponse:
-        # Listeners open their own session: with process_before_response=False they run after
-        # this middleware has returned, so a session opened here would already be closed.
-        request_id.set(req.headers.get(REQUEST_ID_HEADER, [None])[0] or uuid.uuid4().hex[:12])
-        context["sessions"] = sessions
-        context["settings"] = settings
-        context["catalog"] = catalog
-        context["work"] = work
-        context["clock"] = clock  # listeners take `now` from here, so tests can move time
-        # A Reply that redraws someone's App Home (bot.slack.replies) draws it with this.
-        context["publish_home"] = home_listeners.publish_home
-        return next()
-
+    app.middleware(
+        _context(
+            {
+                "sessions": sessions,
+                "settings": settings,
+                "catalog": catalog,
+                "work": work,
+                "clock": clock,  # listeners take `now` from here, so tests can move time
+                # A Reply that redraws someone's App Home (bot.slack.replies) draws it with this.
+                "publish_home": home_listeners.publish_home,
+            }
+        )
+    )
     if distributed:
         # app_uninstalled / tokens_revoked delete the workspace's tokens
         app.enable_token_revocation_listeners()
-
-        @app.middleware
-        def _same_workspace(context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse:
-            # Data never crosses workspaces: a request naming people or circles of another
-            # workspace's programs is answered (so Slack does not retry) and goes no further.
-            with session_scope(sessions) as session:
-                foreign = known_elsewhere(
-                    session,
-                    team_id=context.team_id,
-                    user_id=context.user_id,
-                    channel_id=context.channel_id,
-                )
-            if foreign:
-                log.warning(
-                    "refused a request from workspace %s naming another workspace's people or"
-                    " circles",
-                    context.team_id,
-                )
-                return BoltResponse(status=200, body="")
-            return next()
-
-    @app.error
-    def _on_error(error: Exception, body: dict) -> None:
-        log.error("listener failed for %s: %s", body.get("type"), error, exc_info=error)
-
+        app.middleware(_same_workspace(sessions))
+    app.error(_on_error)
     for feature in FEATURES:
         feature.register(app, catalog)
-
     # Registered last, so it only sees actions no feature claimed (e.g. a button from an old
     # version of a message): answer politely instead of letting Slack show an error.
-    @app.action(re.compile(".*"))
-    def _unknown_action(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
-        ack()
-        replies.tell(
-            context, client, body, "Sorry, that button is no longer in use. Nothing was recorded."
-        )
-
+    app.action(re.compile(".*"))(_unknown_action)
     return app
+
+
+def _context(values: dict[str, object]) -> Callable[..., BoltResponse]:
+    """Middleware giving every listener the app's sessions, settings, catalog, pool and clock.
+
+    Listeners open their own session: with process_before_response=False they run after this
+    middleware has returned, so a session opened here would already be closed.
+    """
+
+    def middleware(
+        req: BoltRequest, context: BoltContext, next: Callable[[], BoltResponse]
+    ) -> BoltResponse:
+        request_id.set(req.headers.get(REQUEST_ID_HEADER, [None])[0] or uuid.uuid4().hex[:12])
+        context.update(values)
+        return next()
+
+    return middleware
+
+
+def _same_workspace(sessions: sessionmaker[Session]) -> Callable[..., BoltResponse]:
+    """Middleware keeping data inside its workspace: a request naming people or circles of another
+    workspace's programs is answered (so Slack does not retry) and goes no further."""
+
+    def middleware(context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse:
+        with session_scope(sessions) as session:
+            foreign = known_elsewhere(
+                session,
+                team_id=context.team_id,
+                user_id=context.user_id,
+                channel_id=context.channel_id,
+            )
+        if foreign:
+            log.warning(
+                "refused a request from workspace %s naming another workspace's people or circles",
+                context.team_id,
+            )
+            return BoltResponse(status=200, body="")
+        return next()
+
+    return middleware
+
+
+def _on_error(error: Exception, body: dict) -> None:
+    log.error("listener failed for %s: %s", body.get("type"), error, exc_info=error)
+
+
+def _unknown_action(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+    ack()
+    replies.tell(
+        context, client, body, "Sorry, that button is no longer in use. Nothing was recorded."
+    )
