@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import fcntl
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+
+from bot.core.process import worker_id
 
 CONNECT_TIMEOUT_SECONDS = 5
 
@@ -71,6 +77,44 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+class WorkerLocked(Exception):
+    """Another process sending from this SQLite database is running; the message says what to do."""
+
+
+def sqlite_worker_lock(url: URL) -> IO[str] | None:
+    """On SQLite, hold an exclusive lock for as long as this process sends (`upward worker`, or
+    one `upward tick`), so a second one refuses to start: SQLite supports one sender at a time."""
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    path = Path(url.database).resolve().with_suffix(".worker.lock")
+    handle = path.open("w")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise WorkerLocked(
+            f"another `upward worker` is already running on {url.database} (or an `upward tick`):"
+            " SQLite supports one at a time. Stop the other one, or move to PostgreSQL to run"
+            " several"
+        ) from None
+    handle.write(worker_id())
+    handle.flush()
+    return handle
+
+
+def db_now(session: Session) -> dt.datetime:
+    """The database server's clock, in UTC: what claims and leases are judged by.
+
+    Processes disagree about the time (a `tick --at` runs at a simulated instant; hosts drift),
+    so a claim's expiry is never read off a process's own clock.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        stamp = session.execute(text("SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')")).scalar_one()
+        return dt.datetime.fromisoformat(stamp).replace(tzinfo=dt.UTC)
+    value = session.execute(text("SELECT CURRENT_TIMESTAMP")).scalar_one()
+    return value.astimezone(dt.UTC)
 
 
 def check_database(engine: Engine) -> None:

@@ -3,48 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import logging
 import os
 import signal
 import threading
-from pathlib import Path
-from typing import IO
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.exc import OperationalError
 
-from bot.config import ConfigError, Settings
+from bot.config import Settings
 from bot.content.loader import load_catalog
 from bot.core.process import worker_id
-from bot.db import describe_db_error, make_engine, make_session_factory
+from bot.db import describe_db_error, make_engine, make_session_factory, sqlite_worker_lock
 from bot.models import utcnow
 from bot.slack.installations import WorkspaceClients
 from bot.tick import run_tick
 
 log = logging.getLogger(__name__)
-
-
-def sqlite_worker_lock(settings: Settings) -> IO[str] | None:
-    """On SQLite, hold an exclusive lock so a second worker refuses to start (it would send
-    twice)."""
-    url = settings.database
-    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
-        return None
-    path = Path(url.database).resolve().with_suffix(".worker.lock")
-    handle = path.open("w")
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        handle.close()
-        raise ConfigError(
-            f"another `upward worker` is already running on {url.database}: SQLite supports one"
-            " worker. Stop the other one, or move to PostgreSQL to run several"
-        ) from None
-    handle.write(worker_id())
-    handle.flush()
-    return handle
 
 
 class StopSignal:
@@ -71,7 +47,7 @@ def run_worker(
     """Tick now and then every `interval_seconds` until SIGTERM/SIGINT; finish the running tick
     first."""
     stop = stop or StopSignal()
-    lock = sqlite_worker_lock(settings)
+    lock = sqlite_worker_lock(settings.database)
     catalog = load_catalog(settings.content_dir)
     engine = make_engine(settings.database)
     sessions = make_session_factory(engine)

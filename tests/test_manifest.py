@@ -42,6 +42,11 @@ METHOD_SCOPES: dict[str, set[str]] = {
         "groups:history",
         "channels:history",
     },  # outbox recovery in all three
+    "conversations.replies": {
+        "im:history",
+        "groups:history",
+        "channels:history",
+    },  # outbox recovery of a threaded reply (history does not list them)
     "conversations.create": {"groups:write"},  # is_private=True
     "conversations.list": {"groups:read"},  # types=private_channel
     "conversations.invite": {"groups:write"},

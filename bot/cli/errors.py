@@ -16,12 +16,12 @@ from sqlalchemy.exc import DBAPIError
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.content.loader import ContentError
-from bot.db import DatabaseUnavailable, describe_db_error
+from bot.db import DatabaseUnavailable, WorkerLocked, describe_db_error
 from bot.errors import UpwardError
 
 # Infrastructure failures, told to the operator running the command; they stay outside
 # UpwardError so a listener never tells a person in Slack about the database or the .env file.
-_OPERATOR_ERRORS = (ConfigError, DatabaseUnavailable)
+_OPERATOR_ERRORS = (ConfigError, DatabaseUnavailable, WorkerLocked)
 
 
 class UserError(click.ClickException):

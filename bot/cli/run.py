@@ -117,14 +117,17 @@ def tick(at: str | None, until: str | None, every: str) -> None:
 
     Idempotent: running it twice for the same instant sends nothing twice.
     """
+    from bot.db import sqlite_worker_lock
     from bot.tick import run_tick  # every feature's jobs: only the commands that run them
 
     start, end, step = _steps(at, until, every)
     rt = runtime()
+    lock = sqlite_worker_lock(rt.settings.database)  # one sender at a time on SQLite, as a worker
+    lease = dt.timedelta(seconds=rt.settings.outbox_lease_seconds)
     totals = {"modules": 0, "reminders": 0, "sent": 0, "failed": 0}
     now = start
     while now <= end:
-        report = run_tick(rt.sessions, rt.clients, catalog=rt.catalog, now=now)
+        report = run_tick(rt.sessions, rt.clients, catalog=rt.catalog, now=now, lease=lease)
         if report.busy or start == end:
             click.echo(report.line())
         for name in totals:
@@ -132,6 +135,8 @@ def tick(at: str | None, until: str | None, every: str) -> None:
         now += step
     if start != end:
         click.echo(_totals_line(start, end, totals))
+    if lock is not None:
+        lock.close()
 
 
 def _totals_line(start: dt.datetime, end: dt.datetime, totals: dict[str, int]) -> str:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import random
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +21,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.db import session_scope
+from bot.db import db_now, session_scope
 from bot.models import OutboxMessage, OutboxStatus, Program
 from bot.slack.installations import NoWorkspace, WorkspaceClients, as_clients
 from bot.slack.records import Record
@@ -121,8 +120,11 @@ def claim_due(
 ) -> list[OutboxMessage]:
     """Take up to `limit` due rows (and rows whose claim expired) for this worker; commit after.
 
-    `only_team` takes only that workspace's rows (a listener's client holds one workspace's token).
+    A row is due by `now` (a tick's instant, perhaps simulated); a claim expires by the database's
+    clock, the one clock every process shares. `only_team` takes only that workspace's rows (a
+    listener's client holds one workspace's token).
     """
+    clock = db_now(session)
     due = (
         select(OutboxMessage)
         .where(
@@ -130,7 +132,7 @@ def claim_due(
                 (OutboxMessage.status == OutboxStatus.pending)
                 & (OutboxMessage.next_attempt_at <= now),
                 (OutboxMessage.status == OutboxStatus.sending)
-                & (OutboxMessage.claimed_until < now),
+                & (OutboxMessage.claimed_until < clock),
             ),
             *([OutboxMessage.team_id == only_team] if only_team is not None else []),
         )
@@ -142,10 +144,25 @@ def claim_due(
     for row in rows:
         row.status = OutboxStatus.sending
         row.claimed_by = worker_id
-        row.claimed_until = now + lease
-        row.attempts += 1
+        row.claimed_until = clock + lease
+        row.attempts += 1  # a later claim of the same row first looks for this attempt's message
     session.flush()
     return rows
+
+
+def renew(session: Session, row_id: int, *, worker_id: str, lease: dt.timedelta = LEASE) -> bool:
+    """Just before a row is sent: still this worker's? Then its lease starts again now; False when
+    another worker has taken it over (this one must not send it).
+
+    A batch is claimed at once but sent one row after another; a row whose claim ran out while it
+    waited may have been taken by another worker, and only the worker holding it now may send it.
+    """
+    row = session.get(OutboxMessage, row_id, with_for_update=True, populate_existing=True)
+    if row is None or row.claimed_by != worker_id or row.status != OutboxStatus.sending:
+        return False
+    row.claimed_until = db_now(session) + lease
+    session.flush()
+    return True
 
 
 def record(
@@ -198,24 +215,20 @@ def flush(
     committed as soon as it is known."""
     clients = as_clients(client)
     stats = FlushStats()
-    started = time.monotonic()
     while max_rows is None or stats.attempted < max_rows:
         limit = batch if max_rows is None else min(batch, max_rows - stats.attempted)
         # `now` is when the tick began; a long flush extends each new claim by the time it has
         # taken so far, so a claim never starts out already expired for the other workers.
-        elapsed = dt.timedelta(seconds=time.monotonic() - started)
         with session_scope(sessions) as session:
             rows = claim_due(
-                session,
-                now=now,
-                worker_id=worker_id,
-                limit=limit,
-                lease=lease + elapsed,
-                only_team=only_team,
+                session, now=now, worker_id=worker_id, limit=limit, lease=lease, only_team=only_team
             )
         if not rows:
             break
         for row in rows:
+            with session_scope(sessions) as session:
+                if not renew(session, row.id, worker_id=worker_id, lease=lease):
+                    continue
             outcome = _send_in_workspace(clients, row)
             with session_scope(sessions) as session:
                 record(session, row.id, outcome, now=now, worker_id=worker_id)
@@ -273,7 +286,7 @@ def _claim_key(
         return None
     row.status = OutboxStatus.sending
     row.claimed_by = worker_id
-    row.claimed_until = now + LEASE
+    row.claimed_until = db_now(session) + LEASE
     row.attempts += 1
     session.flush()
     return row

@@ -94,7 +94,9 @@ def send(client: WebClient, row: OutboxMessage) -> Outcome:
             },
         }
         if row.attempts > 1:
-            found = _find_posted(client, payload["channel"], row.idempotency_key)
+            found = _find_posted(
+                client, payload["channel"], row.idempotency_key, thread_ts=payload.get("thread_ts")
+            )
             if found is not None:
                 return found
     if row.method == RESPONSE_URL:
@@ -167,8 +169,11 @@ def _classify(exc: SlackApiError) -> Outcome:
     return Outcome("failed", error=error or f"HTTP {status}")
 
 
-def _find_posted(client: WebClient, channel: str, key: str) -> Outcome | None:
-    """The message an earlier attempt posted with this key, if Slack has it."""
+def _find_posted(
+    client: WebClient, channel: str, key: str, *, thread_ts: str | None = None
+) -> Outcome | None:
+    """The message an earlier attempt posted with this key, if Slack has it: in the thread for a
+    reply (conversations.history lists no thread replies), else in the conversation."""
 
     def tagged(message: dict[str, Any]) -> bool:
         meta = message.get("metadata") or {}
@@ -177,21 +182,33 @@ def _find_posted(client: WebClient, channel: str, key: str) -> Outcome | None:
             and (meta.get("event_payload") or {}).get("key") == key
         )
 
-    return _find_in_history(client, channel, tagged)
+    return _find_in_history(client, channel, tagged, thread_ts=thread_ts)
 
 
-def _find_in_history(client: WebClient, channel: str, matches: Any) -> Outcome | None:
-    """The newest message in the conversation that `matches`, as a sent Outcome, if there is one."""
+def _find_in_history(
+    client: WebClient, channel: str, matches: Any, *, thread_ts: str | None = None
+) -> Outcome | None:
+    """A message in the conversation (or the thread of `thread_ts`) that `matches`, as a sent
+    Outcome, if there is one."""
     try:
         if channel.startswith(("U", "W")):
             channel = client.conversations_open(users=channel)["channel"]["id"]
         cursor = None
-        for _ in range(
-            5
-        ):  # newest 5 pages: a retry happens minutes, not weeks, after the first try
-            page = client.conversations_history(
-                channel=channel, limit=200, include_all_metadata=True, cursor=cursor
-            )
+        # 5 pages: the newest of a conversation (a retry happens minutes, not weeks, after the
+        # first try), or a whole thread.
+        for _ in range(5):
+            if thread_ts:
+                page = client.conversations_replies(
+                    channel=channel,
+                    ts=thread_ts,
+                    limit=200,
+                    include_all_metadata=True,
+                    cursor=cursor,
+                )
+            else:
+                page = client.conversations_history(
+                    channel=channel, limit=200, include_all_metadata=True, cursor=cursor
+                )
             for message in page.get("messages", []):
                 if matches(message):
                     return Outcome(

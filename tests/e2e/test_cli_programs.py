@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import signal
 import subprocess
@@ -16,10 +17,13 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import URL
 
-from bot.db import make_engine, make_session_factory
+from bot.db import db_now, make_engine, make_session_factory, session_scope
 from bot.migrate import upgrade
-from bot.models import Delivery, Membership, Person
+from bot.models import Delivery, Membership, OutboxMessage, OutboxStatus, Person, Purpose
 from bot.sandbox import DEMO_SEED_PATH, SlackStandIn
+from bot.slack import outbox
+from bot.slack.records import Record
+from tests.e2e.conftest import eventually
 
 
 @dataclass
@@ -316,3 +320,49 @@ def test_kpi_list_add_and_retire(cli: Cli) -> None:
         "kpi", "add", "--program", "Pilot", "--key", "Bad Key!", "--name", "x", "--question", "y"
     )
     assert bad.returncode == 1 and "lowercase letters, digits and dashes" in bad.stderr
+
+
+def test_tick_holds_the_sqlite_sender_lock_and_claims_with_the_configured_lease(
+    cli: Cli, backend: str
+) -> None:
+    """`upward tick` sends like a worker: one sender at a time on SQLite, and its claims last
+    UPWARD_OUTBOX_LEASE_SECONDS by the database's clock (concurrent ticks duplicated messages)."""
+    engine = make_engine(cli.url)
+    sessions = make_session_factory(engine)
+    with session_scope(sessions) as session:
+        outbox.enqueue(
+            session,
+            Record(Purpose.other, "hello:U07EXEC0001"),
+            method="chat.postMessage",
+            payload={"channel": "U07EXEC0001", "text": "Hello"},
+            now=dt.datetime(2026, 12, 1, tzinfo=dt.UTC),
+        )
+    cli.slack.faults.configure(slow_rate=1.0, slow_seconds=3.0)  # the send waits: look meanwhile
+    env = {**cli.env, "UPWARD_OUTBOX_LEASE_SECONDS": "600"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "tick", "--at", "2026-12-01T09:00Z"],
+        env=env,
+        cwd=cli.cwd,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+
+        def claimed() -> OutboxMessage | None:
+            with session_scope(sessions) as session:
+                row = session.scalars(select(OutboxMessage)).one()
+                return row if row.status == OutboxStatus.sending else None
+
+        row = eventually(claimed, timeout=60)
+        with session_scope(sessions) as session:
+            left = (row.claimed_until - db_now(session)).total_seconds()
+        assert 500 < left <= 600, left
+        if backend == "sqlite":
+            second = cli("tick", "--at", "2026-12-01T09:00Z")
+            assert second.returncode == 1
+            assert "another `upward worker` is already running" in second.stderr
+    finally:
+        _, err = proc.communicate(timeout=60)
+        engine.dispose()
+    assert proc.returncode == 0, err

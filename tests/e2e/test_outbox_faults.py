@@ -4,14 +4,16 @@ recorded."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.engine import URL
 
-from bot.db import make_engine, make_session_factory, session_scope
+from bot.db import db_now, make_engine, make_session_factory, session_scope
 from bot.migrate import upgrade
 from bot.models import OutboxMessage, OutboxStatus, Purpose
 from bot.sandbox import DEMO_SEED_PATH, FaultPlan, Limit, RateLimits, SlackStandIn
@@ -51,6 +53,19 @@ def keys_in_slack(slack: SlackStandIn, users: list[str]) -> Counter[str]:
             key = ((message.get("metadata") or {}).get("event_payload") or {}).get("key")
             seen[key] += 1
     return seen
+
+
+def unsent(sessions) -> bool:  # type: ignore[no-untyped-def]
+    """Whether any row is still waiting to be sent or being sent."""
+    with session_scope(sessions) as session:
+        return (
+            session.scalars(
+                select(OutboxMessage.id).where(
+                    OutboxMessage.status.in_([OutboxStatus.pending, OutboxStatus.sending])
+                )
+            ).first()
+            is not None
+        )
 
 
 def drain(sessions, client, *, rounds: int = 30) -> outbox.FlushStats:  # type: ignore[no-untyped-def]
@@ -127,10 +142,12 @@ def test_a_worker_that_dies_after_slack_accepted_a_message_does_not_send_it_agai
         with session_scope(sessions) as session:
             claimed = outbox.claim_due(session, now=T0, worker_id="worker-a")
         assert outbox.send(client, claimed[0]).kind == "sent"
-        # Worker B comes along after the lease has run out and takes both rows over.
-        stats = outbox.flush(
-            sessions, client, now=T0 + outbox.LEASE + dt.timedelta(seconds=1), worker_id="worker-b"
-        )
+        # Worker B comes along after the lease has run out (by the database's clock) and takes
+        # both rows over.
+        with session_scope(sessions) as session:
+            past = db_now(session) - dt.timedelta(seconds=1)
+            session.execute(update(OutboxMessage).values(claimed_until=past))
+        stats = outbox.flush(sessions, client, now=T0, worker_id="worker-b")
         seen = keys_in_slack(slack, users)
         engine.dispose()
     assert stats.sent == 2 and stats.recovered == 1
@@ -208,3 +225,82 @@ def test_a_file_upload_whose_answer_was_lost_is_shared_once(database: URL) -> No
     assert (status, attempts, stats.sent) == (OutboxStatus.sent, 2, 1)
     assert len(shared) == 1 and shared[0]["name"] == "upward-digest-chart-1.png"
     assert slack.workspace.file_content(shared[0]["id"]) == png
+
+
+def test_a_threaded_reply_whose_answer_was_lost_is_found_in_its_thread_not_sent_again(
+    database: URL,
+) -> None:
+    """Reminders are replies in a module's thread; conversations.history does not list replies,
+    so recovery must look in the thread (it sent 40 replies for 20 rows when it did not)."""
+    faults = FaultPlan(
+        error_rate=0.5, after_commit=True, methods=frozenset({"chat.postMessage"}), seed=3
+    )
+    with SlackStandIn(DEMO_SEED_PATH, rate_limits=False) as slack:
+        settings = stack_settings(database, slack)
+        client = make_web_client(settings)
+        users = [f"U07EXEC000{i}" for i in range(1, 6)]
+        parents = {  # a module message in each DM, posted before the faults begin
+            uid: client.chat_postMessage(channel=uid, text="Module")["ts"] for uid in users
+        }
+        slack.faults.configure(faults)
+        engine = make_engine(settings.database)
+        sessions = make_session_factory(engine)
+        with session_scope(sessions) as session:
+            for uid, ts in parents.items():
+                for n in range(4):
+                    outbox.enqueue(
+                        session,
+                        Record(Purpose.other, f"reminder:{uid}:{n}"),
+                        method="chat.postMessage",
+                        payload={"channel": uid, "thread_ts": ts, "text": f"Reminder {n}"},
+                        now=T0,
+                    )
+        stats = drain(sessions, client)
+        replies = Counter(
+            ((m.get("metadata") or {}).get("event_payload") or {}).get("key")
+            for uid, ts in parents.items()
+            for m in slack.workspace.thread_replies(slack.workspace.dm_channel_id(uid), ts)
+        )
+        engine.dispose()
+    assert replies == Counter({f"reminder:{u}:{n}": 1 for u in users for n in range(4)})
+    assert stats.recovered >= 1, "no reply was found already posted after a lost answer"
+
+
+def test_two_workers_with_slow_slack_send_each_row_once(database: URL) -> None:
+    """A batch is claimed at once but sent one row after another; with Slack slower than the
+    lease, the rows at the end of a batch were taken over by the other worker and sent twice (120
+    posts for 100 rows). Each row is now re-claimed just before its send."""
+    faults = FaultPlan(slow_rate=1.0, slow_seconds=0.5, methods=frozenset({"chat.postMessage"}))
+    with SlackStandIn(DEMO_SEED_PATH, rate_limits=False, faults=faults) as slack:
+        users = [
+            slack.workspace.add_user(name=f"exec{i}", real_name=f"Executive {i}", tz="UTC")["id"]
+            for i in range(12)
+        ]
+        settings = stack_settings(database, slack)
+        engine = make_engine(settings.database)
+        sessions = make_session_factory(engine)
+        fan_out(sessions, users)
+        client = make_web_client(settings)
+
+        def worker(name: str) -> None:
+            # Each claim outlives four slow sends at most: most of a 12-row batch waits longer. Each
+            # flush runs at the worker's real time, as `upward worker` does, until all are sent.
+            deadline = time.monotonic() + 60
+            while unsent(sessions) and time.monotonic() < deadline:
+                outbox.flush(
+                    sessions,
+                    client,
+                    now=dt.datetime.now(UTC),
+                    worker_id=name,
+                    lease=dt.timedelta(seconds=2),
+                )
+
+        threads = [threading.Thread(target=worker, args=(n,)) for n in ("a", "b")]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=120)
+        assert not unsent(sessions)
+        seen = keys_in_slack(slack, users)
+        engine.dispose()
+    assert seen == Counter({f"hello:{u}": 1 for u in users})

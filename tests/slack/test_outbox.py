@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 from slack_sdk import WebClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.db import db_now
 from bot.models import OutboxMessage, OutboxStatus, Purpose
 from bot.sandbox import SlackStandIn
 from bot.sandbox.interactions import new_response_url
@@ -142,16 +143,15 @@ def test_claim_due_takes_due_rows_oldest_first_for_one_worker(session: Session) 
     queue(session, "k:earlier", now=NOW - dt.timedelta(minutes=5))
     queue(session, "k:later", not_before=NOW + dt.timedelta(seconds=1))
 
+    before = db_now(session)
     claimed = outbox.claim_due(session, now=NOW, worker_id="w1")
+    after = db_now(session)
 
     assert [r.idempotency_key for r in claimed] == ["k:earlier", "k:now"]
     for row in claimed:
-        assert (row.status, row.claimed_by, row.claimed_until, row.attempts) == (
-            OutboxStatus.sending,
-            "w1",
-            NOW + outbox.LEASE,
-            1,
-        )
+        assert (row.status, row.claimed_by, row.attempts) == (OutboxStatus.sending, "w1", 1)
+        # A lease runs by the database's clock, not by the tick's (perhaps simulated) instant.
+        assert before + outbox.LEASE <= row.claimed_until <= after + outbox.LEASE
     assert row_of(session, "k:later").status == OutboxStatus.pending
 
 
@@ -167,11 +167,32 @@ def test_a_claimed_row_is_skipped_until_its_lease_runs_out_then_taken_over(
 ) -> None:
     queue(session, "k:1")
     outbox.claim_due(session, now=NOW, worker_id="w1", lease=dt.timedelta(seconds=30))
-    expiry = NOW + dt.timedelta(seconds=30)
 
-    assert outbox.claim_due(session, now=expiry, worker_id="w2") == []
-    (taken,) = outbox.claim_due(session, now=expiry + dt.timedelta(microseconds=1), worker_id="w2")
+    # A process's own clock, however far ahead (a `tick --at` next year), expires no claim.
+    assert outbox.claim_due(session, now=NOW + dt.timedelta(days=365), worker_id="w2") == []
+    run_out(session)
+    (taken,) = outbox.claim_due(session, now=NOW, worker_id="w2")
     assert (taken.claimed_by, taken.attempts) == ("w2", 2)
+
+
+def run_out(session: Session) -> None:
+    """Every claim's lease has run out, by the database's clock."""
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.sending)
+        .values(claimed_until=db_now(session) - dt.timedelta(seconds=1))
+    )
+
+
+def test_a_worker_sends_a_row_only_while_it_still_holds_it(session: Session) -> None:
+    queue(session, "k:1")
+    (row,) = outbox.claim_due(session, now=NOW, worker_id="w1")
+    assert outbox.renew(session, row.id, worker_id="w1") is True
+    run_out(session)
+    outbox.claim_due(session, now=NOW, worker_id="w2")  # w1 waited too long: w2 has it now
+
+    assert outbox.renew(session, row.id, worker_id="w1") is False
+    assert outbox.renew(session, row.id, worker_id="w2") is True
 
 
 def test_rows_that_were_sent_or_failed_are_never_claimed_again(session: Session) -> None:
@@ -266,6 +287,7 @@ def test_a_failed_outcome_is_final_with_its_reason(
 def test_an_outcome_from_a_worker_that_lost_its_claim_is_not_recorded(session: Session) -> None:
     row = claimed_row(session)
     late = NOW + outbox.LEASE + dt.timedelta(seconds=1)
+    run_out(session)
     outbox.claim_due(session, now=late, worker_id="w2")  # w1 took too long: w2 has the row now
 
     sent = outbox.Outcome("sent", channel_id="D01", ts="1.5")
