@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.circles import jobs as circle_jobs
 from bot.content.loader import Catalog
 from bot.core.process import worker_id
+from bot.core.words import count
 from bot.db import session_scope
 from bot.digest import jobs as digest_jobs
 from bot.kpis import jobs as kpi_jobs
@@ -59,20 +60,20 @@ class TickReport:
 
     def line(self) -> str:
         parts = [
-            f"{n} {word}"
-            for n, word in (
-                (self.planned, "planned"),
-                (self.modules, "modules queued"),
-                (self.reminders, "reminders queued"),
-                (self.checkins, "check-ins queued"),
-                (self.events, "event announcements queued"),
-                (self.circles_formed, "circles formed"),
-                (self.circles_closed, "circles closed"),
-                (self.circles_archived, "circles archived"),
-                (self.digests, "digests queued"),
-                (self.sent, "sent"),
-                (self.retried, "to retry"),
-                (self.failed, "failed"),
+            f"{count(n, noun)} {done}" if noun else f"{n} {done}"
+            for n, noun, done in (
+                (self.planned, "", "planned"),
+                (self.modules, "module", "queued"),
+                (self.reminders, "reminder", "queued"),
+                (self.checkins, "check-in", "queued"),
+                (self.events, "event announcement", "queued"),
+                (self.circles_formed, "circle", "formed"),
+                (self.circles_closed, "circle", "closed"),
+                (self.circles_archived, "circle", "archived"),
+                (self.digests, "digest", "queued"),
+                (self.sent, "", "sent"),
+                (self.retried, "", "to retry"),
+                (self.failed, "", "failed"),
             )
             if n
         ]

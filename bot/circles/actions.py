@@ -23,6 +23,7 @@ from bot.circles import blocks, command, jobs, operations, rules, service, texts
 from bot.content.loader import Catalog
 from bot.core.calendar import local_day
 from bot.core.values import number, row_id
+from bot.core.words import count
 from bot.errors import Refusal
 from bot.models import (
     Circle,
@@ -359,7 +360,7 @@ def _form(
     )
     if existed:
         return Reply(
-            f"{program.name} already has {_circles(len(ids))} for {period.start:%B %Y};"
+            f"{program.name} already has {count(len(ids), 'circle')} for {period.start:%B %Y};"
             " nothing was changed."
         )
 
@@ -372,21 +373,18 @@ def _form(
         except SlackApiError as exc:
             log.warning("circle channels not all created: %s", exc.response.get("error"))
             return (
-                f"Formed {_circles(len(ids))} for {program.name} ({period.start:%B %Y}); Slack did"
-                " not create every channel just now, so Upward finishes them within a minute."
+                f"Formed {count(len(ids), 'circle')} for {program.name} ({period.start:%B %Y});"
+                " Slack did not create every channel just now, so Upward finishes them within a"
+                " minute."
             )
         return None
 
     return Reply(
-        f"Formed {_circles(len(ids))} for {program.name} ({period.start:%B %Y});"
+        f"Formed {count(len(ids), 'circle')} for {program.name} ({period.start:%B %Y});"
         f" {'their channels are' if len(ids) != 1 else 'its channel is'} ready.",
         after=provision,
         flush=FLUSH_FORMED,
     )
-
-
-def _circles(n: int) -> str:
-    return f"{n} circle{'s' if n != 1 else ''}"
 
 
 # -- the buttons in a member's DM and the circle's channel ----------------------------------------

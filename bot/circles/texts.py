@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.circles import blocks, rules, service
+from bot.core.words import count
 from bot.models import Role
 
 
@@ -62,7 +63,8 @@ def preview_text(formation: service.Formation) -> str:
     m = formation.match
     names = formation.people
     lines = [
-        f"Proposed circles for {formation.period.start:%B %Y}: {len(m.circles)} circles; repeat"
+        f"Proposed circles for {formation.period.start:%B %Y}: {count(len(m.circles), 'circle')};"
+        " repeat"
         f" pairs {m.repeat_pairs}, same-department pairs {m.same_department_pairs}, mentor load"
         f" {min(m.mentor_load.values(), default=0)}–{max(m.mentor_load.values(), default=0)}"
     ]
@@ -73,9 +75,10 @@ def preview_text(formation: service.Formation) -> str:
             for i, pid in enumerate(circle.members)
         )
         lines.append(
-            f"#{name}: {len(circle.members)} people, {circle.departments} departments,"
-            f" {circle.repeat_pairs} repeat pairs, {circle.same_department_pairs} same-department"
-            f" pairs: {people}"
+            f"#{name}: {count(len(circle.members), 'person')},"
+            f" {count(circle.departments, 'department')},"
+            f" {count(circle.repeat_pairs, 'repeat pair')},"
+            f" {count(circle.same_department_pairs, 'same-department pair')}: {people}"
         )
     for left in formation.left_out:
         lines.append(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from bot.cli.runtime import runtime
+from bot.core.words import count
 from bot.models import utcnow
 from bot.programs.service import find_program
 
@@ -58,6 +59,6 @@ def circles_form(program_name: str) -> None:
     outbox.flush(rt.sessions, client, now=now, worker_id=worker_id())
     word = "already had" if existed else "now has"
     click.echo(
-        f"{name} {word} {len(ids)} circles for the period from {period.start:%d %b %Y}; their"
-        " channels are ready."
+        f"{name} {word} {count(len(ids), 'circle')} for the period from"
+        f" {period.start:%d %b %Y}; their channels are ready."
     )

@@ -11,6 +11,7 @@ import click
 from bot.cli.errors import UserError
 from bot.cli.runtime import runtime
 from bot.content.loader import Problem, check_catalog
+from bot.core.words import count
 from bot.learning import preview as pv
 from bot.learning.blocks import render_problems
 
@@ -37,12 +38,15 @@ def content_validate(path: Path | None) -> None:
     if problems:
         files = len({p.file for p in problems})
         click.echo(
-            f"{len(problems)} problem(s) in {files} file(s); fix them and run this again.", err=True
+            f"{count(len(problems), 'problem')} in {count(files, 'file')}; fix them and run this"
+            " again.",
+            err=True,
         )
         sys.exit(1)
     click.echo(
-        f"{root}: {len(catalog.modules)} modules, {len(catalog.prompts)} circle prompts, "
-        f"{len(catalog.programs)} program templates; all valid."
+        f"{root}: {count(len(catalog.modules), 'module')},"
+        f" {count(len(catalog.prompts), 'circle prompt')},"
+        f" {count(len(catalog.programs), 'program template')}; all valid."
     )
 
 
@@ -103,8 +107,8 @@ def _show_preview(shown: pv.Preview | None, problems: list, *, only_json: bool, 
         click.echo(str(problem), err=True)
     if problems:
         click.echo(
-            f"{len(problems)} problem(s); fix them and run this again (`upward content validate`"
-            " checks everything).",
+            f"{count(len(problems), 'problem')}; fix them and run this again"
+            " (`upward content validate` checks everything).",
             err=True,
         )
         sys.exit(1)

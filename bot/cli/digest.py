@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from bot.cli.runtime import runtime
+from bot.core import words
 from bot.models import utcnow
 
 _WEEK = "ISO week reported, e.g. 2026-W49 (default: the last complete week)."
@@ -51,8 +52,8 @@ def digest_send(program_name: str, week: str | None) -> None:
         )
     stats = outbox.flush(rt.sessions, rt.clients, now=now, worker_id=worker_id())
     click.echo(
-        f"Sent the {computed.week.label} digest of '{computed.program_name}' to {count}"
-        f" recipient(s): {stats.sent} message(s) sent"
+        f"Sent the {computed.week.label} digest of '{computed.program_name}' to"
+        f" {words.count(count, 'recipient')}: {words.count(stats.sent, 'message')} sent"
         + (f", {stats.retried} to retry on the next tick" if stats.retried else "")
         + (f", {stats.failed} refused by Slack (see `upward program show`)" if stats.failed else "")
         + "."

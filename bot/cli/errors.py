@@ -16,6 +16,7 @@ from sqlalchemy.exc import DBAPIError
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.content.loader import ContentError
+from bot.core.words import count
 from bot.db import DatabaseUnavailable, WorkerLocked, describe_db_error
 from bot.errors import UpwardError
 
@@ -40,7 +41,8 @@ def translate(exc: Exception, settings: Settings | None) -> UserError:
         return UserError(str(exc))
     if isinstance(exc, ContentError):
         return UserError(
-            f"the content catalog has {len(exc.problems)} problem(s), first: {exc.problems[0]} "
+            f"the content catalog has {count(len(exc.problems), 'problem')}, first:"
+            f" {exc.problems[0]} "
             "(run `upward content validate` for all)"
         )
     if os.environ.get("UPWARD_DEBUG"):

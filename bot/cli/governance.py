@@ -12,6 +12,7 @@ import click
 
 from bot.cli.errors import UserError
 from bot.cli.runtime import runtime
+from bot.core import words
 from bot.governance.export import COLUMNS, FORMATS, export_rows, write
 from bot.governance.forget import forget_person, person_to_forget
 from bot.models import utcnow
@@ -49,7 +50,7 @@ def export_command(program_name: str, fmt: str, what: str, out: Path | None) -> 
         else:
             count = _write_file(rows, fmt, what, out)
     if out is not None:
-        click.echo(f"Wrote {count} {what} row(s) of '{prog.name}' to {out}.", err=True)
+        click.echo(f"Wrote {words.count(count, 'row')} of '{prog.name}' {what} to {out}.", err=True)
 
 
 def _write_stdout(rows: Any, fmt: str, what: str) -> int:

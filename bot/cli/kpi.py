@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from bot.cli.runtime import runtime
+from bot.core.words import count
 from bot.kpis import service
 from bot.models import OBSERVED, Kpi, utcnow
 from bot.programs.service import find_program
@@ -84,6 +85,6 @@ def kpi_retire(key: str, program_name: str) -> None:
         service.retire_kpi(session, program=prog, key=key, now=utcnow())
         left = len(service.active_kpis(session, prog.id))
     click.echo(
-        f"Retired '{key}'. {left} active KPI(s) remain"
+        f"Retired '{key}'. {count(left, 'active KPI')} {'remains' if left == 1 else 'remain'}"
         + (" (the playbook suggests 2–3)." if left < 2 else ".")
     )

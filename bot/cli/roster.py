@@ -9,6 +9,7 @@ import click
 
 from bot.cli.errors import UserError
 from bot.cli.runtime import runtime
+from bot.core.words import count
 from bot.models import utcnow
 from bot.programs.service import find_program
 from bot.roster.enroll import enroll
@@ -57,9 +58,9 @@ def roster_import(file: Path, program_name: str) -> None:
     for problem in problems:
         click.echo(problem, err=True)
     click.echo(
-        f"{file}: {report.people_added} people added, {report.people_updated} updated, "
-        f"{report.roles_added} roles added, {report.unchanged} unchanged"
-        + (f"; {len(problems)} row(s) skipped (see above)." if problems else ".")
+        f"{file}: {count(report.people_added, 'person')} added, {report.people_updated} updated, "
+        f"{count(report.roles_added, 'role')} added, {report.unchanged} unchanged"
+        + (f"; {count(len(problems), 'row')} skipped (see above)." if problems else ".")
     )
     if problems:
         sys.exit(1)

@@ -10,6 +10,7 @@ import click
 
 from bot.cli.errors import UserError
 from bot.cli.runtime import runtime
+from bot.core.words import count
 from bot.logs import configure_logging
 from bot.models import utcnow
 
@@ -142,8 +143,8 @@ def tick(at: str | None, until: str | None, every: str) -> None:
 def _totals_line(start: dt.datetime, end: dt.datetime, totals: dict[str, int]) -> str:
     return (
         f"{start.isoformat(timespec='minutes')} → {end.isoformat(timespec='minutes')}:"
-        f" {totals['modules']} modules and {totals['reminders']} reminders queued,"
-        f" {totals['sent']} messages sent"
+        f" {count(totals['modules'], 'module')} and {count(totals['reminders'], 'reminder')}"
+        f" queued, {count(totals['sent'], 'message')} sent"
         + (f", {totals['failed']} failed (see `upward program show`)" if totals["failed"] else "")
     )
 

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from bot.config import default_content_dir
 from bot.content.schema import Module, ProgramTemplate, Prompt, PromptFile
+from bot.core.words import count
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -57,7 +58,9 @@ class ContentError(Exception):
 
     def __init__(self, problems: list[Problem]):
         self.problems = problems
-        super().__init__(f"{len(problems)} problem(s) in the content catalog, first: {problems[0]}")
+        super().__init__(
+            f"{count(len(problems), 'problem')} in the content catalog, first: {problems[0]}"
+        )
 
 
 def load_catalog(root: Path | str | None = None) -> Catalog:

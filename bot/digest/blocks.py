@@ -14,6 +14,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.core.ids import Action
+from bot.core.words import count
 from bot.digest.model import AtRisk, Digest, Figure, KpiTrend
 
 HIDDEN = "not enough responses yet"
@@ -57,7 +58,7 @@ def kpi_line(trend: KpiTrend) -> str:
     day, latest = trend.latest
     text = (
         f"`{sparkline(trend)}` *{trend.name}* ({who}): *{latest.value:.1f}* in week of {day:%-d %b}"
-        f" ({latest.people} people)"
+        f" ({count(latest.people, 'person')})"
     )
     change = trend.change
     if change is not None and trend.baseline is not None:
@@ -91,9 +92,8 @@ def circle_lines(digest: Digest) -> list[str]:
         return ["No circles yet."]
     pulse = f"{c.pulse.value:.1f}/5" if c.pulse.value is not None else HIDDEN
     lines = [
-        f"*{c.period_start:%-d %b}–{c.period_end:%-d %b}*: {c.met} of {c.circles} circles met ·"
-        f" attendance {pct(c.attendance)} · pulse {pulse} · {c.notes} mentor"
-        f" note{'s' if c.notes != 1 else ''}"
+        f"*{c.period_start:%-d %b}–{c.period_end:%-d %b}*: {c.met} of {count(c.circles, 'circle')}"
+        f" met · attendance {pct(c.attendance)} · pulse {pulse} · {count(c.notes, 'mentor note')}"
     ]
     if c.excerpt:
         lines.append(f"> _{c.excerpt}_")
@@ -140,7 +140,7 @@ def summary_text(digest: Digest) -> str:
     """The notification text (what a phone shows)."""
     active, _ = digest.active
     return (
-        f"{title(digest)}: {active} of {digest.enrolled} executives active, completion"
+        f"{title(digest)}: {active} of {count(digest.enrolled, 'executive')} active, completion"
         f" {pct(digest.completion[0])}"
     )
 

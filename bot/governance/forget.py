@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from bot.core.words import count
 from bot.errors import UpwardError
 from bot.models import (
     Answer,
@@ -62,28 +63,16 @@ class ForgetReport:
             _count(self.memberships_ended, "program membership", "ended"),
         ]
         if self.messages_scrubbed:
-            parts.append(
-                _count(
-                    self.messages_scrubbed,
-                    "sent message body",
-                    "cleared",
-                    plural="sent message bodies",
-                )
-            )
+            parts.append(_count(self.messages_scrubbed, "sent message body", "cleared"))
         if self.observations_unattributed:
             parts.append(
-                _count(
-                    self.observations_unattributed,
-                    "observation of others",
-                    "unattributed",
-                    plural="observations of others",
-                )
+                _count(self.observations_unattributed, "observation of others", "unattributed")
             )
         return f"Forgot {self.slack_user_id}: {', '.join(parts)}."
 
 
-def _count(n: int, noun: str, verb: str, *, plural: str | None = None) -> str:
-    return f"{n} {noun if n == 1 else plural or noun + 's'} {verb}"
+def _count(n: int, noun: str, verb: str) -> str:
+    return f"{count(n, noun)} {verb}"
 
 
 def person_to_forget(session: Session, *, slack_user_id: str) -> Person:

@@ -21,6 +21,7 @@ from slack_sdk.models.views import View
 
 from bot.core.ids import Action
 from bot.core.limits import VIEW_BLOCKS_MAX
+from bot.core.words import count
 from bot.home.service import HomeView
 from bot.models import PersonStatus, Role
 
@@ -66,8 +67,8 @@ def _progress(view: HomeView) -> list[Block]:
         lines = [
             f"*Your progress in {p.program}*",
             (
-                f":white_check_mark: {p.done} of {p.total} modules done · :dart: {score} · :fire:"
-                f" streak {p.streak}"
+                f":white_check_mark: {p.done} of {count(p.total, 'module')} done · :dart: {score} ·"
+                f" :fire: streak {p.streak}"
             ),
         ]
         if p.next_title and p.next_due:
@@ -88,7 +89,10 @@ def _circles(view: HomeView) -> list[Block]:
         meeting = (
             f"meets {_when(c.meeting_at, view.timezone)}" if c.meeting_at else "no meeting time yet"
         )
-        text = f"*Your circle this month ({c.program})*: {where} · {c.members} people · {meeting}"
+        text = (
+            f"*Your circle this month ({c.program})*: {where} · {count(c.members, 'person')} ·"
+            f" {meeting}"
+        )
         blocks.append(SectionBlock(text=MarkdownTextObject(text=text)))
     return blocks
 
@@ -99,9 +103,9 @@ def _leads(view: HomeView) -> list[Block]:
     for lead in view.leads:
         completion = f"{lead.completion:.0%}" if lead.completion is not None else "n/a yet"
         text = (
-            f"*{lead.program}* ({lead.status.value}): {lead.executives} executives · module"
-            f" completion {completion} · {lead.at_risk} at risk. The full digest arrives every"
-            " Monday."
+            f"*{lead.program}* ({lead.status.value}): {count(lead.executives, 'executive')} ·"
+            f" module completion {completion} · {lead.at_risk} at risk. The full digest arrives"
+            " every Monday."
         )
         blocks += [DividerBlock(), SectionBlock(text=MarkdownTextObject(text=text))]
     return blocks

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from bot.content.loader import Catalog
 from bot.content.schema import DeliveryWindow, ProgramTemplate
 from bot.core.calendar import Window, zone
+from bot.core.words import count
 from bot.errors import UpwardError
 from bot.models import (
     OBSERVED,
@@ -352,6 +353,7 @@ def show_program(session: Session, name: str) -> tuple[dict[str, Any], list[tupl
     info = describe(prog)
     summary = next(p for p in list_programs(session) if p.name == info["name"])
     info["roster"] = (
-        f"{summary.executives} executives, {summary.mentors} mentors, {summary.leads} leads"
+        f"{count(summary.executives, 'executive')}, {count(summary.mentors, 'mentor')},"
+        f" {count(summary.leads, 'lead')}"
     )
     return info, undeliverable(session, prog)

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.calendar import is_supported_country, zone
+from bot.core.words import plural
 from bot.models import Membership, Person, Program, Role
 from bot.programs.service import parse_window
 from bot.slack.directory import SlackProfile
@@ -86,7 +87,8 @@ def parse_roster(text: str, *, filename: str) -> tuple[list[RosterRow], list[str
     unknown = [h for h in header if h and h not in KNOWN_COLUMNS]
     if unknown:
         problems.append(
-            f"{filename}:1: ignoring unknown column(s) {', '.join(unknown)}; known columns:"
+            f"{filename}:1: ignoring the unknown {plural(len(unknown), 'column')}"
+            f" {', '.join(unknown)}; known columns:"
             f" {', '.join(sorted(KNOWN_COLUMNS))}"
         )
     rows: list[RosterRow] = []

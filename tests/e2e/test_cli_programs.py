@@ -305,7 +305,7 @@ def test_kpi_list_add_and_retire(cli: Cli) -> None:
     full = cli(*new)
     assert full.returncode == 1 and "already has 3 active KPIs; retire one first" in full.stderr
     retired = cli("kpi", "retire", "credited-by-name", "--program", "Pilot")
-    assert retired.returncode == 0 and "2 active KPI(s) remain." in retired.stdout
+    assert retired.returncode == 0 and "2 active KPIs remain." in retired.stdout
     added = cli(*new)
     assert (
         added.returncode == 0

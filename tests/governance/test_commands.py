@@ -120,7 +120,7 @@ def test_export_csv_and_jsonl_to_stdout_and_to_a_file(upward: Upward) -> None:
         "circles.csv",
     )
     assert result.returncode == 0 and result.stdout == "", result.stderr
-    assert "Wrote 3 circles row(s)" in result.stderr
+    assert "Wrote 3 rows of 'Mini' circles to circles.csv." in result.stderr
     written = (upward.cwd / "circles.csv").read_bytes().decode("utf-8")
     assert written.startswith(",".join(COLUMNS["circles"]) + "\n") and written.count("\n") == 4
 

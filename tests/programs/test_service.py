@@ -19,7 +19,7 @@ def test_show_program_adds_the_roster_counts_to_the_settings(session: Session) -
     info, refused = service.show_program(session, "mini")  # names match case-insensitively
 
     assert info["name"] == "Mini"
-    assert info["roster"] == "2 executives, 1 mentors, 0 leads"
+    assert info["roster"] == "2 executives, 1 mentor, 0 leads"
     assert refused == []
 
 
