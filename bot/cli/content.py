@@ -38,7 +38,8 @@ def content_validate(path: Path | None) -> None:
     if problems:
         files = len({p.file for p in problems})
         click.echo(
-            f"{count(len(problems), 'problem')} in {count(files, 'file')}; fix them and run this"
+            f"{count(len(problems), 'problem')} in {count(files, 'file')}; fix"
+            f" {'it' if len(problems) == 1 else 'them'} and run this"
             " again.",
             err=True,
         )
@@ -107,7 +108,8 @@ def _show_preview(shown: pv.Preview | None, problems: list, *, only_json: bool, 
         click.echo(str(problem), err=True)
     if problems:
         click.echo(
-            f"{count(len(problems), 'problem')}; fix them and run this again"
+            f"{count(len(problems), 'problem')}; fix"
+            f" {'it' if len(problems) == 1 else 'them'} and run this again"
             " (`upward content validate` checks everything).",
             err=True,
         )

@@ -46,6 +46,11 @@ class Catalog:
     def module(self, module_id: str) -> Module | None:
         return self.modules.get(module_id)
 
+    def templates(self) -> list[ProgramTemplate]:
+        """The program templates in the one order Upward lists them: shortest first (pilot,
+        quarter), ongoing ones (enterprise) last."""
+        return sorted(self.programs.values(), key=lambda t: (t.weeks is None, t.weeks or 0, t.id))
+
     def prompts_for(self, skill_area: str) -> list[Prompt]:
         """Prompts of one skill area, in a stable order."""
         return sorted(
@@ -263,8 +268,10 @@ def _yaml_reason(exc: yaml.YAMLError) -> str:
 
 
 def _show(path: Path) -> str:
-    """A path as the person typed it: relative to the working directory when inside it."""
+    """A path the person can find: relative to the working directory when inside it, else
+    absolute (never a climb of `../../`)."""
+    absolute = Path(os.path.abspath(path))
     try:
-        return os.path.relpath(path)
-    except ValueError:
-        return str(path)
+        return str(absolute.relative_to(Path.cwd()))
+    except (ValueError, OSError):  # outside the working directory, or it was deleted
+        return str(absolute)

@@ -323,11 +323,7 @@ def list_modules(catalog: Catalog) -> list[str]:
     """One line per module: id, minutes, skill area, the templates that use it, title."""
     rows = []
     for module in sorted(catalog.modules.values(), key=lambda m: m.id):
-        used = [
-            t.id
-            for t in sorted(catalog.programs.values(), key=lambda t: t.id)
-            if module.id in t.modules
-        ]
+        used = [t.id for t in catalog.templates() if module.id in t.modules]
         rows.append(
             (
                 module.id,
@@ -345,10 +341,7 @@ def list_modules(catalog: Catalog) -> list[str]:
 
 def _numbering(catalog: Catalog, module_id: str, template_id: str | None) -> tuple[int, int, str]:
     """“module N of M” as in the given template, else the first template that lists the module."""
-    # Shortest program first (pilot, quarter, then the ongoing enterprise one).
-    templates = sorted(
-        catalog.programs.values(), key=lambda t: (t.weeks is None, t.weeks or 0, t.id)
-    )
+    templates = catalog.templates()  # shortest first: the first that lists it numbers it
     if template_id is not None:
         template = catalog.programs.get(template_id)
         if template is None:

@@ -99,7 +99,7 @@ def create_program(
     if template is None:
         raise ProgramError(
             f"no program template '{template_id}': choose one of"
-            f" {', '.join(sorted(catalog.programs))}"
+            f" {', '.join(t.id for t in catalog.templates())}"
         )
     try:
         zone(timezone)

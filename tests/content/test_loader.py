@@ -138,6 +138,41 @@ def test_missing_folder_is_reported(tmp_path: Path) -> None:
     assert len(problems) == 1 and "no such folder" in problems[0].reason
 
 
+def test_a_path_is_shown_inside_the_working_directory_relative_else_absolute(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    work = tmp_path / "deep" / "work"
+    work.mkdir(parents=True)
+    monkeypatch.chdir(work)
+    outside = tmp_path / "elsewhere"
+
+    (inside_problem,) = check_catalog("content")[1]
+    (outside_problem,) = check_catalog(outside)[1]
+
+    assert inside_problem.file == "content"
+    assert outside_problem.file == str(outside), "no ../../ climbing out of the working directory"
+
+
+def test_cli_validate_of_a_missing_folder_names_it_as_given(tmp_path: Path) -> None:
+    missing = tmp_path / "nonexistent"
+    (tmp_path / "work").mkdir()
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "content", "validate", str(missing)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path / "work",
+    )
+    assert result.returncode == 1
+    assert result.stdout == f"{missing}: no such folder; pass the path of a content/ folder\n"
+    assert result.stderr == "1 problem in 1 file; fix it and run this again.\n"
+
+
+def test_templates_are_listed_shortest_first_everywhere() -> None:
+    catalog = load_catalog()
+    assert [t.id for t in catalog.templates()] == ["pilot", "quarter", "enterprise"]
+
+
 def test_cli_validate_prints_each_problem_and_exits_1(catalog_copy: Path) -> None:
     path = sorted((catalog_copy / "modules").glob("*.md"))[0]
     meta, body = read_module(path)

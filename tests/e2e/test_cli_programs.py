@@ -98,7 +98,7 @@ def test_program_lifecycle(cli: Cli) -> None:
     again = cli("program", "create", "pilot 2026", "--template", "pilot", "--start", "2026-12-01")
     assert again.returncode == 1 and "already exists" in again.stderr
     bad = cli("program", "create", "X", "--template", "semester", "--start", "2026-12-01")
-    assert bad.returncode == 1 and "choose one of enterprise, pilot, quarter" in bad.stderr
+    assert bad.returncode == 1 and "choose one of pilot, quarter, enterprise" in bad.stderr
     bad_date = cli("program", "create", "X", "--template", "pilot", "--start", "2026-13-01")
     assert bad_date.returncode == 2 and "Traceback" not in bad_date.stderr
     bad_tz = cli(
