@@ -8,6 +8,7 @@ import click
 
 from bot.cli.errors import UserError
 from bot.cli.runtime import runtime
+from bot.core.calendar import local_day
 from bot.models import ProgramStatus, utcnow
 from bot.programs import service
 
@@ -58,7 +59,7 @@ def program_create(
         hours = service.parse_window(window) if window else None
     except ValueError as exc:
         raise UserError(f"--window: {exc}") from None
-    rt = runtime()
+    rt, now = runtime(), utcnow()
     with rt.session() as session:
         created = service.create_program(
             session,
@@ -67,15 +68,19 @@ def program_create(
             template_id=template,
             start=start.date(),
             timezone=timezone,
-            now=utcnow(),
+            now=now,
             window=hours,
             team_id=choose_team(session, rt.settings, team),
         )
+        # A refusal here rolls the new program back with the session.
+        note = service.check_start(created, rt.catalog, today=local_day(now, created.timezone))
         info = service.describe(created)
     click.echo(
         f"Created program '{info['name']}' from template {info['template']}: {info['start']} to"
         f" {info['end']} ({info['timezone']})."
     )
+    if note:
+        click.echo(f"upward: note: {note}", err=True)
     click.echo(f"Next: upward roster import FILE.csv --program '{info['name']}'")
 
 

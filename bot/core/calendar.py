@@ -33,6 +33,49 @@ def zone(name: str) -> ZoneInfo:
         ) from None
 
 
+# Names zoneinfo accepts that are not a place: abbreviations and POSIX-style rules. A person in New
+# York set to EST would get their modules an hour off all summer; the place's name never is.
+_NOT_PLACES = {
+    "EST": "America/New_York",
+    "EST5EDT": "America/New_York",
+    "CST6CDT": "America/Chicago",
+    "MST": "America/Denver",
+    "MST7MDT": "America/Denver",
+    "PST8PDT": "America/Los_Angeles",
+    "HST": "Pacific/Honolulu",
+    "GMT": "Europe/London",
+    "WET": "Europe/Lisbon",
+    "CET": "Europe/Paris",
+    "MET": "Europe/Paris",
+    "EET": "Europe/Athens",
+}
+
+
+def place_zone(name: str) -> ZoneInfo:
+    """A time zone a person typed: a place's IANA name (Europe/Berlin) or UTC, else ValueError
+    saying what to type instead (abbreviations such as EST are refused)."""
+    found = zone(name)
+    if name in ("UTC", "Etc/UTC") or ("/" in name and not name.startswith("Etc/")):
+        return found
+    example = _NOT_PLACES.get(name.upper(), "Europe/Berlin")
+    raise ValueError(
+        f"time zone '{name}' is not an Area/City name: use the IANA name of the place, such as"
+        f" {example}, so that daylight saving follows the place"
+    )
+
+
+def country_code(text: str) -> str:
+    """A country a person typed, as the ISO 3166 two-letter code whose holidays are known; else
+    ValueError saying what to type instead."""
+    code = text.strip().upper()
+    if len(code) == 2 and is_supported_country(code):
+        return code
+    if len(code) == 3 and is_supported_country(code):
+        two = holidays.country_holidays(code).country
+        raise ValueError(f"country '{text}' is a three-letter code: use the two-letter one, {two}")
+    raise ValueError(f"country '{text}' is not a known ISO 3166 two-letter code (like US, DE, IN)")
+
+
 def is_supported_country(code: str) -> bool:
     """Whether `holidays` knows the public holidays of this ISO 3166-1 alpha-2 country."""
     return code.upper() in holidays.list_supported_countries()

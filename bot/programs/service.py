@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from bot.content.loader import Catalog
 from bot.content.schema import DeliveryWindow, ProgramTemplate
-from bot.core.calendar import Window, zone
+from bot.core.calendar import Window, place_zone, planned_days
 from bot.core.words import count
 from bot.errors import UpwardError
 from bot.models import (
@@ -102,7 +102,7 @@ def create_program(
             f" {', '.join(t.id for t in catalog.templates())}"
         )
     try:
-        zone(timezone)
+        place_zone(timezone)
     except ValueError as exc:
         raise ProgramError(str(exc)) from None
     if (
@@ -252,6 +252,35 @@ def find_program(session: Session, name: str) -> Program:
         )
         raise ProgramError(f"no program named '{name}' ({hint})")
     return program
+
+
+def check_start(program: Program, catalog: Catalog, *, today: dt.date) -> str | None:
+    """Refuse a new program's start that nobody would see as planned (ProgramError): a weekend, or
+    a program already over by `today`, its local date. A start in the past gets a note to show."""
+    start = program.start_date
+    if start.weekday() >= 5:
+        monday = start + dt.timedelta(days=7 - start.weekday())
+        raise ProgramError(
+            f"{start} is a {start:%A}, so executives would get the program's first message at the"
+            f" weekend: start on a working day, such as Monday {monday}"
+        )
+    template = catalog.programs[program.template]
+    weekdays = [w.index for w in template.cadence.weekdays]
+    last = program.end_date or max(
+        planned_days(start, weekdays, template.cadence.modules_per_week, len(template.modules))
+    )
+    if last < today:
+        raise ProgramError(
+            f"starting on {start}, this {template.id} program would have"
+            f" {'ended' if program.end_date else 'sent its last module'} on {last}, before today"
+            f" ({today}), so Upward would send it nothing: give a --start from today on"
+        )
+    if start < today:
+        return (
+            f"'{program.name}' started {count((today - start).days, 'day')} ago, on {start}:"
+            " executives catch up at one module a day"
+        )
+    return None
 
 
 def list_programs(session: Session) -> list[ProgramSummary]:

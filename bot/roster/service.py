@@ -13,7 +13,7 @@ from typing import Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.core.calendar import is_supported_country, zone
+from bot.core.calendar import country_code, place_zone
 from bot.core.words import plural
 from bot.models import Membership, Person, Program, Role
 from bot.programs.service import parse_window
@@ -141,17 +141,14 @@ def _row(values: dict[str, str], line: int) -> tuple[RosterRow | None, str | Non
     if email and not EMAIL.match(email):
         return None, f"email '{email}' is not an email address"
     tz = values.get("timezone") or None
-    if tz:
-        try:
-            zone(tz)
-        except ValueError as exc:
-            return None, str(exc)
-    country = (values.get("country") or "").upper() or None
-    if country and not is_supported_country(country):
-        return (
-            None,
-            f"country '{country}' is not a known ISO 3166 two-letter code (like US, DE, IN)",
-        )
+    country = values.get("country") or None
+    try:
+        if tz:
+            place_zone(tz)
+        if country:
+            country = country_code(country)
+    except ValueError as exc:
+        return None, str(exc)
     window = None
     if values.get("window"):
         try:

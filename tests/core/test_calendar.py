@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from hypothesis import given, settings
@@ -12,9 +13,11 @@ from bot.core.calendar import (
     Window,
     add_working_days,
     at_local,
+    country_code,
     is_working_day,
     may_deliver,
     next_working_day,
+    place_zone,
     planned_days,
     zone,
 )
@@ -109,3 +112,33 @@ def test_local_times_across_daylight_saving_changes() -> None:
 def test_unknown_time_zone_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="unknown time zone 'Mars/Olympus'"):
         zone("Mars/Olympus")
+
+
+@pytest.mark.parametrize("name", ["UTC", "Etc/UTC", "Europe/Berlin", "America/Argentina/Salta"])
+def test_a_place_zone_is_an_area_city_name_or_utc(name: str) -> None:
+    assert place_zone(name).key == name
+
+
+@pytest.mark.parametrize(
+    ("name", "suggested"),
+    [("EST", "America/New_York"), ("CET", "Europe/Paris"), ("Etc/GMT+5", "Europe/Berlin")],
+)
+def test_an_abbreviation_or_offset_is_refused_with_a_place_to_use(
+    name: str, suggested: str
+) -> None:
+    with pytest.raises(
+        ValueError, match=f"'{re.escape(name)}' is not an Area/City name: .*{suggested}"
+    ):
+        place_zone(name)
+    with pytest.raises(ValueError, match="unknown time zone 'Mars/Base'"):
+        place_zone("Mars/Base")
+
+
+def test_a_country_is_a_two_letter_code_and_a_three_letter_one_is_told_its_pair() -> None:
+    assert country_code(" gb ") == "GB"
+    with pytest.raises(
+        ValueError, match="^country 'USA' is a three-letter code: use the two-letter one, US$"
+    ):
+        country_code("USA")
+    with pytest.raises(ValueError, match="^country 'XX' is not a known ISO 3166 two-letter code"):
+        country_code("XX")

@@ -17,9 +17,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import URL
 
+from bot.content.loader import load_catalog
 from bot.db import db_now, make_engine, make_session_factory, session_scope
 from bot.migrate import upgrade
-from bot.models import Delivery, Membership, OutboxMessage, OutboxStatus, Person, Purpose
+from bot.models import Delivery, Membership, OutboxMessage, OutboxStatus, Person, Program, Purpose
+from bot.programs.service import create_program
 from bot.sandbox import DEMO_SEED_PATH, SlackStandIn
 from bot.slack import outbox
 from bot.slack.records import Record
@@ -42,6 +44,23 @@ class Cli:
             text=True,
             timeout=120,
         )
+
+    def create_program(self, name: str, template: str, start: str) -> None:
+        """A program made in-process as of its start date: `upward program create` refuses a
+        program that is already over by today, and these tests replay December 2026."""
+        day = dt.date.fromisoformat(start)
+        engine = make_engine(self.url)
+        with session_scope(make_session_factory(engine)) as session:
+            create_program(
+                session,
+                catalog=load_catalog(),
+                name=name,
+                template_id=template,
+                start=day,
+                timezone="UTC",
+                now=dt.datetime.combine(day, dt.time(0, 0), tzinfo=dt.UTC),
+            )
+        engine.dispose()
 
     def count(self, model: type) -> int:
         engine = make_engine(self.url)
@@ -78,7 +97,16 @@ U07EXEC0002,,chief,US,
 """
 
 
+def working_day_in_december_next_year() -> dt.date:
+    """A start `program create` takes whenever the tests run: a weekday, not yet past."""
+    day = dt.date(dt.date.today().year + 1, 12, 1)
+    while day.weekday() >= 5:
+        day += dt.timedelta(days=1)
+    return day
+
+
 def test_program_lifecycle(cli: Cli) -> None:
+    start = working_day_in_december_next_year()
     created = cli(
         "program",
         "create",
@@ -86,15 +114,16 @@ def test_program_lifecycle(cli: Cli) -> None:
         "--template",
         "pilot",
         "--start",
-        "2026-12-01",
+        start.isoformat(),
         "--timezone",
         "Europe/London",
     )
     assert created.returncode == 0, created.stderr
     assert (
-        "Created program 'Pilot 2026' from template pilot: 2026-12-01 to 2026-12-28"
-        in created.stdout
+        f"Created program 'Pilot 2026' from template pilot: {start} to"
+        f" {start + dt.timedelta(days=27)}" in created.stdout
     )
+    assert created.stderr == "", "a start in the future needs no note"
     again = cli("program", "create", "pilot 2026", "--template", "pilot", "--start", "2026-12-01")
     assert again.returncode == 1 and "already exists" in again.stderr
     bad = cli("program", "create", "X", "--template", "semester", "--start", "2026-12-01")
@@ -128,8 +157,43 @@ def test_program_lifecycle(cli: Cli) -> None:
     )
 
 
+def test_program_create_refuses_what_nobody_would_see_and_changes_nothing(cli: Cli) -> None:
+    def create(start: str, *more: str) -> subprocess.CompletedProcess[str]:
+        return cli("program", "create", "Pilot", "--template", "pilot", "--start", start, *more)
+
+    over = create("2020-01-06")
+    assert over.returncode == 1 and "Traceback" not in over.stderr
+    assert over.stderr.startswith(
+        "upward: error: starting on 2020-01-06, this pilot program would have ended on 2020-02-02,"
+        " before today ("
+    )
+    assert over.stderr.endswith("so Upward would send it nothing: give a --start from today on\n")
+
+    saturday = working_day_in_december_next_year()
+    saturday += dt.timedelta(days=5 - saturday.weekday())
+    weekend = create(saturday.isoformat())
+    assert weekend.returncode == 1
+    assert f"{saturday} is a Saturday" in weekend.stderr
+    assert f"start on a working day, such as Monday {saturday + dt.timedelta(days=2)}" in (
+        weekend.stderr
+    )
+
+    abbreviated = create(working_day_in_december_next_year().isoformat(), "--timezone", "EST")
+    assert abbreviated.returncode == 1
+    assert "time zone 'EST' is not an Area/City name" in abbreviated.stderr
+    assert "America/New_York" in abbreviated.stderr
+    assert cli.count(Program) == 0
+
+    last_week = dt.date.today() - dt.timedelta(days=7)
+    last_week -= dt.timedelta(days=max(0, last_week.weekday() - 4))  # a weekday
+    started = create(last_week.isoformat())
+    assert started.returncode == 0 and cli.count(Program) == 1
+    assert started.stderr.startswith("upward: note: 'Pilot' started ")
+    assert "executives catch up at one module a day" in started.stderr
+
+
 def test_roster_import_reports_bad_rows_imports_good_ones_and_is_idempotent(cli: Cli) -> None:
-    cli("program", "create", "Pilot", "--template", "pilot", "--start", "2026-12-01")
+    cli.create_program("Pilot", "pilot", "2026-12-01")
     (cli.cwd / "team.csv").write_text(ROSTER)
     first = cli("roster", "import", "team.csv", "--program", "Pilot")
     assert first.returncode == 1  # some rows were skipped
@@ -159,7 +223,7 @@ def test_roster_import_reports_bad_rows_imports_good_ones_and_is_idempotent(cli:
 
 
 def test_tick_twice_for_the_same_instant_sends_nothing_twice(cli: Cli) -> None:
-    cli("program", "create", "Pilot", "--template", "pilot", "--start", "2026-12-01")
+    cli.create_program("Pilot", "pilot", "2026-12-01")
     (cli.cwd / "team.csv").write_text(ROSTER)
     cli("roster", "import", "team.csv", "--program", "Pilot")
     first = cli("tick", "--at", "2026-12-01T10:30:00+00:00")
@@ -173,7 +237,7 @@ def test_tick_twice_for_the_same_instant_sends_nothing_twice(cli: Cli) -> None:
 
 
 def test_tick_fast_forwards_a_week(cli: Cli) -> None:
-    cli("program", "create", "Pilot", "--template", "pilot", "--start", "2026-12-01")
+    cli.create_program("Pilot", "pilot", "2026-12-01")
     (cli.cwd / "team.csv").write_text(ROSTER)
     cli("roster", "import", "team.csv", "--program", "Pilot")
     result = cli(
@@ -252,7 +316,7 @@ def _wait_for_line(proc: subprocess.Popen[str], text: str, timeout: float = 60) 
 
 
 def test_program_show_lists_messages_slack_refused(cli: Cli) -> None:
-    cli("program", "create", "Pilot", "--template", "pilot", "--start", "2026-12-01")
+    cli.create_program("Pilot", "pilot", "2026-12-01")
     (cli.cwd / "team.csv").write_text(ROSTER)
     cli("roster", "import", "team.csv", "--program", "Pilot")
     cli.slack.fail_next("chat.postMessage", error="account_inactive", status=200)
@@ -262,7 +326,7 @@ def test_program_show_lists_messages_slack_refused(cli: Cli) -> None:
 
 
 def test_circles_preview_prints_the_proposal_and_touches_nothing(cli: Cli) -> None:
-    cli("program", "create", "Leaders", "--template", "quarter", "--start", "2026-12-01")
+    cli.create_program("Leaders", "quarter", "2026-12-01")
     lines = ["slack_user_id,role,department"] + [
         f"U07EXEC000{i},executive,Dept{i % 3}" for i in range(1, 9)
     ]
@@ -283,7 +347,7 @@ def test_circles_preview_prints_the_proposal_and_touches_nothing(cli: Cli) -> No
 
 
 def test_kpi_list_add_and_retire(cli: Cli) -> None:
-    cli("program", "create", "Pilot", "--template", "pilot", "--start", "2026-12-01")
+    cli.create_program("Pilot", "pilot", "2026-12-01")
     listing = cli("kpi", "list", "--program", "Pilot")
     assert listing.stdout.count(" weekly ") == 3 and "junior-view-first" in listing.stdout
     assert (

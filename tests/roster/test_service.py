@@ -85,6 +85,22 @@ def test_parse_reports_each_bad_row_with_its_line() -> None:
     ]
 
 
+def test_parse_refuses_zone_abbreviations_and_three_letter_countries_saying_what_to_write() -> None:
+    text = (
+        "slack_user_id,role,timezone,country\n"
+        "U0EXEC1,executive,EST,US\n"
+        "U0EXEC2,executive,America/New_York,USA\n"
+        "U0EXEC3,executive,America/New_York,us\n"
+    )
+    rows, problems = parse_roster(text, filename="team.csv")
+    assert problems == [
+        "team.csv:2: time zone 'EST' is not an Area/City name: use the IANA name of the place,"
+        " such as America/New_York, so that daylight saving follows the place",
+        "team.csv:3: country 'USA' is a three-letter code: use the two-letter one, US",
+    ]
+    assert [(r.line, r.country) for r in rows] == [(4, "US")]
+
+
 @pytest.mark.parametrize(
     "text, fragment",
     [("", "the file is empty"), ("name,team\nA,B\n", "needs a 'role' column")],
