@@ -42,6 +42,22 @@ class Directory(Protocol):
     def profile(self, user_id: str) -> SlackProfile | None: ...
 
 
+class OfflineDirectory:
+    """The roster's `Directory` without Slack, for rows that give a Slack id and a time zone: ids
+    are taken as written (not checked), and display names stay empty until an import with Slack."""
+
+    def user_id_for_email(self, email: str) -> str | None:
+        raise AssertionError("rows with only an email need Slack: see needs_slack()")
+
+    def profile(self, user_id: str) -> SlackProfile | None:
+        return SlackProfile(user_id=user_id, display_name="", timezone=None)
+
+
+def needs_slack(rows: list[RosterRow]) -> list[RosterRow]:
+    """The rows Slack must answer for: found by email, or without a time zone."""
+    return [row for row in rows if not row.slack_user_id or not row.timezone]
+
+
 @dataclass(frozen=True)
 class RosterRow:
     line: int

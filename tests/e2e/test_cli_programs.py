@@ -35,10 +35,12 @@ class Cli:
     slack: SlackStandIn
     url: URL
 
-    def __call__(self, *args: str) -> subprocess.CompletedProcess[str]:
+    def __call__(self, *args: str, offline: bool = False) -> subprocess.CompletedProcess[str]:
+        """`upward ARGS`; `offline`: without SLACK_BOT_TOKEN and SLACK_API_URL."""
+        env = {k: v for k, v in self.env.items() if not (offline and k.startswith("SLACK_"))}
         return subprocess.run(
             [sys.executable, "-m", "bot", *args],
-            env=self.env,
+            env=env,
             cwd=self.cwd,
             capture_output=True,
             text=True,
@@ -220,6 +222,62 @@ def test_roster_import_reports_bad_rows_imports_good_ones_and_is_idempotent(cli:
 
     missing = cli("roster", "import", "nope.csv", "--program", "Pilot")
     assert missing.returncode == 1 and "nope.csv: no such file" in missing.stderr
+
+
+OFFLINE_ROSTER = """slack_user_id,role,timezone,country,display_name
+U07LEAD0001,lead,Europe/London,GB,
+U07EXEC0001,executive,America/New_York,US,Ana
+U07EXEC0003,executive,Europe/Berlin,DE,
+"""
+
+
+def test_roster_import_needs_no_token_when_every_row_has_an_id_and_a_zone(cli: Cli) -> None:
+    cli.create_program("Pilot", "pilot", "2026-12-01")
+    (cli.cwd / "team.csv").write_text(OFFLINE_ROSTER)
+    (cli.cwd / "emails.csv").write_text(ROSTER)
+    calls = len(cli.slack.workspace.calls)
+
+    refused = cli("roster", "import", "emails.csv", "--program", "Pilot", offline=True)
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert refused.stderr == (
+        "upward: error: SLACK_BOT_TOKEN is not set, and only Slack knows the person or time zone"
+        " of emails.csv lines 2, 3, 4, 5, 6, …: set SLACK_BOT_TOKEN, or give every row a"
+        " slack_user_id and a timezone to import without Slack\n"
+    )
+    assert cli.count(Membership) == 0
+
+    imported = cli("roster", "import", "team.csv", "--program", "Pilot", offline=True)
+    assert imported.returncode == 0, imported.stderr
+    assert imported.stdout == "team.csv: 3 people added, 0 updated, 3 roles added, 0 unchanged.\n"
+    assert "imported without Slack (SLACK_BOT_TOKEN is not set)" in imported.stderr
+    assert cli.count(Membership) == 3 and cli.count(Delivery) == 2 * 10
+    assert len(cli.slack.workspace.calls) == calls, "Slack was not asked"
+
+    # With the token, the names Slack knows are filled in; what the file says is kept.
+    filled = cli("roster", "import", "team.csv", "--program", "Pilot")
+    assert "0 people added, 2 updated, 0 roles added, 1 unchanged." in filled.stdout
+    engine = make_engine(cli.url)
+    with make_session_factory(engine)() as session:
+        names = dict(session.execute(select(Person.slack_user_id, Person.display_name)).all())
+    engine.dispose()
+    assert names["U07EXEC0001"] == "Ana" and names["U07EXEC0003"] and names["U07LEAD0001"]
+
+
+def test_roster_import_dry_run_reports_and_changes_nothing(cli: Cli) -> None:
+    cli.create_program("Pilot", "pilot", "2026-12-01")
+    (cli.cwd / "team.csv").write_text(ROSTER)
+
+    checked = cli("roster", "import", "team.csv", "--program", "Pilot", "--dry-run")
+
+    assert checked.returncode == 1  # two rows would be skipped
+    assert "team.csv:8: role 'chief' is not one of executive, mentor, lead" in checked.stderr
+    assert checked.stdout == (
+        "team.csv: dry run, nothing was changed. The import would add 5 people, update 0 and add"
+        " 5 roles; 0 unchanged; 2 rows skipped (see above).\n"
+    )
+    assert cli.count(Person) == cli.count(Membership) == cli.count(Delivery) == 0
+    offline = cli("roster", "import", "t.csv", "--program", "Pilot", "--dry-run", offline=True)
+    assert offline.returncode == 1 and "t.csv: no such file" in offline.stderr
 
 
 def test_tick_twice_for_the_same_instant_sends_nothing_twice(cli: Cli) -> None:
