@@ -8,10 +8,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 from sqlalchemy.engine import URL
 
-from bot.migrate import head_revision
+from bot.migrate import alembic_config, head_revision
 from tests.dbs import engine_for
 
 UPWARD = [sys.executable, "-m", "bot"]
@@ -71,7 +72,35 @@ def test_db_upgrade_builds_the_schema_and_is_repeatable(
     )
     eng.dispose()
     current = run("db", "current", env=env, cwd=tmp_path)
-    assert "up to date" in current.stdout
+    assert "up to date" in current.stdout and current.returncode == 0
+
+
+def test_db_current_fails_and_says_how_to_upgrade_when_the_schema_is_behind(
+    empty_database: URL, tmp_path: Path
+) -> None:
+    env = {"DATABASE_URL": empty_database.render_as_string(hide_password=False)}
+    where = empty_database.render_as_string(hide_password=True)
+    empty = run("db", "current", env=env, cwd=tmp_path)
+    assert empty.returncode == 1
+    assert empty.stdout == f"{where}: revision none, no schema yet: run `upward db upgrade`\n"
+
+    previous = ScriptDirectory.from_config(alembic_config()).get_revision(head_revision())
+    assert isinstance(previous.down_revision, str)
+    run("db", "upgrade", "--revision", previous.down_revision, env=env, cwd=tmp_path)
+    behind = run("db", "current", env=env, cwd=tmp_path)
+    assert behind.returncode == 1
+    assert behind.stdout == (
+        f"{where}: revision {previous.down_revision}, behind (newest is {head_revision()}): run"
+        " `upward db upgrade`\n"
+    )
+
+
+def test_tick_until_a_past_instant_says_it_is_past(tmp_path: Path) -> None:
+    result = run("tick", "--until", "2020-01-01T00:00Z", cwd=tmp_path)
+    assert_one_line_error(result, "--until 2020-01-01T00:00Z is in the past (it is now 20")
+    assert "give a later --until, or an earlier --at to start from" in result.stderr
+    assert "before --at" not in result.stderr
+    assert not (tmp_path / "upward.db").exists(), "nothing was touched"
 
 
 def test_default_database_is_a_sqlite_file_in_the_working_directory(tmp_path: Path) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from bot.cli.runtime import runtime
@@ -31,13 +33,15 @@ def db_upgrade(revision: str) -> None:
 
 @db.command("current")
 def db_current() -> None:
-    """Show the schema revision of the database and whether it is the newest."""
+    """Show the schema revision of the database; exit status 1 when it is not the newest."""
     from bot.migrate import current_revision, head_revision  # alembic: heavy
 
     rt = runtime()
     current = current_revision(rt.raw_engine())
     head = head_revision()
-    state = (
-        "up to date" if current == head else f"behind (newest is {head}): run `upward db upgrade`"
-    )
-    click.echo(f"{rt.where}: revision {current or 'none'}, {state}")
+    if current == head:
+        click.echo(f"{rt.where}: revision {current}, up to date")
+        return
+    state = "no schema yet" if current is None else f"behind (newest is {head})"
+    click.echo(f"{rt.where}: revision {current or 'none'}, {state}: run `upward db upgrade`")
+    sys.exit(1)

@@ -90,6 +90,11 @@ def _steps(
     start = _parse_instant(at, "--at") if at else utcnow()
     end = _parse_instant(until, "--until") if until else start
     step = _parse_duration(every)
+    if end < start and at is None:
+        raise UserError(
+            f"--until {until} is in the past (it is now {start.isoformat(timespec='minutes')}):"
+            " give a later --until, or an earlier --at to start from"
+        )
     if end < start:
         raise UserError("--until is before --at: give an end after the start")
     if (end - start) / step > 100_000:
