@@ -120,16 +120,35 @@ def learning_lines(digest: Digest) -> list[str]:
 
 
 def headline_fields(digest: Digest) -> list[tuple[str, str]]:
+    """The four headline figures; each with its change from last week if last week was part of the
+    program."""
     active, active_before = digest.active
+    compared = digest.has_last_week
     return [
         (
             "Active executives",
-            f"{active} of {digest.enrolled}{count_change(active, active_before)}",
+            f"{active} of {digest.enrolled}"
+            + (count_change(active, active_before) if compared else ""),
         ),
-        ("Module completion", pct(digest.completion[0]) + points_change(*digest.completion)),
-        ("First-attempt score", pct(digest.score[0]) + points_change(*digest.score)),
+        (
+            "Module completion",
+            pct(digest.completion[0]) + (points_change(*digest.completion) if compared else ""),
+        ),
+        (
+            "First-attempt score",
+            pct(digest.score[0]) + (points_change(*digest.score) if compared else ""),
+        ),
         ("At risk", str(digest.at_risk_total)),
     ]
+
+
+def week_note(digest: Digest) -> str:
+    """What a reader must know about the week: before the program, or its first week; else ''."""
+    if not digest.started:
+        return f"the program starts on {digest.program_start:%a %-d %b}: nothing to report yet"
+    if not digest.has_last_week:
+        return "the program's first week, so no change from last week"
+    return ""
 
 
 def title(digest: Digest) -> str:
@@ -152,9 +171,14 @@ def digest_blocks(digest: Digest) -> list[Block]:
         ContextBlock(
             elements=[
                 MarkdownTextObject(
-                    text=(
-                        f"{digest.week.label} · figures covering fewer than {digest.min_group}"
-                        " people are hidden"
+                    text=" · ".join(
+                        part
+                        for part in (
+                            digest.week.label,
+                            week_note(digest),
+                            f"figures covering fewer than {digest.min_group} people are hidden",
+                        )
+                        if part
                     )
                 )
             ]
@@ -253,7 +277,15 @@ def digest_text(digest: Digest) -> str:
     """The same digest for a terminal (`upward digest preview`)."""
     out = [
         title(digest),
-        f"{digest.week.label}; figures covering fewer than {digest.min_group} people are hidden",
+        "; ".join(
+            part
+            for part in (
+                digest.week.label,
+                week_note(digest),
+                f"figures covering fewer than {digest.min_group} people are hidden",
+            )
+            if part
+        ),
         "",
     ]
     out += [f"{name}: {value}" for name, value in headline_fields(digest)]

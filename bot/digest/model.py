@@ -148,6 +148,18 @@ class Digest:
     at_risk: list[AtRisk]
     at_risk_total: int
     undeliverable: list[tuple[str, str, int]] = field(default_factory=list)
+    program_start: dt.date | None = None  # None: compare with last week whatever it was
+
+    @property
+    def started(self) -> bool:
+        """Whether the program had started by the end of the reported week."""
+        end = self.week.monday + dt.timedelta(days=6)
+        return self.program_start is None or self.program_start <= end
+
+    @property
+    def has_last_week(self) -> bool:
+        """Whether the week before was part of the program, so a change from it means something."""
+        return self.program_start is None or self.program_start < self.week.monday
 
     def headline(self) -> dict[str, float | int | None]:
         """The headline numbers as plain data (stored on the digest run, compared in tests)."""

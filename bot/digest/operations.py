@@ -34,6 +34,14 @@ def send_now(
     prog, computed = digest_for(
         session, catalog=catalog, program_name=program_name, week=week, now=now
     )
+    if not computed.started:
+        first = Week.of(prog.start_date, prog.timezone)
+        raise Refusal(
+            f"'{prog.name}' starts on {prog.start_date:%a %-d %b %Y}, after {computed.week.label}"
+            f" ends, so that digest would report nothing: the first digest covers {first.label}"
+            " (the worker sends it once that week is over; preview it with `upward digest"
+            f" preview --program '{prog.name}' --week {first.label}`)"
+        )
     to = [r for r, _ in jobs.recipients(session, prog)]
     if not to:
         raise Refusal(

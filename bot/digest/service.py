@@ -89,6 +89,7 @@ def compute(session: Session, *, program: Program, catalog: Catalog, week: Week)
         at_risk=at_risk,
         at_risk_total=total,
         undeliverable=undeliverable(session, program),
+        program_start=program.start_date,
     )
 
 

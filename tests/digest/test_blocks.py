@@ -3,6 +3,7 @@ size."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import random
 
@@ -146,3 +147,29 @@ def test_a_week_parses_from_iso_text_and_spans_local_midnights() -> None:
             assert "is not an ISO week like 2026-W49" in str(exc)
         else:
             raise AssertionError(f"{bad!r} parsed")
+
+
+def test_the_first_week_compares_with_no_last_week_and_says_so() -> None:
+    first = dataclasses.replace(digest(), program_start=MONDAY + dt.timedelta(days=1))
+    fields = dict(blocks.headline_fields(first))
+    assert fields["Active executives"] == "30 of 40"
+    assert fields["Module completion"] == "75%"
+    text = blocks.digest_text(first)
+    assert "last week)" not in text
+    assert text.splitlines()[1] == (
+        "2026-W49; the program's first week, so no change from last week; figures covering fewer"
+        " than 3 people are hidden"
+    )
+    context = blocks.digest_blocks(first)[1].to_dict()["elements"][0]["text"]
+    assert "the program's first week, so no change from last week" in context
+    second = dataclasses.replace(digest(), program_start=MONDAY - dt.timedelta(days=1))
+    assert dict(blocks.headline_fields(second))["Active executives"].endswith("from last week)")
+
+
+def test_a_week_before_the_start_says_when_the_program_starts() -> None:
+    early = dataclasses.replace(
+        digest(), active=(0, 0), program_start=MONDAY + dt.timedelta(days=8)
+    )
+    text = blocks.digest_text(early)
+    assert "the program starts on Tue 8 Dec: nothing to report yet" in text
+    assert "same as last week" not in text and "0 of 40" in text

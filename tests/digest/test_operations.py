@@ -47,3 +47,21 @@ def test_send_now_queues_one_message_per_lead_and_refuses_without_leads(session:
 
     assert count == 1 and computed.program_name == "Mini"
     assert session.scalar(select(func.count()).select_from(OutboxMessage)) >= 1
+
+
+def test_send_now_refuses_a_week_before_the_program_starts_and_queues_nothing(
+    session: Session,
+) -> None:
+    cat = factories.catalog()
+    prog = factories.program(session, cat, name="Later", start=dt.date(2027, 1, 5))
+    factories.person(session, prog, "U_LEAD", tz="Europe/Berlin", country="DE", role=Role.lead)
+
+    with pytest.raises(Refusal) as refused:
+        operations.send_now(session, catalog=cat, program_name="Later", week=None, now=NOW)
+
+    assert str(refused.value) == (
+        "'Later' starts on Tue 5 Jan 2027, after 2026-W50 ends, so that digest would report"
+        " nothing: the first digest covers 2027-W01 (the worker sends it once that week is over;"
+        " preview it with `upward digest preview --program 'Later' --week 2027-W01`)"
+    )
+    assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 0

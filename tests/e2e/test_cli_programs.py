@@ -488,3 +488,22 @@ def test_tick_holds_the_sqlite_sender_lock_and_claims_with_the_configured_lease(
         _, err = proc.communicate(timeout=60)
         engine.dispose()
     assert proc.returncode == 0, err
+
+
+def test_digest_send_refuses_a_program_that_has_not_started(cli: Cli) -> None:
+    start = working_day_in_december_next_year()
+    cli.create_program("Later", "pilot", start.isoformat())
+    (cli.cwd / "lead.csv").write_text(
+        "slack_user_id,role,timezone\nU07LEAD0001,lead,Europe/London\n"
+    )
+    assert cli("roster", "import", "lead.csv", "--program", "Later").returncode == 0
+
+    preview = cli("digest", "preview", "--program", "Later")
+    sent = cli("digest", "send", "--program", "Later")
+
+    assert preview.returncode == 0
+    assert f"the program starts on {start:%a %-d %b}: nothing to report yet" in preview.stdout
+    assert "last week" not in preview.stdout
+    assert sent.returncode == 1 and "Traceback" not in sent.stderr
+    assert sent.stderr.startswith(f"upward: error: 'Later' starts on {start:%a %-d %b %Y}, after ")
+    assert cli.slack.workspace.calls_to("chat.postMessage") == []
