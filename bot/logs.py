@@ -56,13 +56,21 @@ class TextFormatter(logging.Formatter):
         return redact(super().format(record))
 
 
-def configure_logging(fmt: str = "text", level: int = logging.INFO) -> None:
-    """Route every logger through one handler on stderr, in `fmt` ('json' or 'text')."""
+# Libraries that log routine work at INFO (APScheduler: every job run, every minute); their
+# warnings and errors still show.
+LIBRARIES = ("apscheduler", "slack_sdk", "slack_bolt", "urllib3", "alembic")
+
+
+def configure_logging(
+    fmt: str = "text", level: int = logging.INFO, *, verbose: bool = False
+) -> None:
+    """Route every logger through one handler on stderr, in `fmt` ('json' or 'text'); `LIBRARIES`
+    log only warnings unless `verbose`."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     handler.addFilter(_Context())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("slack_sdk", "slack_bolt", "urllib3", "alembic"):
-        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+    for library in LIBRARIES:
+        logging.getLogger(library).setLevel(level if verbose else max(level, logging.WARNING))

@@ -162,13 +162,18 @@ def _totals_line(start: dt.datetime, end: dt.datetime, totals: dict[str, int]) -
     type=click.IntRange(5, 3600),
     help="Seconds between ticks.",
 )
-def worker(interval: int) -> None:
+@click.option(
+    "--verbose",
+    is_flag=True,
+    help="Also log the libraries' routine INFO lines (APScheduler's job runs, Slack's SDK).",
+)
+def worker(interval: int, verbose: bool) -> None:
     """Run the duties every minute until stopped (SIGTERM finishes the current tick, then exits)."""
     from bot.worker import StopSignal, run_worker  # the scheduler: only this command runs it
 
     stop = StopSignal()  # first: a SIGTERM during start-up stops it cleanly (exit 0)
     rt = runtime()
-    configure_logging(rt.settings.log_format)
+    configure_logging(rt.settings.log_format, verbose=verbose)
     if not rt.settings.multi_workspace:
         rt.settings.require_bot_token()
     rt.engine  # noqa: B018 -- checks the database is reachable and current before starting
