@@ -70,6 +70,12 @@ def content_validate(path: Path | None) -> None:
     help="The content folder (default: UPWARD_CONTENT_DIR or the shipped content/).",
 )
 @click.option("--list", "list_ids", is_flag=True, help="List the module ids and exit.")
+@click.option(
+    "--builder-link",
+    "builder_link",
+    is_flag=True,
+    help="Only a link that opens the first message in Block Kit Builder (a long URL).",
+)
 def content_preview(
     module_id: str | None,
     only_json: bool,
@@ -77,6 +83,7 @@ def content_preview(
     template: str | None,
     content_dir: Path | None,
     list_ids: bool,
+    builder_link: bool,
 ) -> None:
     """Show what an executive sees of module MODULE_ID: each message as Upward sends it (Block Kit
     JSON) and as plain text, checked against Slack's limits. Sends nothing.
@@ -88,11 +95,15 @@ def content_preview(
         ids = pv.list_modules(check_catalog(root)[0])
         click.echo("\n".join(ids) or f"no valid modules in {root}")
         return
-    if module_id is None or (only_json and only_text):
+    if module_id is None or only_json + only_text + builder_link > 1:
         raise UserError(
-            "give one MODULE_ID (and at most one of --json, --text); `--list` lists the ids"
+            "give one MODULE_ID (and at most one of --json, --text, --builder-link); `--list`"
+            " lists the ids"
         )
     shown, problems = pv.preview_module(root, module_id, template_id=template)
+    if builder_link and shown is not None:
+        click.echo(pv.builder_link(shown.steps[0]))
+        shown = None  # only the problems, if any, follow
     _show_preview(shown, problems, only_json=only_json, only_text=only_text)
 
 

@@ -257,8 +257,12 @@ def render_text(preview: Preview) -> str:
             out += _blocks_text(blocks)
         else:
             out.append(step.payload["text"])
-    first = preview.steps[0]
-    out += ["", f"Open the first message in Block Kit Builder: {builder_link(first)}"]
+    # The link holds the whole message (thousands of characters): asked for on its own.
+    out += [
+        "",
+        f"`upward content preview {module.id} --builder-link` prints a link that opens the first"
+        " message in Block Kit Builder.",
+    ]
     return "\n".join(out)
 
 

@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import urllib.parse
 from pathlib import Path
 
 import pytest
@@ -97,9 +98,12 @@ def test_text_rendering_shows_each_step_and_only_what_an_update_changes() -> Non
     )
     assert f"[{module.questions[0].options[0].label}]" in text
     assert "[Try again]" in text and "[Mark done] (green)" in text
-    assert (
-        "Open the first message in Block Kit Builder: https://app.slack.com/block-kit-builder/#"
-        in text
+    assert "https://" not in text, (
+        "the Block Kit Builder link (thousands of characters) is asked for"
+    )
+    assert text.endswith(
+        f"`upward content preview {MODULE} --builder-link` prints a link that opens the first"
+        " message in Block Kit Builder."
     )
 
 
@@ -110,6 +114,17 @@ def test_cli_prints_the_text_then_the_json() -> None:
     assert "Emoji and tone in chat\n======================" in text
     document = json.loads(raw[raw.index("{") :])
     assert document["module"] == MODULE and document["problems"] == []
+
+
+def test_cli_builder_link_alone_is_the_link_that_the_text_mode_leaves_out() -> None:
+    result = preview(MODULE, "--builder-link")
+    assert result.returncode == 0, result.stderr
+    (link,) = result.stdout.splitlines()
+    assert link.startswith("https://app.slack.com/block-kit-builder/#")
+    blocks = json.loads(urllib.parse.unquote(link.split("#", 1)[1]))["blocks"]
+    assert blocks[0]["text"]["text"] == "Emoji and tone in chat"
+    text = preview(MODULE, "--text")
+    assert max(len(line) for line in text.stdout.splitlines()) < 500
 
 
 def test_cli_json_only_is_one_json_document() -> None:
