@@ -11,6 +11,7 @@ target is missed (the test suite never runs these). Names, in the order they run
     circles  circle formation for 10,000 people
     idle     an idle tick with 10,000 enrolled: SQL statements and time (PostgreSQL and SQLite)
     memory   peak RSS of an `upward worker` with 10,000 enrolled through a busy tick
+    startup  how long `upward --help` takes to start and exit, beside `python -c 'import click'`
 
 `--quick` runs every benchmark at a smaller size (a smoke run of the harness, ~3.5 minutes); its
 figures are not the targets' figures. The full run takes about 13 minutes on 2 cores.
@@ -33,6 +34,7 @@ from bench import (
     digest,
     fanout,
     idle_tick,
+    startup,
     worker_memory,
 )
 from bench.common import POSTGRES_URL, Row, machine, print_markdown, print_table
@@ -71,6 +73,7 @@ def benchmarks(quick: bool, postgres_url: str) -> dict[str, Callable[[], list[Ro
                 worker_memory.QUICK_PEOPLE if quick else worker_memory.PEOPLE, postgres_url
             )
         ),
+        "startup": lambda: startup.table_rows(5 if quick else startup.RUNS),
     }
 
 
@@ -82,7 +85,7 @@ def main() -> int:
     parser.add_argument(
         "--only",
         action="append",
-        choices=("ack", "fanout", "digest", "circles", "idle", "memory"),
+        choices=("ack", "fanout", "digest", "circles", "idle", "memory", "startup"),
         help="run only this benchmark (repeatable)",
     )
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")

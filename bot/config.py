@@ -7,12 +7,16 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+
+if TYPE_CHECKING:
+    # SQLAlchemy is imported when the database URL is first read: commands without a database
+    # (`upward content validate`) do not wait for it.
+    from sqlalchemy.engine import URL
 
 # The app manifest installers create the Slack app from; its bot scopes are what /slack/install asks
 # for.
@@ -156,6 +160,9 @@ class Settings(BaseSettings):
 
 def parse_database_url(raw: str) -> URL:
     """Parse a SQLAlchemy URL, mapping `postgresql://` to the psycopg 3 driver we ship."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     try:
         url = make_url(raw)
     except (ArgumentError, ValueError):

@@ -51,6 +51,38 @@ def test_every_command_has_help(command: list[str]) -> None:
     assert result.returncode == 0 and "Usage:" in result.stdout
 
 
+# What `upward --help` must not wait for: each is imported by the commands that use it.
+HEAVY = (
+    "sqlalchemy",
+    "alembic",
+    "slack_bolt",
+    "slack_sdk",
+    "pydantic",
+    "yaml",
+    "holidays",
+    "apscheduler",
+    "matplotlib",
+    "gunicorn",
+)
+
+
+def test_import_and_help_load_nothing_heavy() -> None:
+    """`import bot.cli` and rendering every group's help load none of the heavy libraries (start-up
+    time is measured in bench/startup.py, not here)."""
+    code = (
+        "import sys\n"
+        "from bot.cli import cli\n"
+        "for args in (['--help'], ['program', 'create', '--help'], ['export', '--help']):\n"
+        "    cli.main(args, prog_name='upward', standalone_mode=False)\n"
+        f"print(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r}))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "[]"
+
+
 def test_console_script_is_installed() -> None:
     exe = Path(sys.executable).with_name("upward")
     result = subprocess.run([str(exe), "--help"], capture_output=True, text=True, timeout=60)

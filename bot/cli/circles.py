@@ -6,8 +6,6 @@ import click
 
 from bot.cli.runtime import runtime
 from bot.core.words import count
-from bot.models import utcnow
-from bot.programs.service import find_program
 
 
 @click.group()
@@ -25,6 +23,8 @@ def circles_preview(program_name: str, month: str | None) -> None:
     from bot.circles import operations
     from bot.circles.service import plan_formation
     from bot.circles.texts import preview_text
+    from bot.models import utcnow
+    from bot.programs.service import find_program
 
     rt, now = runtime(), utcnow()
     with rt.read_only() as session:
@@ -43,6 +43,8 @@ def circles_form(program_name: str) -> None:
     their channels."""
     from bot.circles import jobs, operations  # the Slack side: heavy, as above
     from bot.core.process import worker_id
+    from bot.models import utcnow
+    from bot.programs.service import find_program
     from bot.slack import outbox
 
     rt, now = runtime(), utcnow()

@@ -5,15 +5,17 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from bot.cli.errors import UserError
 from bot.cli.runtime import runtime
-from bot.content.loader import Problem, check_catalog
 from bot.core.words import count
-from bot.learning import preview as pv
-from bot.learning.blocks import render_problems
+
+if TYPE_CHECKING:
+    from bot.content.loader import Problem
+    from bot.learning.preview import Preview
 
 
 @click.group()
@@ -28,6 +30,9 @@ def content_validate(path: Path | None) -> None:
 
     Each problem is printed as `file:field: reason`; the exit status is 1 when there is any.
     """
+    from bot.content.loader import Problem, check_catalog
+    from bot.learning.blocks import render_problems  # Block Kit (slack_sdk): only here
+
     root = path if path is not None else runtime().settings.content_dir
     catalog, problems = check_catalog(root)
     for module in catalog.modules.values():
@@ -90,6 +95,9 @@ def content_preview(
 
     Exit status 1 when the module's file is invalid or Slack would refuse a message.
     """
+    from bot.content.loader import check_catalog
+    from bot.learning import preview as pv  # Block Kit (slack_sdk): only here
+
     root = content_dir if content_dir is not None else runtime().settings.content_dir
     if list_ids:
         ids = pv.list_modules(check_catalog(root)[0])
@@ -107,7 +115,11 @@ def content_preview(
     _show_preview(shown, problems, only_json=only_json, only_text=only_text)
 
 
-def _show_preview(shown: pv.Preview | None, problems: list, *, only_json: bool, only_text: bool):  # type: ignore[no-untyped-def]
+def _show_preview(
+    shown: Preview | None, problems: list[Problem], *, only_json: bool, only_text: bool
+) -> None:
+    from bot.learning import preview as pv
+
     if shown is not None and not only_json:
         click.echo(pv.render_text(shown))
     if shown is not None and not only_text:

@@ -6,7 +6,6 @@ import click
 
 from bot.cli.runtime import runtime
 from bot.core import words
-from bot.models import utcnow
 
 _WEEK = "ISO week reported, e.g. 2026-W49 (default: the last complete week)."
 
@@ -24,6 +23,7 @@ def digest_preview(program_name: str, week: str | None) -> None:
     # The digest and its Block Kit (slack_sdk, the outbox) are heavy: only these commands load them.
     from bot.digest import operations
     from bot.digest.blocks import digest_text
+    from bot.models import utcnow
 
     rt = runtime()
     with rt.read_only() as session:
@@ -40,6 +40,7 @@ def digest_send(program_name: str, week: str | None) -> None:
     """Send the digest to the program's leads (and its digest channel) now."""
     from bot.core.process import worker_id
     from bot.digest import operations  # heavy, as above
+    from bot.models import utcnow
     from bot.slack import outbox
 
     rt = runtime()

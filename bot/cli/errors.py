@@ -9,20 +9,15 @@ re-raises it with its traceback.
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from sqlalchemy.exc import DBAPIError
 
-from bot.config import ConfigError, Settings, load_settings
-from bot.content.loader import ContentError
 from bot.core.words import count
-from bot.db import DatabaseUnavailable, WorkerLocked, describe_db_error
 from bot.errors import UpwardError
 
-# Infrastructure failures, told to the operator running the command; they stay outside
-# UpwardError so a listener never tells a person in Slack about the database or the .env file.
-_OPERATOR_ERRORS = (ConfigError, DatabaseUnavailable, WorkerLocked)
+if TYPE_CHECKING:
+    from bot.config import Settings
 
 
 class UserError(click.ClickException):
@@ -37,7 +32,16 @@ class UserError(click.ClickException):
 
 def translate(exc: Exception, settings: Settings | None) -> UserError:
     """The one line a failure is shown as (raises `exc` again under UPWARD_DEBUG if unknown)."""
-    if isinstance(exc, (UpwardError, *_OPERATOR_ERRORS)):
+    # Imported only once a command has failed (most that raise these have loaded them anyway).
+    from sqlalchemy.exc import DBAPIError
+
+    from bot.config import ConfigError
+    from bot.content.loader import ContentError
+    from bot.db import DatabaseUnavailable, WorkerLocked, describe_db_error
+
+    # Infrastructure failures, told to the operator running the command; they stay outside
+    # UpwardError so a listener never tells a person in Slack about the database or the .env file.
+    if isinstance(exc, (UpwardError, ConfigError, DatabaseUnavailable, WorkerLocked)):
         return UserError(str(exc))
     if isinstance(exc, ContentError):
         return UserError(
@@ -58,6 +62,8 @@ def translate(exc: Exception, settings: Settings | None) -> UserError:
 
 
 def _settings_or_none() -> Settings | None:
+    from bot.config import ConfigError, load_settings
+
     try:
         return load_settings()
     except ConfigError:

@@ -13,10 +13,7 @@ import click
 from bot.cli.errors import UserError
 from bot.cli.runtime import runtime
 from bot.core import words
-from bot.governance.export import COLUMNS, FORMATS, export_rows, write
-from bot.governance.forget import forget_person, person_to_forget
-from bot.models import utcnow
-from bot.programs.service import find_program
+from bot.governance.columns import COLUMNS, FORMATS
 
 
 @click.command("export")
@@ -42,6 +39,9 @@ def export_command(program_name: str, fmt: str, what: str, out: Path | None) -> 
     Columns are stable and documented in the README. Reflection answers are never exported;
     forgotten people appear with slack_user_id and department empty.
     """
+    from bot.governance.export import export_rows
+    from bot.programs.service import find_program
+
     with runtime().session() as session:
         prog = find_program(session, program_name)
         rows = export_rows(session, program_id=prog.id, what=what)
@@ -54,6 +54,8 @@ def export_command(program_name: str, fmt: str, what: str, out: Path | None) -> 
 
 
 def _write_stdout(rows: Any, fmt: str, what: str) -> int:
+    from bot.governance.export import write
+
     # Bytes through our own UTF-8 wrapper: the console's encoding must not change the export.
     stream = io.TextIOWrapper(click.get_binary_stream("stdout"), encoding="utf-8", newline="")
     try:
@@ -64,6 +66,8 @@ def _write_stdout(rows: Any, fmt: str, what: str) -> int:
 
 
 def _write_file(rows: Any, fmt: str, what: str, out: Path) -> int:
+    from bot.governance.export import write
+
     target = out.expanduser()
     folder = target.parent
     if target.is_dir():
@@ -100,6 +104,9 @@ def person_forget(slack_user_id: str, yes: bool) -> None:
     Deletes their reflections, mentor notes and KPI observations, blanks their other answers,
     cancels unsent messages, ends their memberships and replaces their Slack id with a tombstone.
     """
+    from bot.governance.forget import forget_person, person_to_forget
+    from bot.models import utcnow
+
     rt = runtime()
     # Look first and ask outside any transaction: a prompt must not hold the database's write lock.
     with rt.session() as session:

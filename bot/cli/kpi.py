@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from bot.cli.runtime import runtime
 from bot.core.words import count
-from bot.kpis import service
-from bot.models import OBSERVED, Kpi, utcnow
-from bot.programs.service import find_program
+
+if TYPE_CHECKING:
+    from bot.models import Kpi
 
 
 @click.group()
@@ -17,6 +19,8 @@ def kpi() -> None:
 
 
 def _line(k: Kpi) -> str:
+    from bot.models import OBSERVED
+
     asked = "mentors" if k.kind == OBSERVED else "weekly"
     scale = f"{k.scale_min}–{k.scale_max}"
     return f"{k.key:<28} {k.status.value:<8} {asked:<8} {k.kind:<8} {scale}  {k.name}"
@@ -26,6 +30,9 @@ def _line(k: Kpi) -> str:
 @click.option("--program", "program_name", required=True, help="The program.")
 def kpi_list(program_name: str) -> None:
     """Show the program's KPIs, active and retired."""
+    from bot.kpis import service
+    from bot.programs.service import find_program
+
     with runtime().session() as session:
         lines = [
             _line(k) for k in service.program_kpis(session, find_program(session, program_name).id)
@@ -57,6 +64,10 @@ def kpi_list(program_name: str) -> None:
 )
 def kpi_add(program_name: str, kind: str, scale_min: int | None, **fields: str | int) -> None:
     """Add a KPI; it is asked from the next weekly check-in on (at most 3 active)."""
+    from bot.kpis import service
+    from bot.models import utcnow
+    from bot.programs.service import find_program
+
     low = (0 if kind == "count" else 1) if scale_min is None else scale_min
     with runtime().session() as session:
         prog = find_program(session, program_name)
@@ -80,6 +91,10 @@ def kpi_add(program_name: str, kind: str, scale_min: int | None, **fields: str |
 @click.option("--program", "program_name", required=True, help="The program.")
 def kpi_retire(key: str, program_name: str) -> None:
     """Stop asking a KPI; its history stays in digests and exports."""
+    from bot.kpis import service
+    from bot.models import utcnow
+    from bot.programs.service import find_program
+
     with runtime().session() as session:
         prog = find_program(session, program_name)
         service.retire_kpi(session, program=prog, key=key, now=utcnow())

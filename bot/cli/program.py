@@ -8,9 +8,9 @@ import click
 
 from bot.cli.errors import UserError
 from bot.cli.runtime import runtime
-from bot.core.calendar import local_day
-from bot.models import ProgramStatus, utcnow
-from bot.programs import service
+
+# The programs service (SQLAlchemy) and the calendar (holidays) are imported by the commands that
+# use them, so `upward --help` does not wait for them.
 
 
 @click.group()
@@ -53,6 +53,9 @@ def program_create(
     team: str | None,
 ) -> None:
     """Create a program NAME from a playbook template."""
+    from bot.core.calendar import local_day
+    from bot.models import utcnow
+    from bot.programs import service
     from bot.slack.installations import choose_team  # slack_bolt's OAuth store: heavy
 
     try:
@@ -87,6 +90,8 @@ def program_create(
 @program.command("list")
 def program_list() -> None:
     """List programs with their status and roster counts."""
+    from bot.programs import service
+
     with runtime().session() as session:
         programs = service.list_programs(session)
     if not programs:
@@ -111,6 +116,8 @@ def program_list() -> None:
 @click.argument("name")
 def program_show(name: str) -> None:
     """Show a program's settings and roster counts."""
+    from bot.programs import service
+
     with runtime().session() as session:
         info, refused = service.show_program(session, name)
     for key, value in info.items():
@@ -125,6 +132,9 @@ def program_show(name: str) -> None:
 
 
 def _set_program_status(name: str, paused: bool) -> None:
+    from bot.models import ProgramStatus, utcnow
+    from bot.programs import service
+
     with runtime().session() as session:
         prog, changed = service.set_status(
             session,
@@ -180,6 +190,8 @@ def program_configure(
     team: str | None,
 ) -> None:
     """Change a program's digest schedule, digest channel, privacy threshold or (once) workspace."""
+    from bot.models import utcnow
+    from bot.programs import service
     from bot.slack.installations import choose_team  # slack_bolt's OAuth store: heavy
 
     if digest_at is None and digest_channel is None and min_group is None and team is None:

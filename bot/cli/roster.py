@@ -4,24 +4,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from bot.cli.errors import UserError
 from bot.cli.runtime import Runtime, runtime
 from bot.core.words import count, plural
-from bot.models import utcnow
-from bot.programs.service import find_program
-from bot.roster.enroll import enroll
-from bot.roster.service import (
-    Directory,
-    ImportReport,
-    OfflineDirectory,
-    RosterRow,
-    needs_slack,
-    parse_roster,
-    read_roster_file,
-)
+
+if TYPE_CHECKING:
+    from bot.roster.service import Directory, ImportReport, RosterRow
 
 
 @click.group()
@@ -45,6 +37,11 @@ def roster_import(file: Path, program_name: str, dry_run: bool) -> None:
     users.lookupByEmail); a file whose every row has a slack_user_id and a timezone imports without
     SLACK_BOT_TOKEN.
     """
+    from bot.models import utcnow
+    from bot.programs.service import find_program
+    from bot.roster.enroll import enroll
+    from bot.roster.service import OfflineDirectory, parse_roster, read_roster_file
+
     rt = runtime()
     try:
         text = read_roster_file(file)
@@ -84,6 +81,8 @@ def roster_import(file: Path, program_name: str, dry_run: bool) -> None:
 
 def _directory(rt: Runtime, team_id: str | None, rows: list[RosterRow], file: Path) -> Directory:
     """Slack's directory, or none when there is no token and no row needs one."""
+    from bot.roster.service import OfflineDirectory, needs_slack
+
     settings = rt.settings
     if settings.multi_workspace or settings.slack_bot_token is not None:
         from bot.slack.directory import SlackDirectory  # the Slack Web API: only this command

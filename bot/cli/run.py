@@ -11,8 +11,6 @@ import click
 from bot.cli.errors import UserError
 from bot.cli.runtime import runtime
 from bot.core.words import count
-from bot.logs import configure_logging
-from bot.models import utcnow
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
@@ -48,6 +46,7 @@ def serve(host: str, port: int, workers: int, threads: int, sandbox: bool) -> No
     With SLACK_APP_TOKEN set, connects over Socket Mode instead (no public URL needed).
     """
     from bot import serve as web  # the web stack (bolt, gunicorn) is only this command's
+    from bot.logs import configure_logging
 
     settings = runtime().settings
     configure_logging(settings.log_format)
@@ -87,6 +86,8 @@ def _parse_duration(value: str) -> dt.timedelta:
 def _steps(
     at: str | None, until: str | None, every: str
 ) -> tuple[dt.datetime, dt.datetime, dt.timedelta]:
+    from bot.models import utcnow
+
     start = _parse_instant(at, "--at") if at else utcnow()
     end = _parse_instant(until, "--until") if until else start
     step = _parse_duration(every)
@@ -169,6 +170,7 @@ def _totals_line(start: dt.datetime, end: dt.datetime, totals: dict[str, int]) -
 )
 def worker(interval: int, verbose: bool) -> None:
     """Run the duties every minute until stopped (SIGTERM finishes the current tick, then exits)."""
+    from bot.logs import configure_logging
     from bot.worker import StopSignal, run_worker  # the scheduler: only this command runs it
 
     stop = StopSignal()  # first: a SIGTERM during start-up stops it cleanly (exit 0)

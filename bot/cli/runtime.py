@@ -13,15 +13,17 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 import click
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
 
 from bot.cli.errors import UserError
-from bot.config import Settings, load_settings
-from bot.content.loader import Catalog, load_catalog
-from bot.db import check_database, make_engine, make_session_factory, session_scope
 
+# Settings (pydantic), the catalog (YAML, pydantic) and the database (SQLAlchemy) are imported
+# when a command first asks for them: `upward --help` and the commands that need none start fast.
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from bot.config import Settings
+    from bot.content.loader import Catalog
     from bot.slack.installations import WorkspaceClients
 
 
@@ -33,6 +35,8 @@ class Runtime:
 
     @cached_property
     def settings(self) -> Settings:
+        from bot.config import load_settings
+
         return load_settings()
 
     @property
@@ -42,12 +46,15 @@ class Runtime:
 
     @cached_property
     def catalog(self) -> Catalog:
+        from bot.content.loader import load_catalog
+
         return load_catalog(self.settings.content_dir)
 
     @property
     def engine(self) -> Engine:
         """The engine, made and checked (reachable, at the newest schema) on first use."""
         if self._engine is None:
+            from bot.db import check_database, make_engine
             from bot.migrate import current_revision, head_revision  # alembic: heavy
 
             engine = make_engine(self.settings.database)
@@ -62,6 +69,8 @@ class Runtime:
 
     def raw_engine(self) -> Engine:
         """An engine checked for reachability only (the schema commands look at the schema)."""
+        from bot.db import check_database, make_engine
+
         if self._engine is None:
             self._engine = make_engine(self.settings.database)
         check_database(self._engine)
@@ -69,6 +78,8 @@ class Runtime:
 
     @cached_property
     def sessions(self) -> sessionmaker[Session]:
+        from bot.db import make_session_factory
+
         return make_session_factory(self.engine)
 
     @cached_property
@@ -84,6 +95,8 @@ class Runtime:
 
     def session(self) -> contextlib.AbstractContextManager[Session]:
         """One unit of work: committed on success, rolled back on error."""
+        from bot.db import session_scope
+
         return session_scope(self.sessions)
 
     @contextlib.contextmanager

@@ -37,69 +37,15 @@ from typing import Any, Literal, TextIO
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, aliased
 
+from bot.governance.columns import COLUMNS
 from bot.models import Answer, Circle, CircleMember, Delivery, Kpi, KpiObservation, Person, Program
 
 Format = Literal["csv", "jsonl"]
 What = Literal["answers", "kpis", "circles", "deliveries"]
 
-FORMATS: tuple[str, ...] = ("csv", "jsonl")
 REFLECTION_QUESTION_ID = "reflection"
 # Rows fetched per round trip: memory stays flat however large the program is.
 BATCH_SIZE = 1000
-
-COLUMNS: dict[str, tuple[str, ...]] = {
-    "answers": (
-        "program",
-        "slack_user_id",
-        "department",
-        "module_id",
-        "kind",
-        "question_id",
-        "attempt",
-        "value",
-        "correct",
-        "answered_at",
-    ),
-    "kpis": (
-        "program",
-        "kpi_key",
-        "kpi_name",
-        "slack_user_id",
-        "department",
-        "source",
-        "observer_slack_user_id",
-        "period_start",
-        "value",
-        "recorded_at",
-    ),
-    "circles": (
-        "program",
-        "circle_number",
-        "channel_name",
-        "period_start",
-        "period_end",
-        "status",
-        "meeting_at",
-        "slack_user_id",
-        "role",
-        "attended",
-        "met_response",
-        "pulse",
-    ),
-    "deliveries": (
-        "program",
-        "slack_user_id",
-        "department",
-        "module_id",
-        "kind",
-        "sequence",
-        "status",
-        "due_at",
-        "sent_at",
-        "reminded_at",
-        "completed_at",
-    ),
-}
 
 _DESCRIPTIONS: dict[str, str] = {
     "answers": (
