@@ -19,6 +19,8 @@ from pydantic import (
     model_validator,
 )
 
+from bot.core.words import count
+
 # Ids appear inside Slack action values and block ids (255 chars max) next to other parts.
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
 # Short single-line texts (button labels are capped at 75 characters by Slack).
@@ -286,7 +288,9 @@ class ProgramTemplate(Strict):
         if self.weeks is not None:
             late = [w for w in self.circles.weeks if w > self.weeks]
             if late:
-                raise ValueError(f"circle weeks {late} fall after the program's {self.weeks} weeks")
+                raise ValueError(
+                    f"circle weeks {late} fall after the program's {count(self.weeks, 'week')}"
+                )
             late_events = [e.title for e in self.events if e.week and e.week > self.weeks]
             if late_events:
                 raise ValueError(f"events after the program ends: {', '.join(late_events)}")

@@ -15,6 +15,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.core.ids import Action
+from bot.core.words import count
 from bot.kpis.service import Observed
 from bot.models import Kpi
 
@@ -30,7 +31,9 @@ def checkin(kpis: list[Kpi], *, week: dt.date, answers: dict[int, int]) -> list[
         ContextBlock(
             elements=[
                 MarkdownTextObject(
-                    text=f"Week of {week:%-d %B} · {len(kpis)} quick clicks, under a minute"
+                    text=(
+                        f"Week of {week:%-d %B} · {count(len(kpis), 'quick click')}, under a minute"
+                    )
                 )
             ]
         ),
