@@ -44,13 +44,14 @@ def digest_send(program_name: str, week: str | None) -> None:
     from bot.slack import outbox
 
     rt = runtime()
-    if not rt.settings.multi_workspace:
-        rt.settings.require_bot_token()
     now = utcnow()
     with rt.session() as session:
         computed, count = operations.send_now(
             session, catalog=rt.catalog, program_name=program_name, week=week, now=now
         )
+        # After the program's own refusals (not started, no leads), before anything is committed.
+        if not rt.settings.multi_workspace:
+            rt.settings.require_bot_token()
     stats = outbox.flush(rt.sessions, rt.clients, now=now, worker_id=worker_id())
     click.echo(
         f"Sent the {computed.week.label} digest of '{computed.program_name}' to"

@@ -509,4 +509,13 @@ def test_digest_send_refuses_a_program_that_has_not_started(cli: Cli) -> None:
     assert "last week" not in preview.stdout
     assert sent.returncode == 1 and "Traceback" not in sent.stderr
     assert sent.stderr.startswith(f"upward: error: 'Later' starts on {start:%a %-d %b %Y}, after ")
+    offline = cli("digest", "send", "--program", "Later", offline=True)
+    assert offline.stderr == sent.stderr, "the program's refusal comes before the missing token"
     assert cli.slack.workspace.calls_to("chat.postMessage") == []
+
+    # A digest that could go out, without a token: refused, and nothing is queued for later.
+    cli.create_program("Now", "pilot", "2026-12-01")
+    assert cli("roster", "import", "lead.csv", "--program", "Now").returncode == 0
+    tokenless = cli("digest", "send", "--program", "Now", "--week", "2026-W49", offline=True)
+    assert tokenless.returncode == 1 and "SLACK_BOT_TOKEN is not set" in tokenless.stderr
+    assert cli.count(OutboxMessage) == 0
