@@ -16,16 +16,8 @@ from typing import Any
 
 from bot.demo.cast import Activity
 from bot.sandbox import Workspace
-from bot.sandbox.blockkit_html import (
-    CSS,
-    RenderContext,
-    avatar_colour,
-    esc,
-    initials,
-    render_message,
-    render_mrkdwn,
-    render_view,
-)
+from bot.sandbox.blockkit_html import CSS, avatar_colour, initials, render_message, render_view
+from bot.sandbox.blockkit_text import RenderContext, esc, render_mrkdwn
 from bot.sandbox.styles import PAGE_CSS
 
 DIGEST_PREFIX = "Weekly digest"

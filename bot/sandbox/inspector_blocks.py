@@ -14,14 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.sandbox import payloads
-from bot.sandbox.blockkit_html import (
-    RenderContext,
-    esc,
-    render_block,
-    render_element,
-    render_message,
-    render_text,
-)
+from bot.sandbox.blockkit_elements import render_element
+from bot.sandbox.blockkit_html import render_block, render_message
+from bot.sandbox.blockkit_text import RenderContext, esc, render_text
 
 PREFIX = "/sandbox/inspector"
 PICKER_INPUTS = {"datepicker": ("date", "initial_date"), "timepicker": ("time", "initial_time")}

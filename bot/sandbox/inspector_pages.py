@@ -16,14 +16,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from bot.sandbox.blockkit_html import (
-    CSS,
-    RenderContext,
-    avatar_colour,
-    esc,
-    initials,
-    render_mrkdwn,
-)
+from bot.sandbox.blockkit_html import CSS, avatar_colour, initials
+from bot.sandbox.blockkit_text import RenderContext, esc, render_mrkdwn
 from bot.sandbox.inspector_blocks import (
     PREFIX,
     Where,
