@@ -1,8 +1,10 @@
-"""The stand-in's HTTP server: Slack's Web API wire format, rate limits, faults, control endpoints.
+"""The stand-in: Slack's Web API on a real port, its teams, rate limits, faults, control endpoints.
 
 ``POST /api/<method>`` takes form-encoded or JSON bodies (plus query parameters) and a bot token
 in ``Authorization: Bearer`` or a ``token`` field, and answers like slack.com. ``/sandbox/...``
-serves uploads, response_urls, state inspection and run-time fault/rate-limit control.
+serves uploads, response_urls, state inspection and run-time fault/rate-limit control. The HTTP
+side (parsing a request, routing it, writing the answer) is ``bot/sandbox/http_handler.py``; this
+module decides the answers: auth, rate limits, faults, then the method, each call logged.
 ``GET /oauth/v2/authorize`` approves an install (``bot/sandbox/oauth.py``). ``/sandbox/inspector``
 is a page per simulated person where someone clicks through the app by hand
 (``bot/sandbox/inspector.py``; it sends to ``request_url``).
@@ -19,28 +21,21 @@ same app: the first team's app id, signing secret and OAuth credentials.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import logging
 import threading
 import time
-import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, cast
-from urllib.parse import parse_qs, urlsplit
+from typing import Any
+from urllib.parse import parse_qs
 
-from bot.sandbox import inspector
 from bot.sandbox.errors import SlackError
 from bot.sandbox.faults import Fault, FaultPlan, Faults, plan_from_json
-from bot.sandbox.interactions import apply_response_url
+from bot.sandbox.http_handler import ApiAnswer, StandInHTTPServer
 from bot.sandbox.methods import METHODS, Call
-from bot.sandbox.methods.files import receive_upload
 from bot.sandbox.model import CallRecord
-from bot.sandbox.oauth import AUTHORIZE_PATH, InstallResult, approve, install
+from bot.sandbox.oauth import InstallResult, install
 from bot.sandbox.people import SimulatedUser
 from bot.sandbox.ratelimit import RateLimiter, RateLimits, limits_from_json
 from bot.sandbox.requests import SignedSender
@@ -57,42 +52,6 @@ CLIENT_AUTH_METHODS = frozenset({"oauth.v2.access"})
 OPEN_CONNECTION = "apps.connections.open"
 # Call arguments never shown in /sandbox/calls.
 SECRET_ARGS = frozenset({"client_secret"})
-
-
-@dataclass
-class ApiAnswer:
-    """How the stand-in answers one request; ``body`` None means drop the connection."""
-
-    status: int
-    body: dict[str, Any] | None
-    headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0
-
-
-def parse_args(query: str, body: bytes, content_type: str) -> tuple[dict[str, Any], str | None]:
-    """Arguments from the query string and a form or JSON body, and any ``token`` field."""
-    args: dict[str, Any] = {k: v[-1] for k, v in parse_qs(query, keep_blank_values=True).items()}
-    kind = content_type.split(";")[0].strip().lower()
-    if body.strip():
-        if kind == "application/json":
-            try:
-                data = json.loads(body)
-            except ValueError:
-                raise SlackError("invalid_json") from None
-            if not isinstance(data, dict):
-                raise SlackError("invalid_json")
-            data.pop("token", None)  # Slack ignores tokens inside JSON bodies
-            args.update(data)
-        elif kind in ("application/x-www-form-urlencoded", "text/plain", ""):
-            try:
-                form = parse_qs(body.decode("utf-8"), keep_blank_values=True, strict_parsing=True)
-            except (UnicodeDecodeError, ValueError):
-                raise SlackError("invalid_form_data") from None
-            args.update({k: v[-1] for k, v in form.items()})
-        else:
-            raise SlackError("invalid_post_type")
-    token = args.pop("token", None)
-    return args, token
 
 
 class SlackStandIn:
@@ -135,7 +94,7 @@ class SlackStandIn:
             self.workspace.app_id, host=host, port=socket_port, ack_timeout=ack_timeout
         )
         self._address = (host, port)
-        self._server: _Server | None = None
+        self._server: StandInHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -143,8 +102,7 @@ class SlackStandIn:
         """Bind the port and serve in a daemon thread."""
         if self._server is not None:
             return self
-        server = _Server(self._address, _Handler)
-        server.stand_in = self
+        server = StandInHTTPServer(self._address, self)
         host, port = self._address[0], server.server_address[1]
         public_host = "127.0.0.1" if host in ("0.0.0.0", "") else host
         for ws in self.teams.values():
@@ -396,128 +354,3 @@ class SlackStandIn:
         if path.startswith("/sandbox/socket-mode"):
             return self.socket_mode.control(path.removeprefix("/sandbox/socket-mode"), verb, data)
         return 404, {"ok": False, "error": "not_found"}
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True  # a hung client must not keep the process alive
-    stand_in: SlackStandIn
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = "SlackStandIn/1.0"
-
-    @property
-    def stand_in(self) -> SlackStandIn:
-        return cast(_Server, self.server).stand_in
-
-    def log_message(self, format: str, *args: Any) -> None:
-        log.debug("%s - %s", self.address_string(), format % args)
-
-    def do_GET(self) -> None:
-        self._dispatch("GET")
-
-    def do_POST(self) -> None:
-        self._dispatch("POST")
-
-    def _dispatch(self, verb: str) -> None:
-        url = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        path = url.path
-        try:
-            stand_in = self.stand_in
-            if path.startswith("/api/"):
-                self._api(path.removeprefix("/api/"), url.query, body)
-            elif path == AUTHORIZE_PATH and verb == "GET":
-                status, headers, text = approve(stand_in, url.query)
-                self._send(status, text, headers)
-            elif path.startswith("/sandbox/upload/") and verb == "POST":
-                file_id = path.rsplit("/", 1)[-1]
-                ok = receive_upload(stand_in.workspace_holding("files", file_id), file_id, body)
-                self._send(200 if ok else 404, f"OK - {len(body)}" if ok else "file_not_found")
-            elif path.startswith("/sandbox/response/") and verb == "POST":
-                payload = _loads_or_none(body)
-                response_id = path.rsplit("/", 1)[-1]
-                self._send(
-                    *apply_response_url(
-                        stand_in.workspace_holding("response_urls", response_id),
-                        response_id,
-                        payload,
-                    )
-                )
-            elif path == inspector.PREFIX or path.startswith(inspector.PREFIX + "/"):
-                answer = inspector.handle(
-                    stand_in, verb, path, url.query, body, client=self.client_address[0]
-                )
-                headers = {"Location": answer.location} if answer.location else {}
-                self._send(
-                    answer.status, answer.html, headers, content_type="text/html; charset=utf-8"
-                )
-            elif path.startswith("/sandbox/files/"):
-                file_id = path.split("/")[3]
-                content = stand_in.workspace_holding("files", file_id).file_content(file_id)
-                self._send(200 if content is not None else 404, content or b"")
-            else:
-                self._send(*self.stand_in.control(path, verb, body, url.query))
-        except (ValueError, KeyError, TypeError) as exc:  # malformed control request
-            self._send(400, {"ok": False, "error": "invalid_request", "detail": str(exc)})
-
-    def _api(self, method: str, query: str, body: bytes) -> None:
-        try:
-            args, token = parse_args(query, body, self.headers.get("Content-Type", ""))
-        except SlackError as exc:
-            self._send(200, exc.body())
-            return
-        authorization = self.headers.get("Authorization", "")
-        if authorization.lower().startswith("bearer "):
-            token = authorization[7:].strip()
-        elif authorization.lower().startswith("basic "):  # oauth.v2.access: client id and secret
-            try:
-                client_id, _, secret = (
-                    base64.b64decode(authorization[6:].strip()).decode().partition(":")
-                )
-            except (binascii.Error, UnicodeDecodeError):
-                client_id, secret = "", ""
-            args.setdefault("client_id", client_id)
-            args.setdefault("client_secret", secret)
-        answer = self.stand_in.handle_api(method, args, token)
-        if answer.delay:
-            time.sleep(answer.delay)
-        if answer.body is None:
-            # A dropped connection: no status line at all; the client sees RemoteDisconnected.
-            self.close_connection = True
-            return
-        self._send(answer.status, answer.body, answer.headers)
-
-    def _send(
-        self,
-        status: int,
-        body: Any,
-        headers: Mapping[str, str] | None = None,
-        *,
-        content_type: str | None = None,
-    ) -> None:
-        if content_type is not None:
-            payload, kind = str(body).encode(), content_type
-        elif isinstance(body, bytes):
-            payload, kind = body, "application/octet-stream"
-        elif isinstance(body, str):
-            payload, kind = body.encode(), "text/plain; charset=utf-8"
-        else:
-            payload, kind = json.dumps(body).encode(), "application/json; charset=utf-8"
-        self.send_response(status)
-        self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(payload)))
-        self.send_header("X-Slack-Req-Id", uuid.uuid4().hex)
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(payload)
-
-
-def _loads_or_none(body: bytes) -> Any:
-    try:
-        return json.loads(body)
-    except ValueError:
-        return None
