@@ -11,8 +11,9 @@ from typing import Any
 
 from bot.sandbox.errors import SlackError
 from bot.sandbox.methods.views import render_view
+from bot.sandbox.state import ResponseTarget, Trigger
 from bot.sandbox.validation import check_message_blocks, check_view
-from bot.sandbox.workspace import ResponseTarget, Trigger, Workspace
+from bot.sandbox.workspace import Workspace
 
 RESPONSE_URL_LIFETIME = 30 * 60  # Slack: five uses within thirty minutes
 RESPONSE_URL_USES = 5

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
-from bot.sandbox.workspace import OAuthGrant
+from bot.sandbox.state import OAuthGrant
 
 if TYPE_CHECKING:
     from bot.sandbox.standin import StandIn

@@ -1,5 +1,7 @@
 """The stand-in's workspace: thread-safe state, the rules methods share, and a read-back API.
 
+The records it holds (``State`` and the one-use grants) are ``bot/sandbox/state.py``'s.
+
 Methods mutate ``ws.state`` inside ``with ws.mutation():``; tests read what a person sees through
 the read-back methods (``dm_messages``, ``ephemerals``, ``home_tab``, ...), which return copies.
 """
@@ -12,13 +14,13 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 from bot.sandbox.errors import SlackError
-from bot.sandbox.model import CallRecord, Channel, FileRecord, IdFactory, TsFactory, User
+from bot.sandbox.model import CallRecord, Channel, IdFactory, TsFactory, User
 from bot.sandbox.seed import Seed, load_seed
+from bot.sandbox.state import State
 
 T = TypeVar("T")
 
@@ -33,63 +35,6 @@ SYSTEM_SUBTYPES = frozenset(
         "channel_unarchive",
     }
 )
-
-
-@dataclass
-class Trigger:
-    """A trigger_id handed to the app in an interaction; views.open may exchange it once."""
-
-    user_id: str
-    issued_at: float
-    used: bool = False
-
-
-@dataclass
-class ResponseTarget:
-    """Where posts to one response_url land."""
-
-    user_id: str
-    channel_id: str
-    created_at: float
-    message_ts: str | None = None  # the message the interaction came from
-    is_ephemeral: bool = False
-    uses: int = 0
-
-
-@dataclass
-class OAuthGrant:
-    """An authorization code handed to the app's redirect URL; oauth.v2.access exchanges it once."""
-
-    user_id: str
-    scopes: list[str]
-    redirect_uri: str | None
-    issued_at: float
-    used: bool = False
-
-
-@dataclass
-class State:
-    """Everything the workspace holds. Hold ``Workspace.lock`` while touching it."""
-
-    users: dict[str, User]
-    channels: dict[str, Channel] = field(default_factory=dict)
-    dms: dict[frozenset[str], str] = field(default_factory=dict)  # member set -> DM/MPIM id
-    ephemerals: list[dict[str, Any]] = field(default_factory=list)
-    views: dict[str, dict[str, Any]] = field(default_factory=dict)
-    view_users: dict[str, str] = field(default_factory=dict)
-    view_errors: dict[str, dict[str, str]] = field(default_factory=dict)
-    modal_stacks: dict[str, list[str]] = field(default_factory=dict)
-    home_views: dict[str, str] = field(default_factory=dict)
-    files: dict[str, FileRecord] = field(default_factory=dict)
-    triggers: dict[str, Trigger] = field(default_factory=dict)
-    response_urls: dict[str, ResponseTarget] = field(default_factory=dict)
-    responses: list[dict[str, Any]] = field(default_factory=list)
-    calls: list[CallRecord] = field(default_factory=list)
-    revoked_tokens: set[str] = field(default_factory=set)
-    issued_tokens: dict[str, list[str]] = field(
-        default_factory=dict
-    )  # OAuth-installed bot token -> scopes
-    oauth_codes: dict[str, OAuthGrant] = field(default_factory=dict)
 
 
 class Workspace:
