@@ -1,22 +1,19 @@
 """The inspector's pages: the index, a person (DM, ephemerals, App Home, open modal), a channel.
 
 Times are the reader's; controls are working forms (``bot.sandbox.inspector_blocks``) whose
-POSTs ``bot.sandbox.inspector`` turns into signed requests to the app. Images are data: URIs, so
-nothing is loaded from a network, and everything shown is escaped.
+POSTs ``bot.sandbox.inspector`` turns into signed requests to the app. Each page sits in the frame
+of ``bot.sandbox.inspector_layout`` (the sidebar, the styles). Images are data: URIs, so nothing is
+loaded from a network, and everything shown is escaped.
 """
 
 from __future__ import annotations
 
-import base64
-import csv
 import datetime as dt
-import functools
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from bot.sandbox.blockkit_html import CSS, avatar_colour, initials
+from bot.sandbox.blockkit_html import avatar_colour, initials
 from bot.sandbox.blockkit_text import RenderContext, esc, render_mrkdwn
 from bot.sandbox.inspector_blocks import (
     PREFIX,
@@ -27,61 +24,21 @@ from bot.sandbox.inspector_blocks import (
     modal_html,
     post_form,
 )
+from bot.sandbox.inspector_layout import (
+    channel_names,
+    demo_roles,
+    layout,
+    local_now,
+    notice_html,
+    page_context,
+    team_channels,
+    team_people,
+)
 from bot.sandbox.styles import PAGE_CSS
 from bot.sandbox.workspace import Workspace
 
 if TYPE_CHECKING:
     from bot.sandbox.standin import StandIn
-
-DEMO_ROSTER = Path(__file__).with_name("demo_roster.csv")
-ROLE_ORDER = ("lead", "mentor", "executive")
-ROLE_HEADINGS = {
-    "lead": "Program lead",
-    "mentor": "Mentors",
-    "executive": "Executives",
-    "": "People",
-}
-
-INSPECTOR_CSS = """
-.ix{display:inline-flex;align-items:center;gap:6px;margin:0}
-.ix-picker input{border:0;font:inherit;font-size:13px;color:#1d1c1d;background:transparent;
-  padding:0}
-.ix-select{height:28px;border:1px solid rgba(29,28,29,.3);border-radius:4px;font:inherit;
-  font-size:13px;padding:0 6px;
-  background:#fff}
-.ix-off{opacity:.7;cursor:not-allowed}
-.toolbar{display:flex;gap:8px;align-items:center;margin:10px 0 4px;flex-wrap:wrap}
-.notice{background:#eaf5ee;border:1px solid #2eb67d;border-radius:6px;padding:8px 12px;
-  margin:10px 0;font-size:14px;
-  position:sticky;top:8px;z-index:5;box-shadow:0 2px 8px rgba(0,0,0,.08)}
-.notice.bad{background:#fdecef;border-color:#e01e5a}
-.command{display:flex;gap:8px;align-items:center;margin:12px 0;font-size:14px;flex-wrap:wrap}
-.command input[type=text]{flex:1;min-width:220px;height:30px;border:1px solid rgba(29,28,29,.3);
-  border-radius:4px;
-  padding:0 8px;font:inherit}
-.command code{font-weight:700}
-.overlay{position:fixed;inset:0;background:rgba(29,28,29,.45);display:flex;justify-content:center;
-  align-items:flex-start;
-  padding:56px 16px;z-index:10;overflow:auto}
-.overlay .bk-modal{width:520px}
-.bk-error{color:#e01e5a;font-size:13px;margin-top:4px}
-table.people{border-collapse:collapse;width:100%;font-size:14px;margin:8px 0 18px}
-table.people th{text-align:left;color:#616061;font-weight:700;padding:6px 10px 6px 0;
-  border-bottom:1px solid #ddd}
-table.people td{padding:7px 10px 7px 0;border-bottom:1px solid #eee;vertical-align:middle}
-table.people a{color:#1264a3;text-decoration:none;font-weight:700}
-.tag{font-size:11px;background:#f0eef0;border-radius:3px;padding:1px 6px;color:#616061;
-  margin-left:4px}
-.sidebar a.here{background:#1164a3;color:#fff}
-"""
-
-
-@functools.cache
-def demo_roles() -> dict[str, str]:
-    """Each demo person's role (lead, mentor, executive), from the demo roster the sandbox
-    enrolls."""
-    with DEMO_ROSTER.open(encoding="utf-8") as f:
-        return {row["slack_user_id"]: row["role"] for row in csv.DictReader(f)}
 
 
 # -- one person ---------------------------------------------------------------------------------
@@ -93,7 +50,7 @@ def person_page(stand_in: StandIn, user_id: str, notice: tuple[str, bool]) -> st
         if user is None or user.is_bot:
             raise LookupError(f"There is no person {user_id} in the stand-in.")
         dm = ws.state.dms.get(frozenset([ws.bot_user_id, user_id]))
-    name, ctx, names = user.real_name or user.name, _ctx(ws, user.tz), _channel_names(ws)
+    name, ctx, names = user.real_name or user.name, page_context(ws, user.tz), channel_names(ws)
     back = f"{PREFIX}/person/{quote(user_id)}"
     items: list[tuple[str, str]] = []
     for message in ws.channel_messages(dm) if dm else []:
@@ -123,11 +80,15 @@ def person_page(stand_in: StandIn, user_id: str, notice: tuple[str, bool]) -> st
     modal = ""
     if views:
         modal = modal_html(
-            views[-1], ws.view_errors(views[-1]["id"]), ctx, Where(user_id, back), _notice(notice)
+            views[-1],
+            ws.view_errors(views[-1]["id"]),
+            ctx,
+            Where(user_id, back),
+            notice_html(notice),
         )
     who = " · ".join(
         esc(x)
-        for x in (user.title, demo_roles().get(user_id), f"{user.tz}, now {_local_now(ws, ctx)}")
+        for x in (user.title, demo_roles().get(user_id), f"{user.tz}, now {local_now(ws, ctx)}")
         if x
     )
     gone = ' <span class="tag">deactivated</span>' if user.deleted else ""
@@ -139,12 +100,12 @@ def person_page(stand_in: StandIn, user_id: str, notice: tuple[str, bool]) -> st
         f' class="who">{who}</div></div></header><div'
         f' class="toolbar">{post_form("home", Where(user_id, back), open_home, anchor="home")}<a'
         f' class="bk-button" href="{esc(back)}">Refresh</a><a class="bk-button"'
-        f' href="{PREFIX}">Everyone</a></div>{"" if modal else _notice(notice)}<h3>Direct messages'
-        " with Upward</h3><div"
+        f' href="{PREFIX}">Everyone</a></div>{"" if modal else notice_html(notice)}'
+        "<h3>Direct messages with Upward</h3><div"
         f' class="pane">{timeline}</div>{_command_form(ws, user_id, back, dm)}<h3 id="home">App'
         f' Home tab</h3><div class="pane home">{home_html}</div></section>{modal}'
     )
-    return _layout(ws, f"{name} · Upward sandbox", body, here=user_id)
+    return layout(ws, f"{name} · Upward sandbox", body, here=user_id)
 
 
 def _with_thread(
@@ -176,7 +137,7 @@ def _command_form(
     if channel is not None:
         place = hidden_fields({"channel": channel})
     else:
-        theirs = [c for c in _channels(ws) if user_id in c.members and not c.is_archived]
+        theirs = [c for c in team_channels(ws) if user_id in c.members and not c.is_archived]
         choices = "".join(f'<option value="{esc(c.id)}">in #{esc(c.name)}</option>' for c in theirs)
         place = (
             f'<select class="ix-select" name="channel"><option value="{esc(dm or "")}">in the DM'
@@ -213,7 +174,7 @@ def channel_page(stand_in: StandIn, channel_id: str, viewer: str, notice: tuple[
             channel.is_archived,
         )
         topic = str(channel.topic.get("value") or "")
-    ctx = _ctx(ws, tz)
+    ctx = page_context(ws, tz)
     back = f"{PREFIX}/channel/{quote(channel_id)}?{'as=' + quote(viewer) if viewer else ''}"
     items = []
     for message in ws.channel_messages(channel_id, system=True):
@@ -258,10 +219,10 @@ def channel_page(stand_in: StandIn, channel_id: str, viewer: str, notice: tuple[
         f"<section><h1>{'🔒' if private else '#'} {esc(name)}{badge}</h1><div"
         f' class="who">{esc(topic)}</div><div class="habits">Members:'
         f" {', '.join(esc(ctx.user(m)) for m in members) or 'nobody yet'}</div>"
-        f"{viewing}{_notice(notice)}<div"
+        f"{viewing}{notice_html(notice)}<div"
         f' class="pane">{timeline}</div>{command}</section>'
     )
-    return _layout(ws, f"#{name} · Upward sandbox", body, here=channel_id)
+    return layout(ws, f"#{name} · Upward sandbox", body, here=channel_id)
 
 
 # -- the index -----------------------------------------------------------------------------------
@@ -270,7 +231,7 @@ def index_page(stand_in: StandIn) -> str:
     sections = []
     for ws in stand_in.teams.values():
         rows = []
-        for user in _people(ws):
+        for user in team_people(ws):
             local = dt.datetime.fromtimestamp(ws.now(), ZoneInfo(user.tz))
             dm = ws.dm_messages(user.id)
             sees = [f"{len(dm)} DM message{'s' * (len(dm) != 1)}" if dm else "no DMs yet"]
@@ -287,7 +248,7 @@ def index_page(stand_in: StandIn) -> str:
                 f' class="where">{esc(", ".join(sees))}</td></tr>'
             )
         channels = []
-        for c in _channels(ws):
+        for c in team_channels(ws):
             kind = (
                 ("circle (private)" if c.creator == ws.bot_user_id else "private")
                 if c.is_private
@@ -328,7 +289,7 @@ def index_page(stand_in: StandIn) -> str:
         f' {target} Everything the stand-in holds, as JSON: <a class="bk-link"'
         f' href="/sandbox/state">/sandbox/state</a>.</p>{"".join(sections)}</section>'
     )
-    return _layout(stand_in.workspace, "Upward sandbox inspector", body, here="")
+    return layout(stand_in.workspace, "Upward sandbox inspector", body, here="")
 
 
 def message_page(title: str, text: str) -> str:
@@ -338,98 +299,4 @@ def message_page(title: str, text: str) -> str:
         f' charset="utf-8"><title>{esc(title)}</title><style>{PAGE_CSS}</style></head><body><main'
         f' style="margin:0 auto"><h1>{esc(title)}</h1><p class="lede">{esc(text)}</p><p><a'
         f' href="{PREFIX}">The inspector\'s index</a></p></main></body></html>'
-    )
-
-
-# -- shared pieces -------------------------------------------------------------------------------
-def _people(ws: Workspace) -> list[Any]:
-    """The team's people (not the bot), lead first, then mentors, executives and anyone else, by
-    name."""
-    with ws.lock:
-        people = [u for u in ws.state.users.values() if not u.is_bot]
-    rank = {role: i for i, role in enumerate(ROLE_ORDER)}
-    return sorted(
-        people,
-        key=lambda u: (rank.get(demo_roles().get(u.id, ""), len(rank)), u.real_name or u.name),
-    )
-
-
-def _channels(ws: Workspace) -> list[Any]:
-    with ws.lock:
-        return [c for c in ws.state.channels.values() if not c.is_im]
-
-
-def _channel_names(ws: Workspace) -> dict[str, str]:
-    return {c.id: c.name for c in _channels(ws)}
-
-
-def _ctx(ws: Workspace, tz: str | None) -> RenderContext:
-    """How the renderer names people and channels, where images come from (data: URIs), in zone
-    ``tz``."""
-    with ws.lock:
-        users = {uid: u.real_name or u.name for uid, u in ws.state.users.items()}
-        images = {
-            f.to_api(ws.public_url)[
-                "url_private"
-            ]: f"data:{f.mimetype};base64,{base64.b64encode(f.data).decode()}"
-            for f in ws.state.files.values()
-            if f.data is not None and f.mimetype.startswith("image/")
-        }
-    return RenderContext(
-        users=users,
-        channels=_channel_names(ws),
-        tz=tz,
-        image_src=images.get,
-        bot_user_id=ws.bot_user_id,
-    )
-
-
-def _local_now(ws: Workspace, ctx: RenderContext) -> str:
-    return f"{ctx.local(dt.datetime.fromtimestamp(ws.now(), dt.UTC)):%a %H:%M}"
-
-
-def _notice(notice: tuple[str, bool]) -> str:
-    text, bad = notice
-    return (
-        f'<div class="notice{" bad" if bad else ""}" role="status">{esc(text)}</div>'
-        if text
-        else ""
-    )
-
-
-def _layout(ws: Workspace, title: str, body: str, *, here: str) -> str:
-    """The page: a Slack-like sidebar of people (by role) and channels, then the body."""
-
-    def link(href: str, key: str, label: str) -> str:
-        return f'<a href="{href}"{" class=here" if key == here else ""}>{label}</a>'
-
-    groups: dict[str, list[str]] = {}
-    for user in _people(ws):
-        city = user.tz.rsplit("/", 1)[-1].replace("_", " ")
-        dot = f'<span class="dot" style="background:{avatar_colour(user.id)}"></span>'
-        label = f"{dot}{esc(user.real_name or user.name)}<small>{esc(city)}</small>"
-        href = f"{PREFIX}/person/{esc(quote(user.id))}"
-        groups.setdefault(demo_roles().get(user.id, ""), []).append(link(href, user.id, label))
-    people = "".join(
-        f"<h3>{esc(ROLE_HEADINGS.get(role, role))}</h3>{''.join(links)}"
-        for role, links in groups.items()
-    )
-    channels = "".join(
-        link(
-            f"{PREFIX}/channel/{esc(quote(c.id))}",
-            c.id,
-            f"{'🔒' if c.is_private else '#'} {esc(c.name)}",
-        )
-        for c in _channels(ws)
-    )
-    nav = (
-        f'<nav class="sidebar"><div class="team">{esc(ws.seed.team_name)}</div>'
-        f'<div class="program">Upward sandbox inspector</div>{link(PREFIX, "", "Everyone")}{people}'
-        f"<h3>Channels</h3>{channels}</nav>"
-    )
-    return (
-        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{esc(title)}</title><style>{CSS}{PAGE_CSS}{INSPECTOR_CSS}</style></head><body>"
-        f"{nav}<main>{body}</main></body></html>\n"
     )
