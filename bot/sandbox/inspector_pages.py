@@ -50,31 +50,11 @@ def person_page(stand_in: StandIn, user_id: str, notice: tuple[str, bool]) -> st
         if user is None or user.is_bot:
             raise LookupError(f"There is no person {user_id} in the stand-in.")
         dm = ws.state.dms.get(frozenset([ws.bot_user_id, user_id]))
-    name, ctx, names = user.real_name or user.name, page_context(ws, user.tz), channel_names(ws)
+    name, ctx = user.real_name or user.name, page_context(ws, user.tz)
     back = f"{PREFIX}/person/{quote(user_id)}"
-    items: list[tuple[str, str]] = []
-    for message in ws.channel_messages(dm) if dm else []:
-        items.append(
-            (
-                message["ts"],
-                _with_thread(ws, dm, message, ctx, Where(user_id, back, dm, message["ts"])),
-            )
-        )
-    for record in ws.ephemerals(user_id):
-        where = Where(user_id, back, record["channel"], record["ts"], ephemeral=True)
-        elsewhere = names.get(record["channel"], record["channel"])
-        place = "" if record["channel"] == dm else f'<div class="where">in #{esc(elsewhere)}</div>'
-        items.append((record["ts"], message_html(record, ctx, where, note=place, ephemeral=True)))
+    items = _dm_items(ws, dm, ctx, Where(user_id, back))
     timeline = _timeline(items, ctx) or '<p class="empty">Upward has sent nothing yet.</p>'
-    home = ws.home_tab(user_id)
-    if home:
-        drawn = blocks_html(home.get("blocks"), ctx, Where(user_id, back, view=home["id"]))
-        home_html = f'<div class="bk-view bk-home">{drawn}</div>'
-    else:
-        home_html = (
-            '<p class="empty">Never opened. <b>Open App Home</b> above sends Upward the'
-            " app_home_opened event.</p>"
-        )
+    home_html = _home_pane(ws, ctx, Where(user_id, back))
     views = ws.open_views(user_id)
     # An open modal covers the page, so what happened is said inside it.
     modal = ""
@@ -106,6 +86,39 @@ def person_page(stand_in: StandIn, user_id: str, notice: tuple[str, bool]) -> st
         f' Home tab</h3><div class="pane home">{home_html}</div></section>{modal}'
     )
     return layout(ws, f"{name} · Upward sandbox", body, here=user_id)
+
+
+def _dm_items(
+    ws: Workspace, dm: str | None, ctx: RenderContext, where: Where
+) -> list[tuple[str, str]]:
+    """(ts, HTML) of the person's DM messages (with threads) and of their ephemeral messages."""
+    user_id, back, names = where.user, where.back, channel_names(ws)
+    items: list[tuple[str, str]] = []
+    for message in ws.channel_messages(dm) if dm else []:
+        items.append(
+            (
+                message["ts"],
+                _with_thread(ws, dm, message, ctx, Where(user_id, back, dm, message["ts"])),
+            )
+        )
+    for record in ws.ephemerals(user_id):
+        here = Where(user_id, back, record["channel"], record["ts"], ephemeral=True)
+        elsewhere = names.get(record["channel"], record["channel"])
+        place = "" if record["channel"] == dm else f'<div class="where">in #{esc(elsewhere)}</div>'
+        items.append((record["ts"], message_html(record, ctx, here, note=place, ephemeral=True)))
+    return items
+
+
+def _home_pane(ws: Workspace, ctx: RenderContext, where: Where) -> str:
+    """The person's App Home tab as last published, or how to open it."""
+    home = ws.home_tab(where.user)
+    if not home:
+        return (
+            '<p class="empty">Never opened. <b>Open App Home</b> above sends Upward the'
+            " app_home_opened event.</p>"
+        )
+    drawn = blocks_html(home.get("blocks"), ctx, Where(where.user, where.back, view=home["id"]))
+    return f'<div class="bk-view bk-home">{drawn}</div>'
 
 
 def _with_thread(
@@ -176,40 +189,8 @@ def channel_page(stand_in: StandIn, channel_id: str, viewer: str, notice: tuple[
         topic = str(channel.topic.get("value") or "")
     ctx = page_context(ws, tz)
     back = f"{PREFIX}/channel/{quote(channel_id)}?{'as=' + quote(viewer) if viewer else ''}"
-    items = []
-    for message in ws.channel_messages(channel_id, system=True):
-        if message.get("subtype"):
-            local = ctx.local(dt.datetime.fromtimestamp(float(message["ts"]), dt.UTC))
-            text = str(message.get("text") or "")
-            text = (
-                text.split(">", 1)[-1].strip() if text.startswith("<@") else text
-            )  # "<@U…> has joined"
-            items.append(
-                (
-                    message["ts"],
-                    (
-                        f'<div class="system">{esc(ctx.user(message.get("user", "")))} '
-                        f"{render_mrkdwn(text, ctx)} <time>{local:%H:%M}</time></div>"
-                    ),
-                )
-            )
-        else:
-            where = Where(viewer, back, channel_id, message["ts"])
-            items.append((message["ts"], _with_thread(ws, channel_id, message, ctx, where)))
-    viewing = ""
-    if members:
-        options = "".join(
-            "<option"
-            f' value="{esc(m)}"{" selected" if m == viewer else ""}>{esc(ctx.user(m))}</option>'
-            for m in members
-        )
-        viewing = (
-            '<form class="command" method="get"'
-            f' action="{PREFIX}/channel/{esc(quote(channel_id))}">Viewing as <select'
-            f' class="ix-select" name="as">{options}</select><button type="submit"'
-            ' class="bk-button">Switch</button><span class="where">times in'
-            f" {esc(tz)}</span></form>"
-        )
+    items = _channel_items(ws, channel_id, ctx, Where(viewer, back, channel_id))
+    viewing = _viewer_form(channel_id, members, viewer, tz, ctx) if members else ""
     command = (
         _command_form(ws, viewer, back, None, channel=channel_id) if viewer and not archived else ""
     )
@@ -225,71 +206,125 @@ def channel_page(stand_in: StandIn, channel_id: str, viewer: str, notice: tuple[
     return layout(ws, f"#{name} · Upward sandbox", body, here=channel_id)
 
 
+def _channel_items(
+    ws: Workspace, channel_id: str, ctx: RenderContext, where: Where
+) -> list[tuple[str, str]]:
+    """(ts, HTML) of each top-level message, joins and topic changes as one grey line each."""
+    items = []
+    for message in ws.channel_messages(channel_id, system=True):
+        if message.get("subtype"):
+            items.append((message["ts"], _system_line(message, ctx)))
+        else:
+            here = Where(where.user, where.back, channel_id, message["ts"])
+            items.append((message["ts"], _with_thread(ws, channel_id, message, ctx, here)))
+    return items
+
+
+def _system_line(message: dict[str, Any], ctx: RenderContext) -> str:
+    """A message Slack posts itself ("<@U…> has joined"), as one line with its author and time."""
+    local = ctx.local(dt.datetime.fromtimestamp(float(message["ts"]), dt.UTC))
+    text = str(message.get("text") or "")
+    text = text.split(">", 1)[-1].strip() if text.startswith("<@") else text  # "<@U…> has joined"
+    return (
+        f'<div class="system">{esc(ctx.user(message.get("user", "")))} '
+        f"{render_mrkdwn(text, ctx)} <time>{local:%H:%M}</time></div>"
+    )
+
+
+def _viewer_form(
+    channel_id: str, members: list[str], viewer: str, tz: str, ctx: RenderContext
+) -> str:
+    """Switch the member the channel is seen as (their zone sets the times)."""
+    options = "".join(
+        f'<option value="{esc(m)}"{" selected" if m == viewer else ""}>{esc(ctx.user(m))}</option>'
+        for m in members
+    )
+    return (
+        '<form class="command" method="get"'
+        f' action="{PREFIX}/channel/{esc(quote(channel_id))}">Viewing as <select'
+        f' class="ix-select" name="as">{options}</select><button type="submit"'
+        ' class="bk-button">Switch</button><span class="where">times in'
+        f" {esc(tz)}</span></form>"
+    )
+
+
 # -- the index -----------------------------------------------------------------------------------
 def index_page(stand_in: StandIn) -> str:
     """Every simulated person (name, role, time zone) and channel, each linking to their view."""
-    sections = []
-    for ws in stand_in.teams.values():
-        rows = []
-        for user in team_people(ws):
-            local = dt.datetime.fromtimestamp(ws.now(), ZoneInfo(user.tz))
-            dm = ws.dm_messages(user.id)
-            sees = [f"{len(dm)} DM message{'s' * (len(dm) != 1)}" if dm else "no DMs yet"]
-            sees += ["home tab"] if ws.home_tab(user.id) else []
-            sees += ["a modal open"] if ws.open_views(user.id) else []
-            gone = " <span class=tag>deactivated</span>" if user.deleted else ""
-            rows.append(
-                "<tr><td><a"
-                f' href="{PREFIX}/person/{esc(quote(user.id))}">'
-                f"{esc(user.real_name or user.name)}</a>{gone}</td>"
-                f"<td>{esc(demo_roles().get(user.id, '—'))}</td><td>{esc(user.title)}</td>"
-                f"<td>{esc(user.tz)}"
-                f' <span class="where">{local:%a %H:%M}</span></td><td'
-                f' class="where">{esc(", ".join(sees))}</td></tr>'
-            )
-        channels = []
-        for c in team_channels(ws):
-            kind = (
-                ("circle (private)" if c.creator == ws.bot_user_id else "private")
-                if c.is_private
-                else "public"
-            )
-            said = sum(1 for m in list(c.messages) if not m.get("subtype"))
-            archived = " <span class=tag>archived</span>" if c.is_archived else ""
-            channels.append(
-                "<tr><td><a"
-                f' href="{PREFIX}/channel/{esc(quote(c.id))}">{"🔒" if c.is_private else "#"}'
-                f" {esc(c.name)}</a>{archived}</td><td>{esc(kind)}</td><td>{len(c.members)}"
-                f' members</td><td class="where">{said} messages</td></tr>'
-            )
-        sections.append(
-            f'<h2>{esc(ws.seed.team_name)} <span class="where">{esc(ws.team_id)}</span></h2><table'
-            ' class="people"><tr><th>Person</th><th>Role</th><th>Title</th><th>Time'
-            f" zone</th><th>Sees</th></tr>{''.join(rows)}</table><h3>Channels</h3><table"
-            f' class="people">{"".join(channels)}</table>'
-        )
-    if stand_in.transport == "socket":
-        target = (
-            "Buttons pressed here are sent to Upward as Socket Mode envelopes, over the connection"
-            " it holds to the stand-in."
-        )
-    elif stand_in.request_url:
-        target = (
-            "Buttons pressed here are sent, signed as Slack signs them, to"
-            f" <code>{esc(stand_in.request_url)}</code>."
-        )
-    else:
-        target = (
-            "<b>The stand-in does not know where Upward listens</b>, so pages show what people see"
-            " but buttons send nothing. <code>upward serve --sandbox</code> sets it."
-        )
+    sections = "".join(_team_section(ws) for ws in stand_in.teams.values())
     body = (
         '<section><h1>Sandbox inspector</h1><p class="lede">Open anyone to see their DMs with'
         " Upward, their App Home tab and any form on their screen, and press the buttons as them."
-        f' {target} Everything the stand-in holds, as JSON: <a class="bk-link"'
-        f' href="/sandbox/state">/sandbox/state</a>.</p>{"".join(sections)}</section>'
+        f' {_where_sent(stand_in)} Everything the stand-in holds, as JSON: <a class="bk-link"'
+        f' href="/sandbox/state">/sandbox/state</a>.</p>{sections}</section>'
     )
     return layout(stand_in.workspace, "Upward sandbox inspector", body, here="")
+
+
+def _team_section(ws: Workspace) -> str:
+    """One team: a table of its people, then one of its channels."""
+    rows = "".join(_person_row(ws, user) for user in team_people(ws))
+    channels = "".join(_channel_row(ws, c) for c in team_channels(ws))
+    return (
+        f'<h2>{esc(ws.seed.team_name)} <span class="where">{esc(ws.team_id)}</span></h2><table'
+        ' class="people"><tr><th>Person</th><th>Role</th><th>Title</th><th>Time'
+        f" zone</th><th>Sees</th></tr>{rows}</table><h3>Channels</h3><table"
+        f' class="people">{channels}</table>'
+    )
+
+
+def _person_row(ws: Workspace, user: Any) -> str:
+    """A person: name, role, title, zone and local time, and what they see of Upward so far."""
+    local = dt.datetime.fromtimestamp(ws.now(), ZoneInfo(user.tz))
+    dm = ws.dm_messages(user.id)
+    sees = [f"{len(dm)} DM message{'s' * (len(dm) != 1)}" if dm else "no DMs yet"]
+    sees += ["home tab"] if ws.home_tab(user.id) else []
+    sees += ["a modal open"] if ws.open_views(user.id) else []
+    gone = " <span class=tag>deactivated</span>" if user.deleted else ""
+    return (
+        "<tr><td><a"
+        f' href="{PREFIX}/person/{esc(quote(user.id))}">'
+        f"{esc(user.real_name or user.name)}</a>{gone}</td>"
+        f"<td>{esc(demo_roles().get(user.id, '—'))}</td><td>{esc(user.title)}</td>"
+        f"<td>{esc(user.tz)}"
+        f' <span class="where">{local:%a %H:%M}</span></td><td'
+        f' class="where">{esc(", ".join(sees))}</td></tr>'
+    )
+
+
+def _channel_row(ws: Workspace, c: Any) -> str:
+    """A channel: its kind (a circle is a private channel the bot made), members and messages."""
+    kind = (
+        ("circle (private)" if c.creator == ws.bot_user_id else "private")
+        if c.is_private
+        else "public"
+    )
+    said = sum(1 for m in list(c.messages) if not m.get("subtype"))
+    archived = " <span class=tag>archived</span>" if c.is_archived else ""
+    return (
+        "<tr><td><a"
+        f' href="{PREFIX}/channel/{esc(quote(c.id))}">{"🔒" if c.is_private else "#"}'
+        f" {esc(c.name)}</a>{archived}</td><td>{esc(kind)}</td><td>{len(c.members)}"
+        f' members</td><td class="where">{said} messages</td></tr>'
+    )
+
+
+def _where_sent(stand_in: StandIn) -> str:
+    """Where the buttons pressed on the pages go: Socket Mode, the app's Request URL, or nowhere."""
+    if stand_in.transport == "socket":
+        return (
+            "Buttons pressed here are sent to Upward as Socket Mode envelopes, over the connection"
+            " it holds to the stand-in."
+        )
+    if stand_in.request_url:
+        return (
+            "Buttons pressed here are sent, signed as Slack signs them, to"
+            f" <code>{esc(stand_in.request_url)}</code>."
+        )
+    return (
+        "<b>The stand-in does not know where Upward listens</b>, so pages show what people see"
+        " but buttons send nothing. <code>upward serve --sandbox</code> sets it."
+    )
 
 
 def message_page(title: str, text: str) -> str:
