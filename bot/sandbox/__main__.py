@@ -47,6 +47,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--socket-port", type=int, default=0, help="Socket Mode's WebSocket port (default 0: any)"
     )
+    _add_fault_options(parser)
+    parser.add_argument("--verbose", action="store_true", help="log every request")
+    return parser
+
+
+def _add_fault_options(parser: argparse.ArgumentParser) -> None:
+    """The --fault-* options, in a group of their own: which calls fail, how, and how often."""
     faults = parser.add_argument_group("fault injection")
     faults.add_argument(
         "--fault-5xx-rate",
@@ -77,8 +84,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="fail after the method's effect happened (posted, yet 5xx)",
     )
     faults.add_argument("--fault-seed", type=int, default=0, help="seed of the fault RNG")
-    parser.add_argument("--verbose", action="store_true", help="log every request")
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
