@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy import case, distinct, func, select
 
 from bot.demo.cast import Cast
-from bot.demo.pilot import END, DemoWorld
+from bot.demo.pilot import DemoWorld
+from bot.demo.scenario import END
 from bot.digest.blocks import digest_text
 from bot.digest.service import Week, compute
 from bot.models import (

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from bot.demo import pilot, report
+from bot.demo import pilot, report, scenario
 from bot.demo.cast import SimulationError
 from bot.demo.transcript import Person, Transcript, write_html
 from bot.errors import UpwardError
@@ -66,7 +66,7 @@ def logs_to(path: Path) -> Iterator[None]:
 
 def people(workspace) -> list[Person]:  # type: ignore[no-untyped-def]
     """Everyone on the demo roster, lead first, with how they are simulated."""
-    habits = pilot.roles()
+    habits = scenario.roles()
     order = {"lead": 0, "mentor": 1, "executive": 2}
     found = []
     for user in workspace.seed.users:
@@ -74,9 +74,9 @@ def people(workspace) -> list[Person]:  # type: ignore[no-untyped-def]
             continue
         role = (
             "lead"
-            if user.id == pilot.LEAD
+            if user.id == scenario.LEAD
             else "mentor"
-            if user.id in pilot.MENTORS
+            if user.id in scenario.MENTORS
             else "executive"
         )
         found.append(Person(user.id, user.real_name, user.title, user.tz, role, habits[user.id]))
@@ -90,7 +90,7 @@ def run_demo(out: Path, *, echo: Echo) -> Path:
     database = out / "demo.db"
     echo(
         "Upward demo: a 4-week reverse-mentoring pilot at Northwind Labs, in fast-forward "
-        f"({pilot.START:%a %-d %b} – {pilot.END:%a %-d %b %Y})"
+        f"({scenario.START:%a %-d %b} – {scenario.END:%a %-d %b %Y})"
     )
     try:
         with (
