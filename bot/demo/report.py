@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import case, distinct, func, select
+from sqlalchemy.orm import Session
 
 from bot.demo.cast import Cast
 from bot.demo.pilot import DemoWorld
@@ -30,56 +31,8 @@ def summary(world: DemoWorld, cast: Cast, *, ticks: int) -> list[tuple[str, str]
     ws = world.slack.workspace
     with world.session() as s:
         program = s.scalars(select(Program)).one()
-        modules = select(Delivery).where(
-            Delivery.program_id == program.id, Delivery.kind == DeliveryKind.module
-        )
-        sent = (
-            s.scalar(
-                select(func.count()).select_from(
-                    modules.where(Delivery.sent_at.is_not(None)).subquery()
-                )
-            )
-            or 0
-        )
-        done = (
-            s.scalar(
-                select(func.count()).select_from(
-                    modules.where(Delivery.completed_at.is_not(None)).subquery()
-                )
-            )
-            or 0
-        )
-        firsts = s.execute(
-            select(func.count(), func.sum(case((Answer.correct.is_(True), 1), else_=0)))
-            .join(Delivery)
-            .where(
-                Delivery.kind == DeliveryKind.module,
-                Answer.attempt == 1,
-                Answer.correct.is_not(None),
-            )
-        ).one()
-        asked = (
-            s.scalar(select(func.count()).where(OutboxMessage.purpose == Purpose.kpi_checkin)) or 0
-        )
-        weeks = (
-            select(KpiObservation.person_id, KpiObservation.period_start)
-            .where(KpiObservation.source == ObservationSource.self_report)
-            .distinct()
-            .subquery()
-        )
-        answered = s.scalar(select(func.count()).select_from(weeks)) or 0
-        circles = s.scalar(select(func.count()).select_from(Circle)) or 0
-        met = (
-            s.scalar(
-                select(func.count(distinct(CircleMember.circle_id))).where(
-                    CircleMember.met_response == "yes"
-                )
-            )
-            or 0
-        )
-        notes = s.scalar(select(func.count()).select_from(MentorNote)) or 0
+        modules, checkins, circles = _modules(s, program), _checkins(s), _circles(s)
         start, end = program.start_date, program.end_date
-    right = f"; {firsts[1] / firsts[0]:.0%} of first answers right" if firsts[0] else ""
     people = [u for u in ws.seed.users if not u.deleted]
     return [
         (
@@ -96,15 +49,74 @@ def summary(world: DemoWorld, cast: Cast, *, ticks: int) -> list[tuple[str, str]
                 f" {END:%a %-d %b %H:%M} UTC in {ticks} ticks"
             ),
         ),
-        (
-            "Modules",
-            f"{sent} sent, {done} completed ({done / sent:.0%}){right}" if sent else "none sent",
-        ),
-        ("Weekly check-ins", f"{answered} of {asked} answered"),
-        ("Peer circles", f"{circles} formed, {met} met; {notes} mentor notes"),
+        ("Modules", modules),
+        ("Weekly check-ins", checkins),
+        ("Peer circles", circles),
         ("What people did", _actions(cast)),
         ("Slack traffic", _traffic(ws)),
     ]
+
+
+def _modules(s: Session, program: Program) -> str:
+    """Modules sent and completed, and how many first answers were right."""
+    modules = select(Delivery).where(
+        Delivery.program_id == program.id, Delivery.kind == DeliveryKind.module
+    )
+    sent = (
+        s.scalar(
+            select(func.count()).select_from(
+                modules.where(Delivery.sent_at.is_not(None)).subquery()
+            )
+        )
+        or 0
+    )
+    done = (
+        s.scalar(
+            select(func.count()).select_from(
+                modules.where(Delivery.completed_at.is_not(None)).subquery()
+            )
+        )
+        or 0
+    )
+    firsts = s.execute(
+        select(func.count(), func.sum(case((Answer.correct.is_(True), 1), else_=0)))
+        .join(Delivery)
+        .where(
+            Delivery.kind == DeliveryKind.module,
+            Answer.attempt == 1,
+            Answer.correct.is_not(None),
+        )
+    ).one()
+    right = f"; {firsts[1] / firsts[0]:.0%} of first answers right" if firsts[0] else ""
+    return f"{sent} sent, {done} completed ({done / sent:.0%}){right}" if sent else "none sent"
+
+
+def _checkins(s: Session) -> str:
+    """Weekly check-ins asked, and the person-weeks that answered."""
+    asked = s.scalar(select(func.count()).where(OutboxMessage.purpose == Purpose.kpi_checkin)) or 0
+    weeks = (
+        select(KpiObservation.person_id, KpiObservation.period_start)
+        .where(KpiObservation.source == ObservationSource.self_report)
+        .distinct()
+        .subquery()
+    )
+    answered = s.scalar(select(func.count()).select_from(weeks)) or 0
+    return f"{answered} of {asked} answered"
+
+
+def _circles(s: Session) -> str:
+    """Circles formed, those whose members said they met, and the mentors' notes."""
+    circles = s.scalar(select(func.count()).select_from(Circle)) or 0
+    met = (
+        s.scalar(
+            select(func.count(distinct(CircleMember.circle_id))).where(
+                CircleMember.met_response == "yes"
+            )
+        )
+        or 0
+    )
+    notes = s.scalar(select(func.count()).select_from(MentorNote)) or 0
+    return f"{circles} formed, {met} met; {notes} mentor notes"
 
 
 def _actions(cast: Cast) -> str:
