@@ -13,6 +13,7 @@ from pathlib import Path
 from bot.demo import pilot, report, scenario
 from bot.demo.cast import SimulationError
 from bot.demo.transcript import Person, Transcript, write_html
+from bot.digest.service import Week
 from bot.errors import UpwardError
 
 Echo = Callable[[str], None]
@@ -113,6 +114,22 @@ def run_demo(out: Path, *, echo: Echo) -> Path:
         raise DemoError(
             f"the demo stopped: {exc}. {out / 'demo.log'} has Upward's log of the run"
         ) from None
+    index = write_page(out, page)
+    show_results(rows, digest, week, echo=echo)
+    echo(
+        f"Transcript of what everyone saw in Slack: {index} (open it in any browser; it needs no"
+        " network)"
+    )
+    echo(
+        f"Database: {database} · log: {out / 'demo.log'} · finished in"
+        f" {time.perf_counter() - started:.1f} s"
+    )
+    return index
+
+
+def write_page(out: Path, page: str) -> Path:
+    """Write the transcript to OUT/index.html whole (through a temporary file) and return its
+    path."""
     index = out / "index.html"
     try:
         partial = out / ".index.html.partial"
@@ -122,6 +139,11 @@ def run_demo(out: Path, *, echo: Echo) -> Path:
         raise DemoError(
             f"cannot write {index}: {exc.strerror or exc}. Choose another folder with --out DIR"
         ) from None
+    return index
+
+
+def show_results(rows: list[tuple[str, str]], digest: str, week: Week, *, echo: Echo) -> None:
+    """Print the summary's rows, then the last weekly digest as the lead got it."""
     width = max(len(label) for label, _ in rows)
     echo("")
     echo("Summary")
@@ -136,12 +158,3 @@ def run_demo(out: Path, *, echo: Echo) -> Path:
     echo("")
     echo("\n".join(f"  {line}" if line else "" for line in digest.splitlines()))
     echo("")
-    echo(
-        f"Transcript of what everyone saw in Slack: {index} (open it in any browser; it needs no"
-        " network)"
-    )
-    echo(
-        f"Database: {database} · log: {out / 'demo.log'} · finished in"
-        f" {time.perf_counter() - started:.1f} s"
-    )
-    return index
