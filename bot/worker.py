@@ -34,6 +34,10 @@ class StopSignal:
         signal.signal(signal.SIGINT, self)
 
     def __call__(self, signum: int, _frame: object) -> None:
+        # Ignored from now on: a second signal might otherwise land after the interpreter has
+        # begun to exit and put back the default handler, killing the process with -15.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         if not self.requested.is_set():
             log.info(
                 "received %s; finishing the current tick and stopping", signal.Signals(signum).name
