@@ -75,6 +75,7 @@ def build_app(
                 "catalog": catalog,
                 "work": work,
                 "clock": clock,  # listeners take `now` from here, so tests can move time
+                "inbox_lease": dt.timedelta(seconds=settings.inbox_lease_seconds),
                 # A Reply that redraws someone's App Home (bot.slack.replies) draws it with this.
                 "publish_home": home_listeners.publish_home,
             }
@@ -104,7 +105,8 @@ def _context(values: dict[str, object]) -> Callable[..., BoltResponse]:
         req: BoltRequest, context: BoltContext, next: Callable[[], BoltResponse]
     ) -> BoltResponse:
         request_id.set(req.headers.get(REQUEST_ID_HEADER, [None])[0] or uuid.uuid4().hex[:12])
-        context.update(values)
+        for key, value in values.items():  # a request the worker replays brings its own clock
+            context.setdefault(key, value)
         return next()
 
     return middleware

@@ -73,6 +73,15 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("UPWARD_OUTBOX_LEASE_SECONDS", "outbox_lease_seconds"),
     )
 
+    # How long the process that acknowledged a request has to do its work before the worker takes
+    # the request over from the inbox (the process may have died after its ack).
+    inbox_lease_seconds: int = Field(
+        default=30,
+        ge=1,
+        le=3600,
+        validation_alias=AliasChoices("UPWARD_INBOX_LEASE_SECONDS", "inbox_lease_seconds"),
+    )
+
     @field_validator(
         "slack_bot_token",
         "slack_signing_secret",

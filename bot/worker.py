@@ -18,7 +18,7 @@ from bot.core.process import worker_id
 from bot.db import describe_db_error, make_engine, make_session_factory, sqlite_worker_lock
 from bot.models import utcnow
 from bot.slack.installations import WorkspaceClients
-from bot.tick import run_tick
+from bot.tick import replayer, run_tick
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +59,7 @@ def run_worker(
         settings, engine
     )  # one worker sends for every workspace
     me = worker_id()
+    replay = replayer(settings, sessions, catalog)
     scheduler = BackgroundScheduler(timezone="UTC")
 
     database_down = False
@@ -73,6 +74,7 @@ def run_worker(
                 now=utcnow(),
                 worker=me,
                 lease=dt.timedelta(seconds=settings.outbox_lease_seconds),
+                replay=replay,
             )
         except OperationalError as exc:
             # The database is down or restarting: one line a tick, not a traceback each time. The

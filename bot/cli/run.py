@@ -125,16 +125,19 @@ def tick(at: str | None, until: str | None, every: str) -> None:
     Idempotent: running it twice for the same instant sends nothing twice.
     """
     from bot.db import sqlite_worker_lock
-    from bot.tick import run_tick  # every feature's jobs: only the commands that run them
+    from bot.tick import replayer, run_tick  # every feature's jobs: only the commands that run them
 
     start, end, step = _steps(at, until, every)
     rt = runtime()
     lock = sqlite_worker_lock(rt.settings.database)  # one sender at a time on SQLite, as a worker
     lease = dt.timedelta(seconds=rt.settings.outbox_lease_seconds)
+    replay = replayer(rt.settings, rt.sessions, rt.catalog)
     totals = {"modules": 0, "reminders": 0, "sent": 0, "failed": 0}
     now = start
     while now <= end:
-        report = run_tick(rt.sessions, rt.clients, catalog=rt.catalog, now=now, lease=lease)
+        report = run_tick(
+            rt.sessions, rt.clients, catalog=rt.catalog, now=now, lease=lease, replay=replay
+        )
         if report.busy or start == end:
             click.echo(report.line())
         for name in totals:

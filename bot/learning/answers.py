@@ -70,12 +70,18 @@ def owned_delivery(
     session: Session, *, delivery_id: int, slack_user_id: str, now: dt.datetime
 ) -> tuple[Delivery, Person]:
     """The delivery if it is the clicker's own and still open; Refusal otherwise (records
-    nothing)."""
+    nothing).
+
+    The delivery stays locked until the click's transaction ends: two clicks on one message (two
+    questions answered at once, a double click) take turns, so the second one's redrawn message
+    shows the first one's answer too.
+    """
     row = session.execute(
         select(Delivery, Person, Program)
         .join(Person, Person.id == Delivery.person_id)
         .join(Program, Program.id == Delivery.program_id)
         .where(Delivery.id == delivery_id)
+        .with_for_update(of=Delivery)
     ).one_or_none()
     if row is None or row.Person.slack_user_id != slack_user_id:
         raise Refusal("This module was sent to someone else, so your click was not recorded.")

@@ -15,6 +15,7 @@ from bot.models.enums import (
     Role,
     RunStatus,
 )
+from bot.models.inbox import InboundRequest
 from bot.models.installations import slack_bots, slack_installations, slack_oauth_states
 from bot.models.learning import Answer, Delivery
 from bot.models.measurement import OBSERVED, DigestRun, Kpi, KpiObservation
@@ -30,6 +31,7 @@ __all__ = [
     "CirclePrompt",
     "CircleStatus",
     "Delivery",
+    "InboundRequest",
     "DeliveryKind",
     "DeliveryStatus",
     "DigestRun",

@@ -89,7 +89,7 @@ def _overflow(element: Mapping[str, Any], ctx: RenderContext) -> str:
 
 
 def _choices(element: Mapping[str, Any], ctx: RenderContext) -> str:
-    """Radio buttons or checkboxes, the initial option(s) marked."""
+    """Radio buttons or checkboxes, with their initial options marked."""
     chosen = {
         o.get("value")
         for o in [element.get("initial_option") or {}, *(element.get("initial_options") or [])]

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from bot.db import session_scope
 from bot.errors import SOMETHING_WENT_WRONG, InvalidInput, UpwardError
-from bot.slack import replies
+from bot.slack import inbox, replies
 
 log = logging.getLogger(__name__)
 
@@ -112,39 +112,83 @@ Act = Callable[[Session, Caller, P, dt.datetime], replies.Reply]
 Parse = Callable[[dict], P]
 
 
-def perform(act: Act[P], parse: Parse[P], *, body: dict, context: dict, client: WebClient) -> None:
-    """Parse a request, run its action in one transaction, and carry out the Reply.
+def perform(
+    act: Act[P],
+    parse: Parse[P],
+    *,
+    body: dict,
+    context: dict,
+    client: WebClient,
+    request_id: int | None = None,
+) -> None:
+    """Parse a request, do its action and write its answer in one transaction, then carry out the
+    Reply.
 
-    A refusal or invalid input becomes one private reply with its text; anything unexpected is
-    logged and the person hears that nothing was recorded (the transaction rolled back).
+    `request_id` is the request's inbox row: marked done first thing in that transaction, so the
+    request is done once even when a second process reaches it. A refusal or invalid input becomes
+    one private reply with its text; anything unexpected is logged and the person hears that
+    nothing was recorded (the action's transaction rolled back).
     """
+    now, sessions = context["clock"](), context["sessions"]
     try:
         parsed = parse(body)
-        with session_scope(context["sessions"]) as session:
-            reply = act(session, Caller.of(body), parsed, context["clock"]())
+        with session_scope(sessions) as session:
+            if request_id is not None and not inbox.finish(session, request_id, now=now):
+                return  # another process did this request
+            reply = act(session, Caller.of(body), parsed, now)
+            answer = replies.queue(session, context, body, reply)
     except UpwardError as exc:
         reply = replies.Reply(text=exc.text)
     except Exception:
         log.exception("%s failed after its ack", getattr(act, "__name__", act))
         reply = replies.Reply(text=SOMETHING_WENT_WRONG)
-    replies.deliver(context, client, body, reply)
+    else:
+        replies.carry_out(context, client, body, reply, answer)
+        return
+    with session_scope(sessions) as session:  # the answer to a request that changed nothing
+        if request_id is not None and not inbox.finish(session, request_id, now=now):
+            return
+        answer = replies.queue(session, context, body, reply)
+    replies.carry_out(context, client, body, reply, answer)
+
+
+def _received(body: dict, context: BoltContext) -> int | None:
+    """Write the request to the inbox before its ack (a request the worker replays is there
+    already); None when it was received before, so this copy must do nothing."""
+    if "inbox_id" in context:
+        return context["inbox_id"]
+    return inbox.receive(
+        context["sessions"],
+        body,
+        now=context["clock"](),
+        worker_id=replies.web_worker_id(),
+        lease=context.get("inbox_lease", inbox.LEASE),
+    )
 
 
 def on_click(act: Act[P], parse: Parse[P], *, at_once: bool = False) -> Callable[..., None]:
-    """A block_actions (or slash command) listener: ack, then `perform` in the work pool.
+    """A block_actions (or slash command) listener: written to the inbox, acked, then `perform`ed
+    in the work pool.
 
     `at_once` performs in the listener's own thread right after the ack instead, for a reply that
-    cannot wait in the pool's queue (a modal, which must use the click's trigger_id in 3 s).
+    cannot wait in the pool's queue (a modal, which must use the click's trigger_id in 3 s). A
+    request the worker replays from the inbox is performed at once too.
     """
 
     def listener(ack: Ack, body: dict, context: BoltContext, client: WebClient) -> None:
+        work = {"act": act, "parse": parse, "body": body, "context": context, "client": client}
+        if "inbox_id" in context:  # the worker replays it: done before the (empty) ack returns
+            perform(**work, request_id=context["inbox_id"])
+            ack()
+            return
+        request_id = _received(body, context)
         ack()
+        if request_id is None:
+            return
         if at_once:
-            perform(act, parse, body=body, context=context, client=client)
+            perform(**work, request_id=request_id)
         else:
-            context["work"].submit(
-                perform, act=act, parse=parse, body=body, context=context, client=client
-            )
+            context["work"].submit(perform, **work, request_id=request_id)
 
     listener.__name__ = f"on_{getattr(act, '__name__', 'action')}"
     return listener
@@ -152,7 +196,8 @@ def on_click(act: Act[P], parse: Parse[P], *, at_once: bool = False) -> Callable
 
 def on_submit(act: Act[P], parse: Parse[P]) -> Callable[..., None]:
     """A view_submission listener: input the parser cannot read is shown under its field in the
-    still-open modal (the ack's `errors`); otherwise ack, which closes it, and `perform`."""
+    still-open modal (the ack's `errors`); otherwise the request is written to the inbox, acked
+    (which closes the modal) and `perform`ed."""
 
     def listener(ack: Ack, body: dict, context: BoltContext, client: WebClient) -> None:
         try:
@@ -161,11 +206,25 @@ def on_submit(act: Act[P], parse: Parse[P]) -> Callable[..., None]:
             if exc.field:
                 ack(response_action="errors", errors={exc.field: exc.text})
                 return
+            # (A replayed submission was read once already, so it never fails to parse here.)
             ack()
             replies.deliver(context, client, body, replies.Reply(exc.text))
             return
-        ack()
-        perform(act, lambda _: parsed, body=body, context=context, client=client)
+        replaying = "inbox_id" in context  # then done before the (empty) ack returns
+        request_id = _received(body, context)
+        if not replaying:
+            ack()
+        if request_id is not None:
+            perform(
+                act,
+                lambda _: parsed,
+                body=body,
+                context=context,
+                client=client,
+                request_id=request_id,
+            )
+        if replaying:
+            ack()
 
     listener.__name__ = f"on_{getattr(act, '__name__', 'submission')}"
     return listener

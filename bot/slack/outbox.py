@@ -22,7 +22,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db import db_now, session_scope
-from bot.models import OutboxMessage, OutboxStatus, Program
+from bot.models import OutboxMessage, OutboxStatus, Program, Purpose
 from bot.slack.installations import NoWorkspace, WorkspaceClients, as_clients
 from bot.slack.records import Record
 
@@ -217,8 +217,6 @@ def flush(
     stats = FlushStats()
     while max_rows is None or stats.attempted < max_rows:
         limit = batch if max_rows is None else min(batch, max_rows - stats.attempted)
-        # `now` is when the tick began; a long flush extends each new claim by the time it has
-        # taken so far, so a claim never starts out already expired for the other workers.
         with session_scope(sessions) as session:
             rows = claim_due(
                 session, now=now, worker_id=worker_id, limit=limit, lease=lease, only_team=only_team
@@ -229,7 +227,8 @@ def flush(
             with session_scope(sessions) as session:
                 if not renew(session, row.id, worker_id=worker_id, lease=lease):
                     continue
-            outcome = _send_in_workspace(clients, row)
+                stale = superseded(session, row)
+            outcome = SUPERSEDED if stale else _send_in_workspace(clients, row)
             with session_scope(sessions) as session:
                 record(session, row.id, outcome, now=now, worker_id=worker_id)
             if outcome.kind == "sent":
@@ -242,6 +241,23 @@ def flush(
                 stats.failed += 1
                 log.warning("outbox %s failed for good: %s", row.idempotency_key, outcome.error)
     return stats
+
+
+# A message redrawn again since this update was written: only the newest state goes to Slack (sent
+# in any other order, an older one could overwrite it).
+SUPERSEDED = Outcome("sent", response={"superseded": True})
+
+
+def superseded(session: Session, row: OutboxMessage) -> bool:
+    """Whether a newer redraw of the same message was written after this one."""
+    if row.purpose != Purpose.update:
+        return False
+    newer = select(OutboxMessage.id).where(
+        OutboxMessage.purpose == Purpose.update,
+        OutboxMessage.subject_id == row.subject_id,
+        OutboxMessage.id > row.id,
+    )
+    return session.scalar(newer.limit(1)) is not None
 
 
 def _send_in_workspace(clients: WorkspaceClients, row: OutboxMessage) -> Outcome:
@@ -261,21 +277,23 @@ def send_now(
     *,
     now: dt.datetime,
     worker_id: str,
+    lease: dt.timedelta = LEASE,
 ) -> Outcome | None:
     """Send one pending row right away (e.g. a message update after a click); None if not
     pending."""
     with session_scope(sessions) as session:
-        row = _claim_key(session, key=message.key, now=now, worker_id=worker_id)
+        row = _claim_key(session, key=message.key, worker_id=worker_id, lease=lease)
+        stale = row is not None and superseded(session, row)
     if row is None:
         return None
-    outcome = send(client, row)
+    outcome = SUPERSEDED if stale else send(client, row)
     with session_scope(sessions) as session:
         record(session, row.id, outcome, now=now, worker_id=worker_id)
     return outcome
 
 
 def _claim_key(
-    session: Session, *, key: str, now: dt.datetime, worker_id: str
+    session: Session, *, key: str, worker_id: str, lease: dt.timedelta
 ) -> OutboxMessage | None:
     row = session.scalars(
         select(OutboxMessage)
@@ -286,7 +304,7 @@ def _claim_key(
         return None
     row.status = OutboxStatus.sending
     row.claimed_by = worker_id
-    row.claimed_until = db_now(session) + LEASE
+    row.claimed_until = db_now(session) + lease
     row.attempts += 1
     session.flush()
     return row

@@ -6,6 +6,7 @@ the next tick); answers go to the request's own response_url, never to a URL a p
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from urllib.parse import urlsplit
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.orm import Session
 
 from bot.core.process import worker_id
 from bot.db import session_scope
@@ -30,26 +32,6 @@ def web_worker_id() -> str:
     return f"web:{worker_id()}"
 
 
-def send_at_once(
-    context: dict, client: WebClient, record: Record, *, method: str, payload: dict[str, Any]
-) -> None:
-    """Write one outbound call to the outbox (once per key) and send it now rather than at the next
-    tick."""
-    now = context["clock"]()
-    with session_scope(context["sessions"]) as session:
-        outbox.enqueue(
-            session,
-            record,
-            method=method,
-            payload=payload,
-            now=now,
-            # Only a distributed app sends with the request's workspace's token (Bolt found its
-            # installation); otherwise SLACK_BOT_TOKEN's, whatever team a request names.
-            team_id=this_workspace_only(context),
-        )
-    send_queued(context, client, record)
-
-
 def this_workspace_only(context: dict) -> str | None:
     """The team a listener's flush is limited to when distributed (its client holds that workspace's
     token)."""
@@ -59,7 +41,12 @@ def this_workspace_only(context: dict) -> str | None:
 def send_queued(context: dict, client: WebClient, record: Record) -> None:
     """Send a row a listener already wrote to the outbox, now rather than at the next tick."""
     outbox.send_now(
-        context["sessions"], client, record, now=context["clock"](), worker_id=web_worker_id()
+        context["sessions"],
+        client,
+        record,
+        now=context["clock"](),
+        worker_id=web_worker_id(),
+        lease=dt.timedelta(seconds=context["settings"].outbox_lease_seconds),
     )
 
 
@@ -111,12 +98,26 @@ class Reply:
     after: Callable[[dict, WebClient], str | None] | None = None
 
 
-def deliver(context: dict, client: WebClient, body: dict, reply: Reply) -> None:
-    """Carry out a Reply for the request `body` (see Reply for the order)."""
-    text = reply.text
+def queue(session: Session, context: dict, body: dict, reply: Reply) -> Record | None:
+    """Write the Reply's answer in the action's own transaction, so it is sent even if this process
+    dies after the commit (the outbox row of the answer, if there is one).
+
+    An answer that depends on what happens after the commit (Slack work in `after`, a modal that
+    may not open) is written then instead, and App Home needs none.
+    """
+    if reply.after is not None or reply.modal is not None or _draws_home(context, reply):
+        return None
+    return _answer(session, context, body, reply.replace, reply.text, reply.replace_original)
+
+
+def carry_out(
+    context: dict, client: WebClient, body: dict, reply: Reply, answer: Record | None
+) -> None:
+    """After the commit: carry out a Reply whose answer `queue` wrote (see Reply for the order)."""
+    late = reply.text
     if reply.after is not None:
         try:
-            text = reply.after(context, client) or text
+            late = reply.after(context, client) or late
         except Exception:  # the committed change stands; the tick finishes what Slack refused
             log.exception("Slack work after a request failed; the next tick retries it")
     for record in reply.send:
@@ -130,16 +131,28 @@ def deliver(context: dict, client: WebClient, body: dict, reply: Reply) -> None:
             max_rows=reply.flush,
             only_team=this_workspace_only(context),
         )
-    user = user_of(body)
-    if reply.home and "publish_home" in context:
-        context["publish_home"](client, context, user)
+    if _draws_home(context, reply):
+        context["publish_home"](client, context, user_of(body))
         return
     if reply.modal is not None and _open_modal(client, body, reply.modal):
         return
-    if reply.replace is not None:
-        respond(context, client, body, {"replace_original": True, **reply.replace})
-    elif text:
-        tell(context, client, body, text, replace_original=reply.replace_original)
+    if reply.after is not None or reply.modal is not None:
+        with session_scope(context["sessions"]) as session:
+            answer = _answer(session, context, body, reply.replace, late, reply.replace_original)
+    if answer is not None:
+        send_queued(context, client, answer)
+
+
+def _draws_home(context: dict, reply: Reply) -> bool:
+    """The Reply's answer is the person's redrawn App Home (where there is a way to draw it)."""
+    return reply.home and "publish_home" in context
+
+
+def deliver(context: dict, client: WebClient, body: dict, reply: Reply) -> None:
+    """Write and carry out a Reply that no action's transaction wrote (e.g. a bare refusal)."""
+    with session_scope(context["sessions"]) as session:
+        answer = queue(session, context, body, reply)
+    carry_out(context, client, body, reply, answer)
 
 
 def _open_modal(client: WebClient, body: dict, view: dict[str, Any]) -> bool:
@@ -163,43 +176,55 @@ def user_of(body: dict) -> str:
     return text_at(body, "user_id") or text_at(body, "user", "id") or ""
 
 
-def respond(context: dict, client: WebClient, body: dict, payload: dict[str, Any]) -> bool:
-    """Post `payload` to the interaction's response_url, once (keyed by who acted, and when);
-    False when the request has no response_url of Slack's."""
-    url = response_url(context, body)
-    if not url:
-        return False
-    send_at_once(
-        context,
-        client,
-        records.reply(user_of(body), _stamp(context, body)),
-        method=outbox.RESPONSE_URL,
-        payload={"url": url, **payload},
-    )
-    return True
-
-
-def tell(
-    context: dict, client: WebClient, body: dict, text: str, *, replace_original: bool = False
-) -> None:
-    """Say `text` privately to the person who acted, through the outbox.
+def _answer(
+    session: Session,
+    context: dict,
+    body: dict,
+    replace: dict[str, Any] | None,
+    text: str | None,
+    replace_original: bool,
+) -> Record | None:
+    """Write the answer to the person who acted, once (keyed by who acted, and when).
 
     The interaction's response_url reaches exactly the person and place of the request; the
-    channel a payload names is not trusted for that. Without one, an interaction's answer goes
+    channel a payload names is not trusted for that. Without one, an interaction's text answer goes
     to the person's DM with Upward (a slash command's goes nowhere: it came with no click to
-    answer, and a payload may have dropped its URL on purpose).
+    answer, and a payload may have dropped its URL on purpose); a redrawn message needs the URL.
     """
-    answer = {"text": text, "response_type": "ephemeral", "replace_original": replace_original}
-    if respond(context, client, body, answer) or "user" not in body:
-        return
-    user = user_of(body)
-    send_at_once(
-        context,
-        client,
-        records.ephemeral(user, _stamp(context, body)),
-        method="chat.postEphemeral",
-        payload={"channel": user, "user": user, "text": text},
+    url = response_url(context, body)
+    user, stamp = user_of(body), _stamp(context, body)
+    if url and (replace is not None or text):
+        shown = (
+            {"replace_original": True, **replace}
+            if replace is not None
+            else {"text": text, "response_type": "ephemeral", "replace_original": replace_original}
+        )
+        record, method, payload = (
+            records.reply(user, stamp),
+            outbox.RESPONSE_URL,
+            {"url": url, **shown},
+        )
+    elif text and replace is None and "user" in body:
+        record, method = records.ephemeral(user, stamp), "chat.postEphemeral"
+        payload = {"channel": user, "user": user, "text": text}
+    else:
+        return None
+    outbox.enqueue(
+        session,
+        record,
+        method=method,
+        payload=payload,
+        now=context["clock"](),
+        # Only a distributed app sends with the request's workspace's token (Bolt found its
+        # installation); otherwise SLACK_BOT_TOKEN's, whatever team a request names.
+        team_id=this_workspace_only(context),
     )
+    return record
+
+
+def tell(context: dict, client: WebClient, body: dict, text: str) -> None:
+    """Say `text` privately to the person who made a request (see `_answer`)."""
+    deliver(context, client, body, Reply(text))
 
 
 def _stamp(context: dict, body: dict) -> str:

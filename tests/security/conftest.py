@@ -176,7 +176,9 @@ def exchange(world: World, send: Callable[[], SlackHttpResponse], errors: ErrorL
         diff=[
             c
             for c in changes(before, after)
-            if not (c.table == "outbox" and c.row["method"] in REPLY_METHODS)
+            # What every request writes: the request itself (the inbox, before its ack) and its
+            # private answer; the diff is what the request changed.
+            if c.table != "inbox" and not (c.table == "outbox" and c.row["method"] in REPLY_METHODS)
         ],
         replies=[(r["user"], r["payload"].get("text", "")) for r in posted]
         + [(c.args.get("user", ""), c.args.get("text", "")) for c in ephemerals],
