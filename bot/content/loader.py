@@ -190,11 +190,17 @@ def _load(
     except yaml.YAMLError as exc:
         problems.append(Problem(shown, _yaml_where(exc), f"not valid YAML: {_yaml_reason(exc)}"))
         return None
+    except RecursionError:  # PyYAML and pydantic recurse per level: no content nests this deep
+        problems.append(Problem(shown, "", "nested too deeply to read; content is a few levels"))
+        return None
     if not isinstance(data, dict):
         problems.append(Problem(shown, "", "expected a mapping of fields at the top level"))
         return None
     try:
         return model.model_validate(data)
+    except RecursionError:
+        problems.append(Problem(shown, "", "nested too deeply to read; content is a few levels"))
+        return None
     except ValidationError as exc:
         problems.extend(Problem(shown, _loc(err["loc"]), _reason(err)) for err in exc.errors())
         return None

@@ -13,6 +13,7 @@ from bot.content.loader import Catalog
 from bot.core.values import number, row_id
 from bot.errors import InvalidInput, Refusal
 from bot.learning.blocks import QuestionState
+from bot.learning.service import answer_window_closed
 from bot.models import (
     Answer,
     Delivery,
@@ -29,9 +30,6 @@ REFLECTION_MAX = 2000
 SNOOZE = dt.timedelta(days=7)
 MAX_ATTEMPT = 1000  # far more retries than anyone clicks; keeps the number a small integer
 MAX_PAUSE = dt.timedelta(days=365)
-# A module can be answered until this long after its program ends (or after it was sent, if
-# ongoing).
-ANSWERABLE_FOR = dt.timedelta(days=60)
 
 
 @dataclass(frozen=True)
@@ -101,12 +99,7 @@ def owned_delivery(
 
 
 def _closed(program: Program, delivery: Delivery, now: dt.datetime) -> bool:
-    if program.status == ProgramStatus.finished:
-        return True
-    if program.end_date is not None:
-        end = dt.datetime.combine(program.end_date, dt.time(23, 59), tzinfo=dt.UTC)
-        return now > end + ANSWERABLE_FOR
-    return delivery.sent_at is not None and now > delivery.sent_at + ANSWERABLE_FOR
+    return program.status == ProgramStatus.finished or answer_window_closed(program, delivery, now)
 
 
 def record_answer(

@@ -40,6 +40,9 @@ BASELINE_ID = "baseline"
 CLOSING_ID = "closing"
 REMINDER_AFTER_WORKING_DAYS = 2
 AT_RISK_STREAK = 3
+# A module can be answered until this long after its program ends (or after it was sent, if
+# ongoing).
+ANSWERABLE_FOR = dt.timedelta(days=60)
 # Spread first sends over the first hour of each window so a large program does not hit Slack at
 # once.
 SPREAD_MINUTES = 60
@@ -206,6 +209,9 @@ def due_deliveries(session: Session, *, catalog: Catalog, now: dt.datetime) -> l
     due: list[DueDelivery] = []
     chosen: set[int] = set()
     for delivery, person, program in rows:
+        if answer_window_closed(program, delivery, now):  # e.g. a closing check-in after downtime
+            delivery.status = DeliveryStatus.expired  # nobody could answer it any more
+            continue
         if person.id in chosen or not _deliverable(person, now):
             continue
         tz, window = local_rules(person, program)
@@ -228,6 +234,15 @@ def due_deliveries(session: Session, *, catalog: Catalog, now: dt.datetime) -> l
             )
         )
     return due
+
+
+def answer_window_closed(program: Program, delivery: Delivery, now: dt.datetime) -> bool:
+    """Whether the delivery can no longer be answered: ANSWERABLE_FOR after its program's end (or
+    after it was sent, in a program without an end)."""
+    if program.end_date is not None:
+        end = dt.datetime.combine(program.end_date, dt.time(23, 59), tzinfo=dt.UTC)
+        return now > end + ANSWERABLE_FOR
+    return delivery.sent_at is not None and now > delivery.sent_at + ANSWERABLE_FOR
 
 
 def _deliverable(person: Person, now: dt.datetime) -> bool:
@@ -255,7 +270,7 @@ def _module_totals(session: Session, program_ids: set[int]) -> dict[int, int]:
 def skip_after_end(session: Session, *, now: dt.datetime) -> int:
     """Once a program's last day has passed (in its zone), unsent modules and baselines are skipped
     so the closing check-in is next; sent ones stay answerable for a while (see
-    answers.ANSWERABLE_FOR).
+    ANSWERABLE_FOR).
     """
     ended = [
         program.id

@@ -122,6 +122,14 @@ def parse_roster(text: str, *, filename: str) -> tuple[list[RosterRow], list[str
         values = {k: (v or "").strip() for k, v in record.items() if k}
         if not any(values.values()):
             continue
+        broken = [k for k, v in values.items() if "\x00" in v]
+        if broken:  # no database stores it (PostgreSQL refuses), and no editor shows it
+            problems.append(
+                f"{filename}:{line}: the {', '.join(broken)} value holds a NUL character (an"
+                " invisible zero byte, often from a badly exported file); remove it and import"
+                " again"
+            )
+            continue
         row, reason = _row(values, line)
         if reason:
             problems.append(f"{filename}:{line}: {reason}")

@@ -118,6 +118,20 @@ def test_each_seeded_defect_is_reported_with_file_and_field(catalog_copy: Path) 
     assert len(problems) == 8, shown
 
 
+def test_a_file_nested_too_deeply_is_one_problem_naming_it(catalog_copy: Path) -> None:
+    """3,000 nested lists made `content validate` die of RecursionError without a file name."""
+    deep = "[" * 3000 + "]" * 3000
+    (catalog_copy / "programs" / "deep.yaml").write_text(f"id: deep\nmodules: {deep}\n")
+    (catalog_copy / "modules" / "deep.md").write_text(f"---\nid: {deep}\n---\nText\n")
+
+    _, problems = check_catalog(catalog_copy)
+
+    assert sorted((p.file.rsplit("/", 2)[-2:], p.reason) for p in problems) == [
+        (["modules", "deep.md"], "nested too deeply to read; content is a few levels"),
+        (["programs", "deep.yaml"], "nested too deeply to read; content is a few levels"),
+    ]
+
+
 def test_load_catalog_raises_with_every_problem(catalog_copy: Path) -> None:
     (catalog_copy / "modules" / "empty.md").write_text("---\nid: empty\n---\n")
     with pytest.raises(ContentError) as info:

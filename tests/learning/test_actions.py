@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from bot.content.loader import Catalog
 from bot.core.ids import Action, Block, Callback
 from bot.errors import InvalidInput, Refusal
-from bot.learning import actions, answers
+from bot.learning import actions, answers, service
 from bot.learning.answers import ButtonValue
 from bot.models import (
     Answer,
@@ -256,9 +256,9 @@ def test_answers_close_sixty_days_after_the_program_ends(session: Session, world
 
     with writes_nothing(session), pytest.raises(Refusal, match="has closed"):
         actions.answer(
-            session, ALICE, value, end + answers.ANSWERABLE_FOR + dt.timedelta(minutes=1)
+            session, ALICE, value, end + service.ANSWERABLE_FOR + dt.timedelta(minutes=1)
         )
-    actions.answer(session, ALICE, value, end + answers.ANSWERABLE_FOR)
+    actions.answer(session, ALICE, value, end + service.ANSWERABLE_FOR)
     assert answers_of(session, world.plain) == [("m2-q1", 1, "b", True)]
 
 

@@ -189,3 +189,23 @@ def test_a_personal_window_overrides_the_programs(session: Session) -> None:
     )
     sent = run_hourly(session, cat, dt.datetime(2026, 12, 1, tzinfo=UTC), days=3)
     assert sent and all(now.astimezone(ZoneInfo("Europe/Berlin")).hour == 7 for now, _ in sent)
+
+
+def test_a_delivery_nobody_could_answer_any_more_is_never_sent(session: Session) -> None:
+    """After downtime past the answer window (ANSWERABLE_FOR after the program's end), a closing
+    check-in still due was sent, and every click on it was refused; now it expires unsent."""
+    cat = factories.catalog(weeks=4, modules=4)
+    prog = factories.program(session, cat, start=dt.date(2026, 11, 2))
+    factories.person(session, prog, "U1", tz="Europe/Berlin", country="DE")
+    service.plan_deliveries(
+        session, program=prog, catalog=cat, now=dt.datetime(2026, 11, 2, tzinfo=UTC)
+    )
+    assert prog.end_date is not None
+    end = dt.datetime.combine(prog.end_date, dt.time(23, 59), tzinfo=UTC)
+    late = end + service.ANSWERABLE_FOR + dt.timedelta(days=1)
+    late = late.replace(hour=10) + dt.timedelta(days=(7 - late.weekday()) % 7)  # a Monday, 10:00
+
+    service.skip_after_end(session, now=late)  # as the tick does: the closing check-in is next
+    assert service.due_deliveries(session, catalog=cat, now=late) == []
+    closing = session.scalars(select(Delivery).where(Delivery.kind == DeliveryKind.closing)).one()
+    assert closing.status == DeliveryStatus.expired and closing.sent_at is None

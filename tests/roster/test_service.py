@@ -85,6 +85,23 @@ def test_parse_reports_each_bad_row_with_its_line() -> None:
     ]
 
 
+def test_a_nul_character_fails_its_row_and_the_rest_still_import() -> None:
+    """One NUL byte in a cell made PostgreSQL refuse the whole import ("cannot use the
+    database"); now that row is reported and the others import."""
+    text = (
+        "slack_user_id,role,timezone,department\n"
+        "U0EXEC1,executive,Europe/Berlin,Sales\n"
+        "U0EXEC2,executive,Europe/Berlin,Sa\x00les\n"
+        "U0EXEC3,executive,Europe/Berlin,Ops\n"
+    )
+    rows, problems = parse_roster(text, filename="team.csv")
+    assert [r.slack_user_id for r in rows] == ["U0EXEC1", "U0EXEC3"]
+    assert problems == [
+        "team.csv:3: the department value holds a NUL character (an invisible zero byte, often"
+        " from a badly exported file); remove it and import again"
+    ]
+
+
 def test_parse_refuses_zone_abbreviations_and_three_letter_countries_saying_what_to_write() -> None:
     text = (
         "slack_user_id,role,timezone,country\n"
