@@ -6,9 +6,9 @@ GET /slack/oauth_redirect (bot.slack.installations.INSTALL_PATH / REDIRECT_PATH)
 
 from __future__ import annotations
 
-import io
 import json
 import logging
+import re
 import threading
 import uuid
 from collections.abc import Iterable
@@ -34,7 +34,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
-# Slack's largest payloads (a modal submission with long texts) are a few hundred KB at most.
+# What Slack sends: whole seconds since 1970 in ASCII digits, and `v0=` with a hex SHA-256.
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+_SIGNATURE = re.compile(r"v0=[0-9a-f]{64}")
 
 
 class UpwardWSGI:
@@ -75,12 +77,17 @@ class UpwardWSGI:
     def _events(
         self, environ: WSGIEnvironment, start_response: StartResponse, length: int
     ) -> Iterable[bytes]:
-        """Check the body, then hand Bolt the request it was checked as.
+        """Check the signature on the raw bytes, then read the body, then hand Bolt the request it
+        was checked as.
 
-        The body is decoded once: an interaction's payload is 10-50 KB of percent-encoded JSON, and
-        decoding it a second time for the check cost about 0.5 ms of the ~1.6 ms each ack needs.
+        Nothing decodes or parses a body before its signature holds: a 985 KB unsigned body cost
+        200 ms of parsing when it was read first. The body is decoded once: an interaction's
+        payload is 10-50 KB of percent-encoded JSON, and decoding it a second time for the check
+        cost about 0.5 ms of the ~1.6 ms each ack needs.
         """
         body = environ["wsgi.input"].read(length) if length else b""
+        if not self._signed(body, environ):  # as Bolt answers any request without a valid one
+            return _json(start_response, "401 Unauthorized", {"error": "invalid request"})
         try:
             request = BoltRequest(
                 body=body.decode("utf-8"),
@@ -89,42 +96,36 @@ class UpwardWSGI:
             )
             problem = inbound.problem_in(request.body)
         except Exception:  # Bolt cannot read it: say why, as the full check does
-            request, problem = None, inbound.problem(body, environ.get("CONTENT_TYPE"))
+            problem = inbound.problem(body, environ.get("CONTENT_TYPE")) or "unreadable"
         if problem is not None:
-            return self._refuse(environ, start_response, body, problem)
-        if request is None:  # nothing the check knows of: let Bolt fail on it as it would have
-            environ["wsgi.input"] = io.BytesIO(body)
-            return self.slack(environ, start_response)
+            log.warning(
+                "refused a signed request Slack would never send (%s); nothing was done", problem
+            )
+            return _json(
+                start_response,
+                "400 Bad Request",
+                {"ok": False, "error": f"malformed request: {problem}"},
+            )
         answer = self.slack.app.dispatch(request)
         response = WsgiHttpResponse(status=answer.status, headers=answer.headers, body=answer.body)
         start_response(response.status, response.get_headers())
         return response.get_body()
 
-    def _refuse(
-        self, environ: WSGIEnvironment, start_response: StartResponse, body: bytes, problem: str
-    ) -> Iterable[bytes]:
-        """A 401 or 400 for a body Slack would never send (Bolt would fail on it with a 500)."""
+    def _signed(self, body: bytes, environ: WSGIEnvironment) -> bool:
+        """Whether Slack signed these bytes within the last 5 minutes (slack_sdk's check).
+
+        Headers Slack never sends are refused before the check, which would raise on them: a
+        timestamp that is not 1-12 ASCII digits (a fraction, a sign, 400 digits, full-width digits,
+        two headers joined by a comma), a signature that is not `v0=` and 64 hex digits.
+        """
+        timestamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", "")
+        signature = environ.get("HTTP_X_SLACK_SIGNATURE", "")
+        if not (_TIMESTAMP.fullmatch(timestamp) and _SIGNATURE.fullmatch(signature)):
+            return False
         try:
-            signed = self.verifier.is_valid(
-                body,
-                environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP"),
-                environ.get("HTTP_X_SLACK_SIGNATURE"),
-            )
-        except (
-            UnicodeDecodeError,
-            ValueError,
-        ):  # not UTF-8 (slack_sdk signs text), or a timestamp that is no number
-            signed = False
-        if not signed:  # as Bolt answers any request without a valid signature
-            return _json(start_response, "401 Unauthorized", {"error": "invalid request"})
-        log.warning(
-            "refused a signed request Slack would never send (%s); nothing was done", problem
-        )
-        return _json(
-            start_response,
-            "400 Bad Request",
-            {"ok": False, "error": f"malformed request: {problem}"},
-        )
+            return self.verifier.is_valid(body, timestamp, signature)
+        except UnicodeDecodeError:  # slack_sdk signs text; Slack's bodies are UTF-8
+            return False
 
     def _health(self, start_response: StartResponse) -> Iterable[bytes]:
         try:
