@@ -5,9 +5,10 @@ run.
 
 A pilot for the demo roster (a scratch PostgreSQL database by default) is ticked until every
 executive has modules in their DM; the clicks are real answer buttons Upward posted, signed as
-Slack signs them. Both apps run under gunicorn (gthread, the same worker settings) against the
-Slack stand-in, in alternating rounds; bench/loadgen.py sends the clicks from its own process over
-kept-alive connections, after a warm-up round, in two shapes: 50 always in flight (a closed loop:
+Slack signs them. Both apps are served the same way (gunicorn's uvicorn worker, the app in
+threads behind bot.asgi's front, the same worker settings) against the Slack stand-in, in
+alternating rounds; bench/loadgen.py sends the clicks from its own process over kept-alive
+connections, after a warm-up round, in two shapes: 50 always in flight (a closed loop:
 the servers run flat out) and bursts of 50 at the same instant once a second. Upward does its real
 work after each ack (record the answer, update the message through the outbox); each round waits
 for it to finish before the next.
@@ -60,6 +61,7 @@ from bot.tick import run_tick  # noqa: E402
 
 CONCURRENCY = 50
 WORKERS, THREADS = 2, 16
+SERVER = "gunicorn + uvicorn worker, a2wsgi threads"
 TARGET_MS, TARGET_RATIO = 100.0, 1.5
 ROUNDS = 4  # alternating rounds per server and load shape
 BURST_PERIOD = 1.0  # seconds between bursts
@@ -272,7 +274,7 @@ def run(
                 database(backend, "upward_bench_ack", Path(tmp), postgres_url)
             )
         slack = stack.enter_context(SlackStandIn(DEMO_SEED_PATH, rate_limits=False))
-        env = upward_env(url, slack)
+        env = upward_env(url, slack) | {"BENCH_THREADS": str(THREADS)}
         settings = Settings(
             database_url=env["DATABASE_URL"],
             slack_api_url=slack.api_url,
@@ -290,15 +292,13 @@ def run(
                     sys.executable,
                     "-m",
                     "gunicorn",
-                    "bench.bare_app:wsgi",
+                    "bench.bare_app:asgi",
                     "-b",
                     f"127.0.0.1:{bare_port}",
                     "-k",
-                    "gthread",
+                    "uvicorn_worker.UvicornH11Worker",
                     "-w",
                     str(WORKERS),
-                    "--threads",
-                    str(THREADS),
                     "--log-level",
                     "warning",
                 ],
@@ -387,7 +387,7 @@ def table_rows(result: Result) -> list[Row]:
     rows[-1].notes = (
         (
             f"{r.requests:,} answer clicks per server and shape, in {ROUNDS} alternating rounds"
-            f" each after a warm-up; gunicorn gthread {WORKERS}x{THREADS} for both; upward's"
+            f" each after a warm-up; {SERVER} {WORKERS}x{THREADS} for both; upward's"
             f" post-ack work made {r.updates:,} chat.update calls; load generator, stand-in,"
             f" PostgreSQL and both servers share this machine's {os.cpu_count()} cores"
         ),
@@ -411,7 +411,7 @@ def main() -> int:
     )
     print(
         f"ack latency, block_actions answers, {result.requests} requests per shape at {CONCURRENCY}"
-        f" concurrent, gunicorn gthread {WORKERS}x{THREADS}, {result.backend}, {os.cpu_count()}"
+        f" concurrent, {SERVER} {WORKERS}x{THREADS}, {result.backend}, {os.cpu_count()}"
         " cores"
     )
     print(f"{'server':<26}{'shape':<13}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}")

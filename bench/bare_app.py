@@ -1,4 +1,5 @@
-"""The reference for the ack benchmark: a Bolt app that only acks, served like `upward serve`."""
+"""The reference for the ack benchmark: a Bolt app that only acks, served like `upward serve`
+(gunicorn's uvicorn worker, the app behind bot.asgi's front in THREADS threads)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import re
 from slack_bolt import Ack, App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
+
+from bot.asgi import asgi_front
 
 app = App(
     client=WebClient(token=os.environ["SLACK_BOT_TOKEN"], base_url=os.environ["SLACK_API_URL"]),
@@ -22,3 +25,4 @@ def _ack_only(ack: Ack) -> None:
 
 
 wsgi = SlackRequestHandler(app)
+asgi = asgi_front(wsgi, threads=int(os.environ.get("BENCH_THREADS", "16")))

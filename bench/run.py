@@ -12,6 +12,7 @@ target is missed (the test suite never runs these). Names, in the order they run
     idle     an idle tick with 10,000 enrolled: SQL statements and time (PostgreSQL and SQLite)
     memory   peak RSS of an `upward worker` with 10,000 enrolled through a busy tick
     startup  how long `upward --help` takes to start and exit, beside `python -c 'import click'`
+    slow     /healthz and signed clicks with 50 slow or idle clients connected to `upward serve`
 
 `--quick` runs every benchmark at a smaller size (a smoke run of the harness, ~3.5 minutes); its
 figures are not the targets' figures. The full run takes about 13 minutes on 2 cores.
@@ -34,6 +35,7 @@ from bench import (
     digest,
     fanout,
     idle_tick,
+    slow_clients,
     startup,
     worker_memory,
 )
@@ -74,6 +76,7 @@ def benchmarks(quick: bool, postgres_url: str) -> dict[str, Callable[[], list[Ro
             )
         ),
         "startup": lambda: startup.table_rows(5 if quick else startup.RUNS),
+        "slow": lambda: slow_clients.table_rows(slow_clients.run(seconds=3 if quick else 10)),
     }
 
 
@@ -85,7 +88,7 @@ def main() -> int:
     parser.add_argument(
         "--only",
         action="append",
-        choices=("ack", "fanout", "digest", "circles", "idle", "memory", "startup"),
+        choices=("ack", "fanout", "digest", "circles", "idle", "memory", "startup", "slow"),
         help="run only this benchmark (repeatable)",
     )
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")

@@ -1,4 +1,10 @@
-"""`upward serve`: the Bolt app behind gunicorn (HTTP) or over Socket Mode."""
+"""`upward serve`: the Bolt app behind gunicorn and uvicorn (HTTP) or over Socket Mode.
+
+gunicorn manages the processes (`--workers`, graceful SIGTERM, restarts); each runs uvicorn's
+event loop (`uvicorn_worker.UvicornH11Worker`), which reads requests, and the WSGI app in
+`--threads` threads behind bot.asgi's front: a slow or idle client holds a connection, never a
+thread.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +17,7 @@ from gunicorn.app.base import BaseApplication
 from slack_sdk.errors import SlackApiError
 
 from bot.app import build_app
+from bot.asgi import ASGIApp, asgi_front
 from bot.config import ConfigError, Settings
 from bot.db import check_database, make_engine, make_session_factory
 from bot.logs import configure_logging
@@ -49,23 +56,31 @@ def wsgi_app(
 
 
 class _Gunicorn(BaseApplication):  # type: ignore[misc]
-    def __init__(self, settings: Settings, options: dict[str, Any]):
+    def __init__(self, settings: Settings, options: dict[str, Any], *, threads: int):
         self.settings = settings
         self.options = options
+        self.threads = threads
         super().__init__()
 
     def load_config(self) -> None:
         for key, value in self.options.items():
             self.cfg.set(key, value)
 
-    def load(self) -> UpwardWSGI:
+    def load(self) -> ASGIApp:
         configure_logging(self.settings.log_format)
-        return wsgi_app(self.settings)
+        # The uvicorn worker hands uvicorn's loggers gunicorn's plain-text handlers; Upward's own
+        # handler (JSON under UPWARD_LOG_FORMAT=json) takes their lines instead.
+        for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+            logger = logging.getLogger(name)
+            logger.handlers.clear()
+            logger.propagate = True
+        logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+        return asgi_front(wsgi_app(self.settings), threads=self.threads)
 
 
 def serve_http(settings: Settings, *, host: str, port: int, workers: int, threads: int) -> None:
     """Serve `/slack/events` and `/healthz` (and, distributed, `/slack/install` and
-    `/slack/oauth_redirect`) with gunicorn's threaded workers until stopped."""
+    `/slack/oauth_redirect`) with `workers` processes of `threads` app threads until stopped."""
     settings.require_signing_secret()
     check_database(make_engine(settings.database))
     if settings.multi_workspace:
@@ -81,8 +96,9 @@ def serve_http(settings: Settings, *, host: str, port: int, workers: int, thread
         {
             "bind": f"{host}:{port}",
             "workers": workers,
-            "worker_class": "gthread",
-            "threads": threads,
+            # h11, never httptools: h11 refuses a request whose headers pass 16 KB, while
+            # httptools kept 200 MB of one header in memory (measured), whatever is installed.
+            "worker_class": "uvicorn_worker.UvicornH11Worker",
             "timeout": 30,
             "graceful_timeout": 10,
             "accesslog": None,
@@ -90,6 +106,7 @@ def serve_http(settings: Settings, *, host: str, port: int, workers: int, thread
             "loglevel": "warning",
             "proc_name": "upward-web",
         },
+        threads=threads,
     ).run()
 
 
