@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     # (`upward content validate`) do not wait for it.
     from sqlalchemy.engine import URL
 
+from bot.core.credentials import MASK, url_credentials
+
 # The app manifest installers create the Slack app from; its bot scopes are what /slack/install asks
 # for.
 MANIFEST_PATH = Path(__file__).resolve().parents[1] / "slack-manifest.yaml"
@@ -147,6 +149,26 @@ class Settings(BaseSettings):
                 " comma-separated list (e.g. chat:write,im:write,users:read)"
             ) from None
 
+    def secret_values(self) -> list[str]:
+        """Every secret these settings hold (tokens, the signing and client secrets, the database
+        URL's credentials), for the logs to mask wherever one appears."""
+        secrets = [
+            value.get_secret_value()
+            for value in (
+                self.slack_bot_token,
+                self.slack_signing_secret,
+                self.slack_app_token,
+                self.slack_client_secret,
+            )
+            if value is not None
+        ]
+        try:
+            # parsed here, not through the cached `database`: a model_copy would keep that cache
+            secrets += url_credentials(parse_database_url(self.database_url))
+        except ConfigError:  # a URL that does not parse is shown masked (`_mask`)
+            pass
+        return secrets
+
     def require_bot_token(self) -> str:
         """The bot token, or a ConfigError that tells the installer how to set it."""
         if self.slack_bot_token is None:
@@ -190,12 +212,15 @@ def parse_database_url(raw: str) -> URL:
 
 
 def _mask(raw: str) -> str:
-    """Hide anything that looks like a password in a URL we could not parse."""
-    if "@" in raw and "://" in raw:
-        scheme, rest = raw.split("://", 1)
-        creds, host = rest.rsplit("@", 1)
-        return f"{scheme}://{creds.split(':', 1)[0]}:***@{host}" if ":" in creds else raw
-    return raw
+    """A URL we could not parse, without anything that could be a credential: its user info and
+    its query are masked."""
+    shown, _, query = raw.partition("?")
+    if "://" in shown:
+        scheme, rest = shown.split("://", 1)
+        if "@" in rest:
+            rest = f"{MASK}@{rest.rsplit('@', 1)[1]}"
+        shown = f"{scheme}://{rest}"
+    return shown + (f"?{MASK}" if query else "")
 
 
 def load_settings(**overrides: object) -> Settings:

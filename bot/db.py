@@ -14,6 +14,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.core.credentials import MASK, shown_url, url_credentials
 from bot.core.process import worker_id
 
 CONNECT_TIMEOUT_SECONDS = 5
@@ -127,10 +128,16 @@ def check_database(engine: Engine) -> None:
 
 
 def describe_db_error(url: URL, exc: BaseException) -> str:
-    """One line: which database, what went wrong, what to check. Never the password."""
-    shown = url.render_as_string(hide_password=True)
+    """One line: which database, what went wrong, what to check. No user name, password or other
+    credential of the URL, in the URL shown or in the server's words."""
+    shown = shown_url(url)
     orig = getattr(exc, "orig", None) or exc
     reason = " ".join(str(orig).split())
+    for secret in url_credentials(url):
+        # a short one only where the server quotes it, not every 'ab' in a word
+        reason = reason.replace(secret if len(secret) >= 4 else f'"{secret}"', MASK)
+    if url.username:  # 'password authentication failed for user "upward"'
+        reason = reason.replace(f'"{url.username}"', f'"{MASK}"')
     if len(reason) > 240:
         reason = reason[:237] + "..."
     if url.get_backend_name() == "sqlite":

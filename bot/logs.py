@@ -7,6 +7,7 @@ import json
 import logging
 import re
 import sys
+from collections.abc import Iterable
 
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar(
     "request_id", default="-"
@@ -15,12 +16,20 @@ REQUEST_ID_HEADER = (  # taken from the request when it carries one, else genera
     "x-slack-request-id"
 )
 
-# Slack tokens and signatures that could slip into a message (e.g. from a library's debug line).
-_SECRET = re.compile(r"(xox[abposr]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+|v0=[0-9a-f]{16,})")
+# Slack tokens and signatures that could slip into a message (e.g. from a library's debug line):
+# bot, user, app-level and refresh tokens (xoxb-, xoxp-, xapp-, xoxe-, and rotated xoxe.xoxb-).
+_SECRET = re.compile(r"(xox[a-z](?:\.xox[a-z])?-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+|v0=[0-9a-f]{16,})")
+# Known secrets shorter than this are not searched for: they would mask ordinary words, and none
+# of Slack's is that short (the database's credentials are kept out of lines where they are made).
+KNOWN_SECRET_MIN = 8
 
 
-def redact(text: str) -> str:
-    """Mask anything shaped like a Slack token or request signature."""
+def redact(text: str, known: Iterable[str] = ()) -> str:
+    """Mask anything shaped like a Slack token or request signature, and each `known` secret (the
+    signing secret, which has no shape of its own, and the settings' other secrets)."""
+    for secret in known:
+        if len(secret) >= KNOWN_SECRET_MIN:
+            text = text.replace(secret, "…redacted")
     return _SECRET.sub(lambda m: m.group(0)[:5] + "…redacted", text)
 
 
@@ -33,27 +42,32 @@ class _Context(logging.Filter):
 class JsonFormatter(logging.Formatter):
     """One JSON object a line, for log shippers."""
 
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        super().__init__()
+        self.secrets = tuple(secrets)
+
     def format(self, record: logging.LogRecord) -> str:
         entry = {
             "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "message": redact(record.getMessage()),
+            "message": redact(record.getMessage(), self.secrets),
             "request_id": getattr(record, "request_id", "-"),
         }
         if record.exc_info:
-            entry["exception"] = redact(self.formatException(record.exc_info))
+            entry["exception"] = redact(self.formatException(record.exc_info), self.secrets)
         return json.dumps(entry, ensure_ascii=False)
 
 
 class TextFormatter(logging.Formatter):
-    def __init__(self) -> None:
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
         super().__init__(
             "%(asctime)s %(levelname)-7s %(name)s [%(request_id)s] %(message)s", "%H:%M:%S"
         )
+        self.secrets = tuple(secrets)
 
     def format(self, record: logging.LogRecord) -> str:
-        return redact(super().format(record))
+        return redact(super().format(record), self.secrets)
 
 
 # Libraries that log routine work at INFO (APScheduler: every job run, every minute); their
@@ -62,12 +76,17 @@ LIBRARIES = ("apscheduler", "slack_sdk", "slack_bolt", "urllib3", "alembic")
 
 
 def configure_logging(
-    fmt: str = "text", level: int = logging.INFO, *, verbose: bool = False
+    fmt: str = "text",
+    level: int = logging.INFO,
+    *,
+    verbose: bool = False,
+    secrets: Iterable[str] = (),
 ) -> None:
-    """Route every logger through one handler on stderr, in `fmt` ('json' or 'text'); `LIBRARIES`
-    log only warnings unless `verbose`."""
+    """Route every logger through one handler on stderr, in `fmt` ('json' or 'text'), masking
+    `secrets` (Settings.secret_values()) and anything shaped like a Slack token; `LIBRARIES` log
+    only warnings unless `verbose`."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    handler.setFormatter(JsonFormatter(secrets) if fmt == "json" else TextFormatter(secrets))
     handler.addFilter(_Context())
     root = logging.getLogger()
     root.handlers[:] = [handler]

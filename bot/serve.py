@@ -67,7 +67,7 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
             self.cfg.set(key, value)
 
     def load(self) -> ASGIApp:
-        configure_logging(self.settings.log_format)
+        configure_logging(self.settings.log_format, secrets=self.settings.secret_values())
         # The uvicorn worker hands uvicorn's loggers gunicorn's plain-text handlers; Upward's own
         # handler (JSON under UPWARD_LOG_FORMAT=json) takes their lines instead.
         for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):

@@ -49,7 +49,7 @@ def serve(host: str, port: int, workers: int, threads: int, sandbox: bool) -> No
     from bot.logs import configure_logging
 
     settings = runtime().settings
-    configure_logging(settings.log_format)
+    configure_logging(settings.log_format, secrets=settings.secret_values())
     log = logging.getLogger("upward.serve")
     if sandbox:
         from bot.sandbox_mode import serve_sandbox  # the stand-in, only with --sandbox
@@ -178,7 +178,7 @@ def worker(interval: int, verbose: bool) -> None:
 
     stop = StopSignal()  # first: a SIGTERM during start-up stops it cleanly (exit 0)
     rt = runtime()
-    configure_logging(rt.settings.log_format, verbose=verbose)
+    configure_logging(rt.settings.log_format, verbose=verbose, secrets=rt.settings.secret_values())
     if not rt.settings.multi_workspace:
         rt.settings.require_bot_token()
     rt.engine  # noqa: B018 -- checks the database is reachable and current before starting

@@ -90,8 +90,10 @@ class Runtime:
 
     @property
     def where(self) -> str:
-        """The database URL as shown to the person (password hidden)."""
-        return self.settings.database.render_as_string(hide_password=True)
+        """The database URL as shown to the person (no user name, password or other credential)."""
+        from bot.core.credentials import shown_url
+
+        return shown_url(self.settings.database)
 
     def session(self) -> contextlib.AbstractContextManager[Session]:
         """One unit of work: committed on success, rolled back on error."""
