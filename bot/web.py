@@ -22,10 +22,12 @@ from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
 from slack_bolt.adapter.wsgi.http_response import WsgiHttpResponse
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 
 from bot.core.limits import REQUEST_BODY_MAX
-from bot.db import DatabaseUnavailable, check_database
+from bot.db import DatabaseUnavailable, check_database, describe_db_error
 from bot.logs import REQUEST_ID_HEADER, request_id
+from bot.migrate import Schema
 from bot.slack import inbound
 
 if TYPE_CHECKING:
@@ -45,6 +47,7 @@ class UpwardWSGI:
 
     def __init__(self, bolt_app: App, engine: Engine, *, signing_secret: str):
         self.engine = engine
+        self.schema = Schema.of_migrations()  # read once: /healthz compares the database with it
         self.slack = SlackRequestHandler(bolt_app, path=EVENTS_PATH)
         self.verifier = SignatureVerifier(signing_secret)
 
@@ -128,12 +131,18 @@ class UpwardWSGI:
             return False
 
     def _health(self, start_response: StartResponse) -> Iterable[bytes]:
-        """Ok or not ok, and nothing else: anyone can ask. Why not goes to the log (without the
-        database's credentials), where the operator looks."""
+        """Ok (the database answers, its schema is current) or not ok, and nothing else: anyone can
+        ask. Why not goes to the log (without the database's credentials), where the operator
+        looks."""
         try:
             check_database(self.engine)
+            problem = self.schema.problem(self.engine)
         except DatabaseUnavailable as exc:
-            log.warning("health check failed: %s", exc)
+            problem = str(exc)
+        except DBAPIError as exc:  # the database went away between the two checks
+            problem = describe_db_error(self.engine.url, exc)
+        if problem is not None:
+            log.warning("health check failed: %s", problem)
             return _json(start_response, "503 Service Unavailable", {"ok": False})
         return _json(start_response, "200 OK", {"ok": True})
 
