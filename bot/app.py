@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-import uuid
 from collections.abc import Callable
 
 from slack_bolt import Ack, App, BoltContext, BoltRequest, BoltResponse
@@ -20,7 +19,7 @@ from bot.digest import listeners as digest_listeners
 from bot.home import listeners as home_listeners
 from bot.kpis import listeners as kpi_listeners
 from bot.learning import listeners as learning_listeners
-from bot.logs import REQUEST_ID_HEADER, request_id
+from bot.logs import REQUEST_ID_HEADER, request_id, safe_request_id
 from bot.models import utcnow
 from bot.slack import replies
 from bot.slack.acking import WorkPool
@@ -104,7 +103,7 @@ def _context(values: dict[str, object]) -> Callable[..., BoltResponse]:
     def middleware(
         req: BoltRequest, context: BoltContext, next: Callable[[], BoltResponse]
     ) -> BoltResponse:
-        request_id.set(req.headers.get(REQUEST_ID_HEADER, [None])[0] or uuid.uuid4().hex[:12])
+        request_id.set(safe_request_id(req.headers.get(REQUEST_ID_HEADER, [None])[0]))
         for key, value in values.items():  # a request the worker replays brings its own clock
             context.setdefault(key, value)
         return next()

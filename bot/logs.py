@@ -7,6 +7,7 @@ import json
 import logging
 import re
 import sys
+import uuid
 from collections.abc import Iterable
 
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar(
@@ -15,6 +16,17 @@ request_id: contextvars.ContextVar[str] = contextvars.ContextVar(
 REQUEST_ID_HEADER = (  # taken from the request when it carries one, else generated
     "x-slack-request-id"
 )
+REQUEST_ID_MAX = 64
+# Anything else in the header (a newline, brackets, escapes) could forge a line or a field.
+_NOT_IN_REQUEST_IDS = re.compile(r"[^A-Za-z0-9._:-]")
+
+
+def safe_request_id(sent: str | None) -> str:
+    """The id a request's lines are logged under: the header as sent with only letters, digits and
+    `._:-` kept, at most REQUEST_ID_MAX characters; a generated one when nothing is left."""
+    kept = _NOT_IN_REQUEST_IDS.sub("", sent or "")[:REQUEST_ID_MAX]
+    return kept or uuid.uuid4().hex[:12]
+
 
 # Slack tokens and signatures that could slip into a message (e.g. from a library's debug line):
 # bot, user, app-level and refresh tokens (xoxb-, xoxp-, xapp-, xoxe-, and rotated xoxe.xoxb-).

@@ -10,7 +10,6 @@ import json
 import logging
 import re
 import threading
-import uuid
 from collections.abc import Iterable
 from socketserver import ThreadingMixIn
 from typing import TYPE_CHECKING
@@ -26,7 +25,7 @@ from sqlalchemy.exc import DBAPIError
 
 from bot.core.limits import REQUEST_BODY_MAX
 from bot.db import DatabaseUnavailable, check_database, describe_db_error
-from bot.logs import REQUEST_ID_HEADER, request_id
+from bot.logs import REQUEST_ID_HEADER, request_id, safe_request_id
 from bot.migrate import Schema
 from bot.slack import inbound
 
@@ -68,7 +67,7 @@ class UpwardWSGI:
         # One id for every line this request logs, here and in Bolt's listeners (which read the
         # header).
         key = "HTTP_" + REQUEST_ID_HEADER.upper().replace("-", "_")
-        environ[key] = (environ.get(key) or "")[:64] or uuid.uuid4().hex[:12]
+        environ[key] = safe_request_id(environ.get(key))
         token = request_id.set(environ[key])
         try:
             if path == EVENTS_PATH and environ.get("REQUEST_METHOD") == "POST":
