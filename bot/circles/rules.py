@@ -197,14 +197,18 @@ def schedule(
     require_manager(session, who, circle, what="schedule the meeting")
     require_open(circle)
     tz = zone((who.person.timezone if who.person else None) or "UTC")
+    # The date is judged before it becomes an instant: the calendar's last minute west of UTC, or
+    # its first east of it, has no UTC instant (OverflowError).
+    if day > circle.period_end + dt.timedelta(days=7):
+        raise Refusal(f"This circle runs until {circle.period_end:%d %B}: pick a date before then.")
+    if day < now.date() - dt.timedelta(days=1):  # before today in every zone
+        raise Refusal(f"{day:%a %d %b %Y} has already passed: pick a time in the future.")
     local = dt.datetime.combine(day, time, tzinfo=tz)
     meeting = local.astimezone(dt.UTC)
     if meeting <= now:
         raise Refusal(
             f"{local:%a %d %b %H:%M} ({tz.key}) has already passed: pick a time in the future."
         )
-    if day > circle.period_end + dt.timedelta(days=7):
-        raise Refusal(f"This circle runs until {circle.period_end:%d %B}: pick a date before then.")
     circle.meeting_at = meeting
     circle.asked_met_at = None
     return meeting

@@ -282,6 +282,25 @@ def test_a_meeting_in_the_past_or_after_the_period_is_refused(
 
 
 @pytest.mark.parametrize(
+    "zone, when, refusal",
+    [  # the last minute of the calendar west of UTC, its first east of it: no UTC instant exists
+        ("America/Los_Angeles", "9999-12-31 23:59", "This circle runs until 31 December"),
+        ("Europe/Berlin", "9999-12-31 23:59", "This circle runs until 31 December"),
+        ("Pacific/Kiritimati", "0001-01-01 00:00", "has already passed"),
+        ("Europe/Berlin", "0001-01-01 00:00", "has already passed"),
+    ],
+)
+def test_a_date_at_either_end_of_the_calendar_is_refused_in_any_zone(
+    session: Session, world: World, zone: str, when: str, refusal: str
+) -> None:
+    """It raised OverflowError after the ack: the mentor heard nothing."""
+    world.mentor.timezone = zone
+    session.flush()
+    with writes_nothing(session), pytest.raises(Refusal, match=refusal):
+        run(session, world, "U0MENTOR01", f"schedule {when}")
+
+
+@pytest.mark.parametrize(
     "text",
     ["schedule 2026-12-10 15:30", "prompt", "add <@U0EXEC0003>", "remove <@U0EXEC0002>"],
 )
