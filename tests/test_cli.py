@@ -171,3 +171,30 @@ def test_unknown_command_is_a_usage_error() -> None:
     result = run("frobnicate")
     assert result.returncode == 2 and "No such command" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--at", "9999-12-31T23:59:59Z"],
+        ["--at", "0001-01-01T00:00:00+05:00"],
+        ["--at", "2026-12-01T00:00Z", "--until", "9999-12-31T00:00Z", "--every", "1w"],
+    ],
+)
+def test_tick_refuses_an_instant_upward_cannot_run_at_in_one_line(
+    args: list[str], tmp_path: Path
+) -> None:
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'u.db'}", "SLACK_BOT_TOKEN": "xoxb-1-unused"}
+    assert run("db", "upgrade", env=env, cwd=tmp_path).returncode == 0
+    result = run("tick", *args, env=env, cwd=tmp_path)
+    assert_one_line_error(result, "is outside the years Upward can run at (1970 to 8999)")
+    assert "OverflowError" not in result.stderr
+
+
+def test_a_step_past_the_end_of_the_calendar_is_never_taken(tmp_path: Path) -> None:
+    """`--every` larger than what is left of the calendar: one tick at --at, then done."""
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'u.db'}", "SLACK_BOT_TOKEN": "xoxb-1-unused"}
+    assert run("db", "upgrade", env=env, cwd=tmp_path).returncode == 0
+    result = run("tick", "--at", "8999-12-01T00:00Z", "--every", "99999999w", env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("8999-12-01T00:00+00:00: nothing due")

@@ -64,6 +64,11 @@ def serve(host: str, port: int, workers: int, threads: int, sandbox: bool) -> No
         web.serve_http(settings, host=host, port=port, workers=workers, threads=threads)
 
 
+# The years an instant may fall in: a tick plans, counts weeks and looks up holidays some years on
+# either side of it, and Python's calendar runs from the year 1 to 9999.
+FIRST_YEAR, LAST_YEAR = 1970, 8999
+
+
 def _parse_instant(value: str, option: str) -> dt.datetime:
     try:
         instant = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -71,6 +76,11 @@ def _parse_instant(value: str, option: str) -> dt.datetime:
         raise UserError(
             f"{option} {value!r} is not an ISO-8601 instant, e.g. 2026-12-01T09:00:00+01:00"
         ) from None
+    if not FIRST_YEAR <= instant.year <= LAST_YEAR:  # judged before any arithmetic can overflow
+        raise UserError(
+            f"{option} {value!r} is outside the years Upward can run at ({FIRST_YEAR} to"
+            f" {LAST_YEAR}): give an instant such as 2026-12-01T09:00:00Z"
+        )
     return instant if instant.tzinfo else instant.replace(tzinfo=dt.UTC)
 
 
@@ -133,8 +143,10 @@ def tick(at: str | None, until: str | None, every: str) -> None:
     lease = dt.timedelta(seconds=rt.settings.outbox_lease_seconds)
     replay = replayer(rt.settings, rt.sessions, rt.catalog)
     totals = {"modules": 0, "reminders": 0, "sent": 0, "failed": 0}
-    now = start
-    while now <= end:
+    # Each instant from the start, never by adding a step past the end (it could leave the
+    # calendar).
+    for n in range((end - start) // step + 1):
+        now = start + n * step
         report = run_tick(
             rt.sessions, rt.clients, catalog=rt.catalog, now=now, lease=lease, replay=replay
         )
@@ -142,7 +154,6 @@ def tick(at: str | None, until: str | None, every: str) -> None:
             click.echo(report.line())
         for name in totals:
             totals[name] += getattr(report, name)
-        now += step
     if start != end:
         click.echo(_totals_line(start, end, totals))
     if lock is not None:
