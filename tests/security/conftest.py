@@ -524,3 +524,14 @@ def world(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Wo
         running_stack(url) as stack,
     ):
         yield build_world(stack)
+
+
+@pytest.fixture(scope="module")
+def bare_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """The web app and the stand-in on an empty SQLite database, for checks made before any data
+    is read (signatures, headers)."""
+    with (
+        scratch_database("sqlite", tmp_path_factory.mktemp("security-bare")) as url,
+        running_stack(url) as stack,
+    ):
+        yield stack

@@ -19,20 +19,15 @@ import pytest
 from bot.logs import request_id
 from bot.sandbox import signature_headers
 from bot.sandbox.requests import FORM
-from tests.dbs import scratch_database
-from tests.e2e.conftest import Stack, running_stack
+from tests.e2e.conftest import Stack
 from tests.security.conftest import as_interaction
 
 SAFE = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    with (
-        scratch_database("sqlite", tmp_path_factory.mktemp("request-ids")) as url,
-        running_stack(url) as running,
-    ):
-        yield running
+def stack(bare_stack: Stack) -> Stack:
+    return bare_stack
 
 
 class _Ids(logging.Handler):

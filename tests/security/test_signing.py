@@ -12,7 +12,6 @@ import http.client
 import json
 import socket
 import time
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -23,8 +22,7 @@ import bot.web
 from bot.core.limits import REQUEST_BODY_MAX
 from bot.sandbox.requests import FORM, JSON
 from bot.slack import inbound
-from tests.dbs import scratch_database
-from tests.e2e.conftest import Stack, running_stack
+from tests.e2e.conftest import Stack
 
 BAD_SIGNATURES = ("unsigned", "stale", "wrong_secret", "tamper")
 # From nothing to just under the limit; the largest is the 985 KB flood of issue 14.
@@ -34,13 +32,8 @@ URL_VERIFICATION = json.dumps({"type": "url_verification", "challenge": "c-2"}).
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """The web app on SQLite (nothing here reaches the database)."""
-    with (
-        scratch_database("sqlite", tmp_path_factory.mktemp("signing")) as url,
-        running_stack(url) as running,
-    ):
-        yield running
+def stack(bare_stack: Stack) -> Stack:
+    return bare_stack
 
 
 @pytest.fixture()
