@@ -12,6 +12,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 from sqlalchemy.engine import URL
 
+from bot.core.credentials import shown_url
 from bot.migrate import alembic_config, head_revision
 from tests.dbs import engine_for
 
@@ -111,7 +112,7 @@ def test_db_current_fails_and_says_how_to_upgrade_when_the_schema_is_behind(
     empty_database: URL, tmp_path: Path
 ) -> None:
     env = {"DATABASE_URL": empty_database.render_as_string(hide_password=False)}
-    where = empty_database.render_as_string(hide_password=True)
+    where = shown_url(empty_database)  # no user name or password shown
     empty = run("db", "current", env=env, cwd=tmp_path)
     assert empty.returncode == 1
     assert empty.stdout == f"{where}: revision none, no schema yet: run `upward db upgrade`\n"

@@ -81,7 +81,7 @@ def test_db_current_shows_where_the_database_is_and_no_credential(
     db = empty_database
     shown = f"postgresql+psycopg://{db.host}:{db.port}/{db.database}"
     result = _upward("db", "current", database_url=_with_credentials(url), cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 1, result.stderr  # no schema yet
     assert result.stdout.startswith(f"{shown}?password=***&sslpassword=***: revision none")
     assert SECRET not in result.stdout + result.stderr
     assert "postgres@" not in result.stdout and ":pw" not in result.stdout
