@@ -21,6 +21,7 @@ from bot.kpis import listeners as kpi_listeners
 from bot.learning import listeners as learning_listeners
 from bot.logs import REQUEST_ID_HEADER, request_id, safe_request_id
 from bot.models import utcnow
+from bot.programs import reach
 from bot.slack import replies
 from bot.slack.acking import WorkPool
 from bot.slack.client import make_web_client
@@ -77,6 +78,8 @@ def build_app(
                 "inbox_lease": dt.timedelta(seconds=settings.inbox_lease_seconds),
                 # A Reply that redraws someone's App Home (bot.slack.replies) draws it with this.
                 "publish_home": home_listeners.publish_home,
+                # What a reply sends from the outbox asks the reach rule first, as the tick does.
+                "reach": reach.hold,
             }
         )
     )

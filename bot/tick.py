@@ -23,6 +23,7 @@ from bot.kpis import jobs as kpi_jobs
 from bot.learning import jobs as learning_jobs
 from bot.models import InboundRequest
 from bot.programs import events as program_events
+from bot.programs import reach
 from bot.slack import inbox, outbox
 from bot.slack.installations import WorkspaceClients
 
@@ -128,7 +129,7 @@ def run_tick(
         circles.archived,
     )
     report.digests = digest_jobs.run(sessions, catalog=catalog, now=now)
-    stats = outbox.flush(sessions, client, now=now, worker_id=worker, lease=lease)
+    stats = outbox.flush(sessions, client, now=now, worker_id=worker, lease=lease, reach=reach.hold)
     report.sent, report.retried, report.failed = stats.sent, stats.retried, stats.failed
     if stats.sent or stats.failed:  # else the next tick's learning run syncs what others sent
         with session_scope(sessions) as session:

@@ -32,10 +32,10 @@ from bot.models import (
     OutboxMessage,
     OutboxStatus,
     Person,
-    PersonStatus,
     Program,
     Purpose,
 )
+from bot.programs.reach import reachable
 from bot.slack import outbox, records
 from bot.slack.acking import Caller, clicked_value
 from bot.slack.records import Record
@@ -146,8 +146,7 @@ def _announce_meeting(
         .where(
             CircleMember.circle_id == circle.id,
             CircleMember.left_at.is_(None),
-            Person.status != PersonStatus.opted_out,  # "Upward will not send you anything more"
-            Person.forgotten_at.is_(None),
+            *reachable(remind_at),  # and the outbox asks again when it is time
         )
     ):
         outbox.enqueue(

@@ -16,7 +16,8 @@ from bot.content.loader import Catalog
 from bot.core.calendar import local_day
 from bot.db import session_scope
 from bot.kpis import jobs as kpi_jobs
-from bot.models import Circle, CircleMember, CircleStatus, Person, PersonStatus, Program, Role
+from bot.models import Circle, CircleMember, CircleStatus, Person, Program, Role
+from bot.programs.reach import reachable
 from bot.slack import outbox, records
 from bot.slack.installations import NoWorkspace, WorkspaceClients, as_clients
 
@@ -305,8 +306,7 @@ def ask_did_you_meet(session: Session, *, now: dt.datetime) -> int:
             .where(
                 CircleMember.circle_id == circle.id,
                 CircleMember.left_at.is_(None),
-                Person.status != PersonStatus.opted_out,
-                Person.forgotten_at.is_(None),
+                *reachable(now),
             )
         ):
             outbox.enqueue(

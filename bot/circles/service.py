@@ -155,12 +155,14 @@ def candidates(
                 )
             )
         elif person.paused_until is not None and person.paused_until >= period_end:
+            # Not told: someone paused gets no message of any kind (the lead sees the reason).
             until = person.paused_until.astimezone(ZoneInfo(person.timezone or "UTC"))
-            left.append(
-                LeftOut(person.id, person.slack_user_id, f"you are paused until {until:%A %-d %B}")
-            )
+            reason = f"you are paused until {until:%A %-d %B}"
+            left.append(LeftOut(person.id, person.slack_user_id, reason, tell=False))
         elif person.status == PersonStatus.paused and person.paused_until is None:
-            left.append(LeftOut(person.id, person.slack_user_id, "you have paused Upward"))
+            left.append(
+                LeftOut(person.id, person.slack_user_id, "you have paused Upward", tell=False)
+            )
         else:
             chosen.append(
                 Candidate(person_id=person.id, role=role.value, department=person.department)

@@ -16,7 +16,8 @@ from bot.core.calendar import local_day
 from bot.core.values import row_id
 from bot.digest.risk import latest_mentors
 from bot.errors import Refusal
-from bot.models import Membership, Person, PersonStatus, Program, Role
+from bot.models import Membership, Person, Program, Role
+from bot.programs.reach import quiet
 from bot.slack import outbox, records
 from bot.slack.acking import Caller
 from bot.slack.replies import Reply
@@ -69,8 +70,9 @@ def target(session: Session, *, value: str, clicker: str) -> Target:
 def nudge(session: Session, caller: Caller, value: str, now: dt.datetime) -> Reply:
     """A friendly DM to the executive, at most one a day."""
     t = target(session, value=value, clicker=caller.user_id)
-    if t.executive.status == PersonStatus.opted_out:
-        raise Refusal(f"{_name(t.executive)} has stopped Upward's messages, so no nudge was sent.")
+    why = quiet(t.executive, now)
+    if why is not None:  # they asked for quiet: a lead's nudge is no exception
+        raise Refusal(f"{_name(t.executive)} {why}, so no nudge was sent.")
     day = local_day(now, t.executive.timezone or t.program.timezone)
     text = (
         f"Hi {_first(t.executive)}, {_name(t.lead)} here from {t.program.name}. No pressure: your"
@@ -114,11 +116,15 @@ def pause(session: Session, caller: Caller, value: str, now: dt.datetime) -> Rep
 def ping_mentor(session: Session, caller: Caller, value: str, now: dt.datetime) -> Reply:
     """Ask the mentor of the executive's newest circle to check in (no scores are shared)."""
     t = target(session, value=value, clicker=caller.user_id)
-    mentor = latest_mentors(session, t.program.id, [t.executive.id]).get(t.executive.id)
-    if mentor is None:
+    mentor_uid = latest_mentors(session, t.program.id, [t.executive.id]).get(t.executive.id)
+    if mentor_uid is None:
         raise Refusal(
             f"{_name(t.executive)} has not been in a circle yet, so there is no mentor to ping."
         )
+    mentor = session.scalars(select(Person).where(Person.slack_user_id == mentor_uid)).one()
+    why = quiet(mentor, now)
+    if why is not None:
+        raise Refusal(f"Their mentor {_name(mentor)} {why}, so nobody was pinged.")
     day = local_day(now, t.program.timezone)
     text = (
         f"<@{t.lead.slack_user_id}> asks: could you check in with <@{t.executive.slack_user_id}>"
@@ -130,13 +136,16 @@ def ping_mentor(session: Session, caller: Caller, value: str, now: dt.datetime) 
         session,
         record,
         method="chat.postMessage",
-        payload={"channel": mentor, "text": text},
+        payload={"channel": mentor.slack_user_id, "text": text},
         now=now,
         program_id=t.program.id,
+        person_id=mentor.id,
     )
     if not fresh:
         return Reply(f"Their mentor was already pinged about {_name(t.executive)} today.")
-    return Reply(f"Asked <@{mentor}> to check in with {_name(t.executive)}.", send=(record,))
+    return Reply(
+        f"Asked <@{mentor.slack_user_id}> to check in with {_name(t.executive)}.", send=(record,)
+    )
 
 
 def _day(instant: dt.datetime, reader: Person, program: Program) -> str:

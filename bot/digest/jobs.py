@@ -25,6 +25,7 @@ from bot.db import session_scope
 from bot.digest import blocks, service
 from bot.digest.model import Digest, Week
 from bot.models import DigestRun, Membership, Person, Program, ProgramStatus, Role, RunStatus
+from bot.programs.reach import reachable
 from bot.programs.service import program_settings
 from bot.slack import outbox, records
 
@@ -42,8 +43,11 @@ class Recipient:
     person_id: int | None
 
 
-def recipients(session: Session, program: Program) -> list[tuple[Recipient, str]]:
-    """Every place the program's digest goes, with the zone its send time is read in."""
+def recipients(
+    session: Session, program: Program, *, now: dt.datetime
+) -> list[tuple[Recipient, str]]:
+    """Every place the program's digest goes at `now` (leads who asked for quiet get none), with
+    the zone its send time is read in."""
     rows = session.execute(
         select(Person.id, Person.slack_user_id, Person.timezone)
         .join(Membership, Membership.person_id == Person.id)
@@ -51,7 +55,7 @@ def recipients(session: Session, program: Program) -> list[tuple[Recipient, str]
             Membership.program_id == program.id,
             Membership.role == Role.lead,
             Membership.left_at.is_(None),
-            Person.forgotten_at.is_(None),
+            *reachable(now),
         )
         .order_by(Person.id)
     ).all()
@@ -74,7 +78,7 @@ def due(
     s = program_settings(program)
     ready = [
         r
-        for r, tz in recipients(session, program)
+        for r, tz in recipients(session, program, now=now)
         if now >= at_local(week.monday + dt.timedelta(days=7 + s.digest_weekday), s.digest_time, tz)
     ]
     if not ready:

@@ -42,7 +42,7 @@ def send_now(
             " (the worker sends it once that week is over; preview it with `upward digest"
             f" preview --program '{prog.name}' --week {first.label}`)"
         )
-    to = [r for r, _ in jobs.recipients(session, prog)]
+    to = [r for r, _ in jobs.recipients(session, prog, now=now)]
     if not to:
         raise Refusal(
             f"'{prog.name}' has no leads to send to: add one with `upward roster import` (role"

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from bot.kpis import blocks, service
 from bot.models import Circle, CircleMember, Person, Role
+from bot.programs.reach import reachable
 from bot.slack import outbox, records
 
 
@@ -60,6 +61,7 @@ def enqueue_observations(session: Session, *, circle: Circle, now: dt.datetime) 
             CircleMember.circle_id == circle.id,
             CircleMember.role == Role.mentor,
             CircleMember.left_at.is_(None),
+            *reachable(now),
         )
     ).all()
     for person_id, slack_user_id in mentors:

@@ -34,6 +34,7 @@ from bot.models import (
     ProgramStatus,
     Role,
 )
+from bot.programs.reach import quiet, reachable
 from bot.programs.service import local_rules, person_window, program_settings
 
 BASELINE_ID = "baseline"
@@ -212,7 +213,7 @@ def due_deliveries(session: Session, *, catalog: Catalog, now: dt.datetime) -> l
         if answer_window_closed(program, delivery, now):  # e.g. a closing check-in after downtime
             delivery.status = DeliveryStatus.expired  # nobody could answer it any more
             continue
-        if person.id in chosen or not _deliverable(person, now):
+        if person.id in chosen or quiet(person, now) is not None:
             continue
         tz, window = local_rules(person, program)
         if not may_deliver(now, tz=tz, country=person.country, window=window):
@@ -243,15 +244,6 @@ def answer_window_closed(program: Program, delivery: Delivery, now: dt.datetime)
         end = dt.datetime.combine(program.end_date, dt.time(23, 59), tzinfo=dt.UTC)
         return now > end + ANSWERABLE_FOR
     return delivery.sent_at is not None and now > delivery.sent_at + ANSWERABLE_FOR
-
-
-def _deliverable(person: Person, now: dt.datetime) -> bool:
-    """Not opted out, and not paused or snoozed as of `now` (a pause with a date ends by itself)."""
-    if person.status == PersonStatus.opted_out:
-        return False
-    if person.paused_until is not None:
-        return person.paused_until <= now
-    return person.status == PersonStatus.active
 
 
 def _module_totals(session: Session, program_ids: set[int]) -> dict[int, int]:
@@ -319,8 +311,7 @@ def due_reminders(session: Session, *, now: dt.datetime) -> list[DueReminder]:
             Delivery.message_ts.is_not(None),
             Delivery.sent_at <= now - dt.timedelta(days=REMINDER_AFTER_WORKING_DAYS),
             Program.status == ProgramStatus.active,
-            Person.status == PersonStatus.active,
-            Person.forgotten_at.is_(None),
+            *reachable(now),  # paused, snoozed, stopped or forgotten: no reminder either
         )
     ).all()
     if not rows:

@@ -41,6 +41,7 @@ class OutboxStatus(StrEnum):
     sending = "sending"
     sent = "sent"
     failed = "failed"
+    withheld = "withheld"  # not sent, by the reach rule: the person asked for quiet
 
 
 class CircleStatus(StrEnum):

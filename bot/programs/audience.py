@@ -13,11 +13,12 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from bot.core.calendar import Window
-from bot.models import Membership, Person, PersonStatus, Program, ProgramStatus, Role
+from bot.models import Membership, Person, Program, ProgramStatus, Role
+from bot.programs.reach import reachable
 from bot.programs.service import local_rules
 
 T = TypeVar("T")
@@ -29,20 +30,6 @@ class Due(Generic[T]):
     person_id: int
     slack_user_id: str
     what: T  # what is due for that person's group (a week, a list of events...)
-
-
-def reachable(now: dt.datetime) -> tuple[ColumnElement[bool], ...]:
-    """People Upward may message at `now`: not stopped, not forgotten, not paused."""
-    return (
-        Person.status != PersonStatus.opted_out,
-        Person.forgotten_at.is_(None),
-        or_(
-            Person.paused_until.is_(None), Person.paused_until <= now
-        ),  # a dated pause ends by itself
-        ~(
-            (Person.status == PersonStatus.paused) & Person.paused_until.is_(None)
-        ),  # paused until further notice
-    )
 
 
 def due_by_rules(

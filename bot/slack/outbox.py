@@ -11,9 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import random
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from slack_sdk import WebClient
 from sqlalchemy import or_, select
@@ -43,6 +43,7 @@ class FlushStats:
     retried: int = 0
     failed: int = 0
     recovered: int = 0
+    held: int = 0  # waiting for the person's pause or hours to end, or withheld for good
 
     @property
     def attempted(self) -> int:
@@ -200,6 +201,17 @@ def backoff(attempts: int) -> dt.timedelta:
     return dt.timedelta(seconds=base * random.uniform(0.8, 1.2))
 
 
+class Held(Protocol):
+    """Why a row must not be sent now (bot.programs.reach.Hold): until when, or never."""
+
+    reason: str
+    until: dt.datetime | None
+
+
+# The reach rule, asked just before sending: the rows (by id) that must wait or not go at all.
+Reach = Callable[[Session, list[OutboxMessage], dt.datetime], dict[int, Held]]
+
+
 def flush(
     sessions: sessionmaker[Session],
     client: WebClient | WorkspaceClients,
@@ -210,6 +222,7 @@ def flush(
     max_rows: int | None = None,
     lease: dt.timedelta = LEASE,
     only_team: str | None = None,
+    reach: Reach | None = None,
 ) -> FlushStats:
     """Send everything due as of `now`, each row with its workspace's token; each outcome is
     committed as soon as it is known."""
@@ -221,9 +234,14 @@ def flush(
             rows = claim_due(
                 session, now=now, worker_id=worker_id, limit=limit, lease=lease, only_team=only_team
             )
+            held = reach(session, rows, now) if reach is not None else {}
+            for row in rows:
+                if row.id in held:
+                    _hold(row, held[row.id])
         if not rows:
             break
-        for row in rows:
+        stats.held += len(held)
+        for row in (r for r in rows if r.id not in held):
             with session_scope(sessions) as session:
                 if not renew(session, row.id, worker_id=worker_id, lease=lease):
                     continue
@@ -258,6 +276,17 @@ def superseded(session: Session, row: OutboxMessage) -> bool:
         OutboxMessage.id > row.id,
     )
     return session.scalar(newer.limit(1)) is not None
+
+
+def _hold(row: OutboxMessage, held: Held) -> None:
+    """A claimed row the reach rule stops: back to waiting until `held.until`, or withheld."""
+    row.claimed_by, row.claimed_until = None, None
+    row.error = f"held: the person {held.reason}"[:500]
+    if held.until is None:
+        row.status = OutboxStatus.withheld
+    else:
+        row.status, row.next_attempt_at = OutboxStatus.pending, held.until
+        row.attempts -= 1  # the claim counted an attempt that was not made
 
 
 def _send_in_workspace(clients: WorkspaceClients, row: OutboxMessage) -> Outcome:

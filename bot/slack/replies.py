@@ -130,6 +130,7 @@ def carry_out(
             worker_id=web_worker_id(),
             max_rows=reply.flush,
             only_team=this_workspace_only(context),
+            reach=context.get("reach"),
         )
     if _draws_home(context, reply):
         context["publish_home"](client, context, user_of(body))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -132,6 +133,36 @@ def test_an_executive_who_stopped_upwards_messages_is_not_nudged(
     world.executive.status = PersonStatus.opted_out
     with writes_nothing(session), pytest.raises(Refusal, match="Erin Example has stopped"):
         actions.nudge(session, LEAD, world.value, NOW)
+
+
+@pytest.mark.parametrize(
+    "quiet, reason",
+    [
+        ("paused", "Erin Example is paused until Friday 15 January, so no nudge was sent."),
+        ("snoozed", "Erin Example is paused until Wednesday 23 December, so no nudge was sent."),
+        ("paused until they resume", "Erin Example has paused Upward until they resume"),
+    ],
+)
+def test_a_paused_or_snoozed_executive_is_not_nudged_and_the_lead_hears_why(
+    session: Session, world: World, quiet: str, reason: str
+) -> None:
+    """The lead's explicit nudge is no exception to quiet: it is refused with the reason."""
+    if quiet == "paused":
+        world.executive.paused_until = dt.datetime(2027, 1, 15, 5, tzinfo=dt.UTC)
+    elif quiet == "snoozed":
+        world.executive.paused_until = NOW + dt.timedelta(days=7)
+    else:
+        world.executive.status = PersonStatus.paused
+    with writes_nothing(session), pytest.raises(Refusal, match=re.escape(reason)):
+        actions.nudge(session, LEAD, world.value, NOW)
+
+
+def test_a_paused_mentor_is_not_pinged_and_the_lead_hears_why(
+    session: Session, world: World
+) -> None:
+    world.mentor.paused_until = dt.datetime(2027, 1, 15, 5, tzinfo=dt.UTC)
+    with writes_nothing(session), pytest.raises(Refusal, match="is paused until Friday 15 January"):
+        actions.ping_mentor(session, LEAD, world.value, NOW)
 
 
 # -- pause ---------------------------------------------------------------------------------------
