@@ -86,7 +86,8 @@ def skill_lines(digest: Digest) -> list[str]:
     return lines
 
 
-def circle_lines(digest: Digest) -> list[str]:
+def circle_lines(digest: Digest, *, shared: bool = False) -> list[str]:
+    """How the newest circles went; a shared channel's copy quotes no note."""
     c = digest.circles
     if c is None:
         return ["No circles yet."]
@@ -95,6 +96,8 @@ def circle_lines(digest: Digest) -> list[str]:
         f"*{c.period_start:%-d %b}–{c.period_end:%-d %b}*: {c.met} of {count(c.circles, 'circle')}"
         f" met · attendance {pct(c.attendance)} · pulse {pulse} · {count(c.notes, 'mentor note')}"
     ]
+    if shared:
+        return lines
     if c.excerpt:
         lines.append(f"> _{c.excerpt}_")
     elif c.notes:
@@ -164,8 +167,13 @@ def summary_text(digest: Digest) -> str:
     )
 
 
-def digest_blocks(digest: Digest) -> list[Block]:
-    """The digest message: at most 50 blocks whatever the program's size."""
+def digest_blocks(digest: Digest, *, shared: bool = False) -> list[Block]:
+    """The digest message: at most 50 blocks whatever the program's size.
+
+    The leads' own copy names who is at risk and why, with buttons to act, quotes the newest mentor
+    note and lists whom Slack refused; a `shared` copy (the program's digest channel, where anyone
+    in it may read) has the aggregates only: no name, no person's reasons, no button, no note.
+    """
     blocks: list[Block] = [
         HeaderBlock(text=title(digest)[:150]),
         ContextBlock(
@@ -197,7 +205,7 @@ def digest_blocks(digest: Digest) -> list[Block]:
             "Before → after, by skill area",
             skill_lines(digest) or ["No assessment in this program."],
         ),
-        ("Peer circles", circle_lines(digest)),
+        ("Peer circles", circle_lines(digest, shared=shared)),
         ("This week's learning", learning_lines(digest)),
     ]
     for name, lines in sections:
@@ -205,6 +213,8 @@ def digest_blocks(digest: Digest) -> list[Block]:
             SectionBlock(text=MarkdownTextObject(text=_fit(f"*{name}*\n" + "\n".join(lines))))
         )
     blocks.append(DividerBlock())
+    if shared:
+        return blocks + _shared_tail(digest)
     if digest.at_risk:
         blocks.append(
             SectionBlock(text=MarkdownTextObject(text=f"*At risk ({digest.at_risk_total})*"))
@@ -239,6 +249,29 @@ def digest_blocks(digest: Digest) -> list[Block]:
                 text=MarkdownTextObject(
                     text=_fit(":warning: *Messages Slack refused*\n" + "\n".join(lines))
                 )
+            )
+        )
+    return blocks
+
+
+def _shared_tail(digest: Digest) -> list[Block]:
+    """At risk and refused messages as counts, for a shared channel."""
+    at_risk = (
+        f"*At risk*: {count(digest.at_risk_total, 'executive')} (your program leads see who, and"
+        " can help, in their own copy)"
+        if digest.at_risk_total
+        else "*At risk*: nobody this week :tada:"
+    )
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=at_risk))]
+    refused = sum(n for _, _, n in digest.undeliverable)
+    if refused:
+        blocks.append(
+            ContextBlock(
+                elements=[
+                    MarkdownTextObject(
+                        text=f":warning: Slack refused {count(refused, 'message')} this week."
+                    )
+                ]
             )
         )
     return blocks

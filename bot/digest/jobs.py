@@ -149,9 +149,12 @@ def enqueue(
         chart,
     )  # matplotlib takes half a second to import: only when a digest goes out
 
-    message = {
-        "text": blocks.summary_text(digest),
-        "blocks": [b.to_dict() for b in blocks.digest_blocks(digest)],
+    messages = {
+        shared: {
+            "text": blocks.summary_text(digest),
+            "blocks": [b.to_dict() for b in blocks.digest_blocks(digest, shared=shared)],
+        }
+        for shared in (False, True)
     }
     png = (
         base64.b64encode(chart.render_png(digest)).decode()
@@ -167,7 +170,8 @@ def enqueue(
             session,
             record,
             method="chat.postMessage",
-            payload={"channel": r.channel, **message},
+            # A lead's DM names people; the program's channel gets the aggregates only.
+            payload={"channel": r.channel, **messages[r.tag == CHANNEL]},
             now=now,
             program_id=digest.program_id,
             person_id=r.person_id,

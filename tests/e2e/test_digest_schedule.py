@@ -4,6 +4,7 @@ program's channel too when it has one; and the `upward digest` commands."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import subprocess
 import sys
 
@@ -226,3 +227,34 @@ def test_messages_slack_refuses_for_good_are_tried_once_and_shown_to_the_lead(st
     assert sorted(error for _, error, _ in digest.undeliverable) == sorted(PERMANENT)
     shown = str([b.to_dict() for b in digest_blocks(digest)])
     assert "Messages Slack refused" in shown and all(error in shown for error in PERMANENT)
+
+
+def test_the_channel_copy_has_aggregates_only_and_the_leads_copy_names_who_is_at_risk(
+    stack: Stack,
+) -> None:
+    """A digest channel is shared: the lead's DM used to be copied there verbatim, naming at-risk
+    executives with their reasons ("pulse down 2.0") and carrying the action buttons."""
+    with_new_york_lead(stack)
+    day = dt.datetime(2026, 11, 3, tzinfo=UTC)
+    while day < dt.datetime(2026, 12, 1, 10, tzinfo=UTC):  # nobody answers anything for 4 weeks
+        stack.tick(day)
+        day += dt.timedelta(hours=3)
+    lead_copy = [m for m in stack.person(LONDON_LEAD).bot_dms() if "Weekly digest" in m["text"]]
+    shared = [
+        m
+        for m in stack.slack.workspace.channel_messages(CHANNEL)
+        if m.get("text", "").startswith("Weekly digest")
+    ]
+    assert len(shared) == len(lead_copy) >= 3
+    executives = [
+        u for u in stack.slack.workspace.state.users.values() if u.id.startswith("U07EXEC")
+    ]
+    lead_text = json.dumps(lead_copy[-1]["blocks"])
+    assert any(u.id in lead_text for u in executives), "the lead's copy names who is at risk"
+    assert '"type": "actions"' in lead_text
+    for message in shared:
+        text = json.dumps(message["blocks"], ensure_ascii=False) + message["text"]
+        assert not [u.id for u in executives if u.id in text]
+        assert not [u.real_name for u in executives if u.real_name and u.real_name in text]
+        assert '"type": "actions"' not in text and "digest.nudge" not in text
+    assert "At risk*: 8 executives" in json.dumps(shared[-1]["blocks"])
